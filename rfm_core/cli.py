@@ -1,0 +1,179 @@
+"""Command line: the same steps as the pages, for scripts and scheduled jobs.
+
+``python -m rfm_core rfm INPUT -o OUT.csv`` writes one row per customer. Bad input ends with one
+line on standard error and exit status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rfm_core.errors import RfmError
+
+__all__ = ["build_parser", "main"]
+
+EXIT_BAD_INPUT = 2
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date of the form YYYY-MM-DD") from exc
+
+
+def _role_column(text: str) -> tuple[str, str]:
+    role, sep, column = text.partition("=")
+    if not sep or not role or not column:
+        raise argparse.ArgumentTypeError(f"{text!r} is not of the form ROLE=COLUMN")
+    return role.strip(), column
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "input", type=Path, help="transaction log (.csv .tsv .txt .xlsx .xls .parquet)"
+    )
+    parser.add_argument("--sheet", help="workbook sheet name or 1-based number (default: first)")
+    parser.add_argument(
+        "--map", dest="mapping", action="append", type=_role_column, default=[],
+        metavar="ROLE=COLUMN",
+        help="column of a role (customer, date, invoice, quantity, price, amount, product, "
+        "country); repeat for several roles; wins over detection",
+    )  # fmt: skip
+    parser.add_argument(
+        "--date-order", choices=["auto", "dayfirst", "monthfirst"], default="auto",
+        help="how to read dates such as 01/02/2011 (default: detect)",
+    )  # fmt: skip
+    rules = parser.add_argument_group("cleaning")
+    rules.add_argument(
+        "--reference-date", type=_date, help="YYYY-MM-DD (default: day after last purchase)"
+    )
+    rules.add_argument(
+        "--returns",
+        choices=["drop", "net"],
+        default="drop",
+        help="drop cancellations and returns (default) or net them against purchases",
+    )
+    rules.add_argument("--keep-duplicates", action="store_true", help="keep exact duplicate rows")
+    rules.add_argument(
+        "--country",
+        action="append",
+        dest="countries",
+        metavar="NAME",
+        help="keep only this country (repeatable)",
+    )
+    rules.add_argument("--date-from", type=_date, help="keep lines on or after YYYY-MM-DD")
+    rules.add_argument("--date-to", type=_date, help="keep lines on or before YYYY-MM-DD")
+    rules.add_argument("--max-quantity", type=_positive, help="drop lines with |quantity| above")
+    rules.add_argument("--max-line-amount", type=_positive, help="drop lines with |amount| above")
+    rules.add_argument(
+        "--max-zscore", type=_positive, help="drop customers whose R, F or M z-score exceeds this"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of ``python -m rfm_core``."""
+    parser = argparse.ArgumentParser(prog="python -m rfm_core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    rfm = commands.add_parser("rfm", help="transactions → one RFM row per customer")
+    _add_input_options(rfm)
+    rfm.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    rfm.add_argument("--report", type=Path, help="write the cleaning report as JSON here")
+    demo = commands.add_parser("demo", help="write a generated transaction log with known segments")
+    demo.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet to write")
+    demo.add_argument("--customers", type=int, default=2000)
+    demo.add_argument("--random-state", type=int, default=7)
+    return parser
+
+
+def _rules(args: argparse.Namespace):
+    from rfm_core.cleaning import CleaningRules
+
+    return CleaningRules(
+        returns=args.returns,
+        drop_duplicates=not args.keep_duplicates,
+        countries=tuple(args.countries) if args.countries else None,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        max_quantity=args.max_quantity,
+        max_line_amount=args.max_line_amount,
+        max_zscore=args.max_zscore,
+        reference_date=args.reference_date,
+    )
+
+
+def _sheet(text: str | None) -> str | int | None:
+    if text is not None and text.isdigit():
+        return int(text) - 1
+    return text
+
+
+def _run_rfm(args: argparse.Namespace) -> int:
+    from rfm_core.export import cleaning_report_dict, rfm_csv
+    from rfm_core.io import load_path
+    from rfm_core.pipeline import run_rfm
+
+    started = time.perf_counter()
+    loaded = load_path(args.input, sheet=_sheet(args.sheet))
+    result = run_rfm(
+        loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=_rules(args)
+    )
+    args.output.write_bytes(rfm_csv(result.rfm.table))
+    report = cleaning_report_dict(result)
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _print_summary(report, args.output, time.perf_counter() - started)
+    return 0
+
+
+def _print_summary(report: dict, output: Path, seconds: float) -> None:
+    print(f"{report['file']}: {report['rows_in']:,} rows read, {report['rows_kept']:,} kept")
+    for reason, rows in report["rows_removed"].items():
+        print(f"  removed {rows:>10,}  {reason}")
+    print(
+        f"{report['customers']:,} customers, reference date {report['reference_date']} "
+        f"→ {output} ({seconds:.2f} s)"
+    )
+    for warning in report["warnings"]:
+        print(f"warning: {warning}")
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from rfm_core.synthetic import generate_transactions
+
+    log = generate_transactions(args.customers, random_state=args.random_state)
+    suffix = args.output.suffix.lower()
+    if suffix == ".parquet":
+        log.transactions.to_parquet(args.output, index=False)
+    elif suffix == ".csv":
+        log.transactions.to_csv(args.output, index=False, date_format="%Y-%m-%d %H:%M")
+    else:
+        raise RfmError(f"{args.output}: write .csv or .parquet")
+    print(f"{len(log.transactions):,} rows, {args.customers:,} customers → {args.output}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return {"rfm": _run_rfm, "demo": _run_demo}[args.command](args)
+    except RfmError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

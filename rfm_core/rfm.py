@@ -1,0 +1,308 @@
+"""Per-customer Recency, Frequency and Monetary values, scores and rule-based segments.
+
+Definitions (computed on the lines kept by :mod:`rfm_core.cleaning`)
+-------------------------------------------------------------------
+reference date
+    The day the observation period ends. Default: the day after the last purchase date in the
+    cleaned data, so that the most recent customer has recency 1. A user-set date removes the
+    lines dated after it (reason ``after_reference_date``).
+purchase
+    A kept line that is not a return (see :mod:`rfm_core.cleaning`).
+recency
+    Whole days from the date of the customer's last purchase to the reference date (≥ 0).
+frequency
+    Distinct invoices with a purchase; without an invoice column, distinct purchase timestamps.
+monetary
+    Sum of the line amounts of the customer's kept lines, rounded to cents. With returns netted,
+    returns are subtracted; a customer who returned more than they bought gets 0 (with a warning).
+first_purchase, last_purchase
+    Dates of the first and last purchase.
+tenure_days
+    Whole days from the first purchase to the reference date.
+avg_order_value
+    ``monetary / frequency``.
+mean_days_between_purchases
+    ``(last_purchase − first_purchase) / (frequency − 1)`` in days; empty for one purchase.
+
+Scores
+------
+Each score is ``1 + floor(5 × share of customers with a strictly worse value)``: lower recency,
+higher frequency and higher monetary are better. Customers with equal values always share a score,
+the result never depends on row order, and every score lies in 1–5. When ties leave fewer than five
+distinct scores a warning says so (frequency on small logs typically does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from rfm_core.cleaning import CleaningResult
+from rfm_core.errors import SegmentDefinitionError
+
+__all__ = [
+    "DEFAULT_SEGMENTS",
+    "EXTRA_FEATURES",
+    "RFM_COLUMNS",
+    "RfmResult",
+    "SegmentRule",
+    "aggregate_customers",
+    "assign_segments",
+    "compute_rfm",
+    "default_reference_date",
+    "score",
+    "validate_segments",
+]
+
+RFM_COLUMNS = ("recency", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_segment")
+EXTRA_FEATURES = (
+    "first_purchase", "last_purchase", "tenure_days", "avg_order_value",
+    "mean_days_between_purchases",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SegmentRule:
+    """A named segment: the customers whose scores fall in every range (inclusive)."""
+
+    name: str
+    r: tuple[int, int]
+    f: tuple[int, int]
+    m: tuple[int, int] = (1, 5)
+    description: str = ""
+
+
+# a partition of the 5 × 5 recency × frequency grid (monetary left free), as widely used in
+# RFM practice; edit freely, validate_segments() checks that every cell has exactly one segment
+DEFAULT_SEGMENTS: tuple[SegmentRule, ...] = (
+    SegmentRule("Champions", (5, 5), (4, 5), description="bought recently, buy often"),
+    SegmentRule("Loyal", (3, 4), (4, 5), description="buy often, fairly recently"),
+    SegmentRule("Potential Loyalist", (4, 5), (2, 3), description="recent, a few orders"),
+    SegmentRule("New", (5, 5), (1, 1), description="first order, very recent"),
+    SegmentRule("Promising", (4, 4), (1, 1), description="one recent order"),
+    SegmentRule("Need Attention", (3, 3), (3, 3), description="average on both"),
+    SegmentRule("About to Sleep", (3, 3), (1, 2), description="few orders, fading"),
+    SegmentRule("Can't Lose Them", (1, 2), (5, 5), description="best buyers, gone quiet"),
+    SegmentRule("At Risk", (1, 2), (3, 4), description="used to buy often, long ago"),
+    SegmentRule("Hibernating", (2, 2), (1, 2), description="few orders, long ago"),
+    SegmentRule("Lost", (1, 1), (1, 2), description="few orders, longest ago"),
+)
+
+
+@dataclass(frozen=True)
+class RfmResult:
+    """The per-customer table and how it was computed.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Index ``customer_id`` (text, sorted); columns :data:`RFM_COLUMNS` then
+        :data:`EXTRA_FEATURES`.
+    reference_date : datetime.date
+    warnings : tuple of str
+    """
+
+    table: pd.DataFrame
+    reference_date: dt.date
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_customers(self) -> int:
+        """Number of customers."""
+        return len(self.table)
+
+
+def aggregate_customers(t: ir.Table, *, reference_date: dt.date | ir.DateValue) -> ir.Table:
+    """Build the per-customer aggregation on kept lines (one Ibis expression).
+
+    Parameters
+    ----------
+    t : ibis Table
+        Kept lines with columns ``customer_id, invoice, timestamp, amount, is_return``.
+    reference_date : date or ibis date expression
+
+    Returns
+    -------
+    ibis Table
+        ``customer_id, recency, frequency, monetary, first_purchase, last_purchase,
+        tenure_days, avg_order_value, mean_days_between_purchases`` (monetary not yet clipped).
+    """
+    reference = (
+        ibis.literal(reference_date) if isinstance(reference_date, dt.date) else (reference_date)
+    )
+    purchases = t.filter(~t.is_return)
+    order_key = ibis.coalesce(purchases.invoice, purchases.timestamp.cast("string"))
+    visits = purchases.group_by("customer_id").agg(
+        first_ts=purchases.timestamp.min(),
+        last_ts=purchases.timestamp.max(),
+        frequency=order_key.nunique(),
+    )
+    spend = t.group_by("customer_id").agg(monetary=t.amount.sum())
+    joined = visits.join(spend, "customer_id")
+    first, last = joined.first_ts.date(), joined.last_ts.date()
+    span = last.delta(first, unit="day")
+    return joined.select(
+        "customer_id",
+        recency=reference.delta(last, unit="day"),
+        frequency=joined.frequency,
+        monetary=joined.monetary.round(2),
+        first_purchase=first,
+        last_purchase=last,
+        tenure_days=reference.delta(first, unit="day"),
+        avg_order_value=(joined.monetary / joined.frequency).round(2),
+        mean_days_between_purchases=ibis.ifelse(
+            joined.frequency > 1, span / (joined.frequency - 1), ibis.null("float64")
+        ),
+    )
+
+
+def default_reference_date(cleaned: CleaningResult) -> dt.date:
+    """Return the day after the last purchase date of the kept lines."""
+    table = cleaned.transactions
+    mask = pa.compute.invert(table.column("is_return"))
+    last = pa.compute.max(pa.compute.filter(table.column("timestamp"), mask)).as_py()
+    return last.date() + dt.timedelta(days=1)
+
+
+def compute_rfm(
+    cleaned: CleaningResult,
+    *,
+    segments: tuple[SegmentRule, ...] = DEFAULT_SEGMENTS,
+    backend: ibis.BaseBackend | None = None,
+) -> RfmResult:
+    """Compute the RFM table of the kept lines.
+
+    Parameters
+    ----------
+    cleaned : CleaningResult
+        Output of :func:`rfm_core.cleaning.clean`. Its rules' ``reference_date`` is used when set,
+        otherwise :func:`default_reference_date`.
+    segments : tuple of SegmentRule
+        Rule-based segments; validated with :func:`validate_segments`.
+    backend : ibis backend, optional
+        Where to run the aggregation; a fresh in-memory DuckDB by default.
+
+    Returns
+    -------
+    RfmResult
+    """
+    validate_segments(segments)
+    reference = cleaned.rules.reference_date or default_reference_date(cleaned)
+    con = backend or ibis.duckdb.connect()
+    lines = ibis.memtable(cleaned.transactions)
+    expr = aggregate_customers(lines, reference_date=reference).order_by("customer_id")
+    table = con.to_pyarrow(expr).to_pandas().set_index("customer_id")
+    table.index = table.index.astype("string")
+    notes: list[str] = []
+    negative = table["monetary"] < 0
+    if negative.any():
+        notes.append(
+            f"{int(negative.sum()):,} customers returned more than they bought in the period; "
+            "their monetary value is set to 0"
+        )
+        table.loc[negative, ["monetary", "avg_order_value"]] = 0.0
+    for column in ("recency", "frequency", "tenure_days"):
+        table[column] = table[column].astype("int64")
+    for column in ("first_purchase", "last_purchase"):
+        table[column] = pd.to_datetime(table[column]).dt.date
+    scores, score_notes = _scores(table)
+    table = pd.concat([table, scores], axis=1)
+    table["rfm_segment"] = assign_segments(table, segments)
+    return RfmResult(table[[*RFM_COLUMNS, *EXTRA_FEATURES]], reference, (*notes, *score_notes))
+
+
+def score(values: pd.Series, *, higher_is_better: bool = True, bins: int = 5) -> pd.Series:
+    """Score values 1..``bins``: ``1 + floor(bins × share of strictly worse values)``.
+
+    Parameters
+    ----------
+    values : pandas.Series
+    higher_is_better : bool
+        False for recency (fewer days is better).
+    bins : int
+
+    Returns
+    -------
+    pandas.Series of int8, same index.
+    """
+    oriented = values if higher_is_better else -values
+    worse = oriented.rank(method="min") - 1  # how many customers are strictly worse
+    share = worse / len(values) if len(values) else worse
+    return (1 + np.floor(bins * share)).clip(1, bins).astype("int8")
+
+
+def _scores(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    scores = pd.DataFrame(
+        {
+            "r_score": score(table["recency"], higher_is_better=False),
+            "f_score": score(table["frequency"]),
+            "m_score": score(table["monetary"]),
+        },
+        index=table.index,
+    )
+    notes = []
+    for column in scores:
+        used = scores[column].nunique()
+        if used < 5:
+            notes.append(
+                f"{column}: ties leave only {used} distinct score(s) of 5 "
+                f"(many customers share the same {column[0]} value)"
+            )
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=3)
+    return scores, notes
+
+
+def validate_segments(segments: tuple[SegmentRule, ...] | list[SegmentRule]) -> None:
+    """Check that the segments cover every (r, f, m) score cell exactly once.
+
+    Raises
+    ------
+    SegmentDefinitionError
+        Naming an uncovered cell or a cell claimed by two segments.
+    """
+    owner = _cell_owners(segments)
+    uncovered = np.argwhere(owner == -1)
+    if len(uncovered):
+        r, f, m = (int(v) + 1 for v in uncovered[0])
+        raise SegmentDefinitionError(
+            f"{len(uncovered)} score cells have no segment, first: r={r}, f={f}, m={m}"
+        )
+
+
+def _cell_owners(segments: tuple[SegmentRule, ...] | list[SegmentRule]) -> np.ndarray:
+    owner = np.full((5, 5, 5), -1, dtype=np.int16)
+    for index, rule in enumerate(segments):
+        for name, (low, high) in (("r", rule.r), ("f", rule.f), ("m", rule.m)):
+            if not 1 <= low <= high <= 5:
+                raise SegmentDefinitionError(
+                    f"segment {rule.name!r}: {name} range {(low, high)} must lie within 1..5"
+                )
+        cells = owner[rule.r[0] - 1 : rule.r[1], rule.f[0] - 1 : rule.f[1],
+                      rule.m[0] - 1 : rule.m[1]]  # fmt: skip
+        taken = np.argwhere(cells != -1)
+        if len(taken):
+            r, f, m = (int(v) + 1 for v in taken[0] + [rule.r[0] - 1, rule.f[0] - 1, rule.m[0] - 1])
+            other = segments[int(cells[tuple(taken[0])])].name
+            raise SegmentDefinitionError(
+                f"segments {other!r} and {rule.name!r} both claim r={r}, f={f}, m={m}"
+            )
+        cells[...] = index
+    return owner
+
+
+def assign_segments(
+    scores: pd.DataFrame, segments: tuple[SegmentRule, ...] | list[SegmentRule] = DEFAULT_SEGMENTS
+) -> pd.Series:
+    """Return each customer's segment name from ``r_score``, ``f_score`` and ``m_score``."""
+    owner = _cell_owners(segments)
+    names = np.array([rule.name for rule in segments], dtype=object)
+    r, f, m = (scores[c].to_numpy(dtype=np.int64) - 1 for c in ("r_score", "f_score", "m_score"))
+    return pd.Series(names[owner[r, f, m]], index=scores.index, name="rfm_segment", dtype="string")
