@@ -1,0 +1,99 @@
+"""Upload: choose a file (or the demo), a sheet, and check which column plays which role."""
+
+import streamlit as st
+
+from rfm_core.io import SUPPORTED_SUFFIXES
+from rfm_core.schema import OPTIONAL_ROLES, ROLE_LABELS, ROLES
+from ui.cache import loaded_table
+from ui.components import (
+    PREVIEW_ROWS,
+    current_pipeline,
+    open_demo,
+    open_file,
+    select_sheet,
+    user_errors,
+)
+from ui.state import Dataset, current_dataset, set_dataset
+
+st.title("Upload transactions")
+st.caption(
+    "Excel, CSV or Parquet with one row per order line: who bought (customer id), when, "
+    "and what was paid (quantity × unit price, or an amount). Column names can be anything."
+)
+
+left, right = st.columns([3, 1])
+with left:
+    upload = st.file_uploader(
+        "Transaction log", type=[s.lstrip(".") for s in SUPPORTED_SUFFIXES], key="upload"
+    )
+with right:
+    st.write("")
+    if st.button("Use demo data", key="use_demo", help="A generated log with known segments"):
+        with user_errors():
+            open_demo()
+
+if upload is not None and st.session_state.get("opened_upload") != upload.file_id:
+    st.session_state["opened_upload"] = upload.file_id
+    with user_errors(), st.spinner(f"Reading {upload.name}…"):
+        open_file(upload.getvalue(), upload.name)
+dataset = current_dataset()
+
+with user_errors():
+    loaded = loaded_table(dataset.dataset_id, dataset.sheet)
+
+if len(loaded.sheet_names) > 1:
+    sheet = st.selectbox(
+        "Sheet", loaded.sheet_names, index=loaded.sheet_names.index(loaded.sheet), key="sheet"
+    )
+    if sheet != dataset.sheet:
+        with user_errors():
+            select_sheet(dataset, sheet)
+        st.rerun()
+
+st.subheader(f"{loaded.file_name}: {loaded.n_rows:,} rows × {len(loaded.columns)} columns")
+st.dataframe(loaded.table.slice(0, PREVIEW_ROWS).to_pandas(), key="preview")
+
+st.subheader("Columns")
+mapping = dict(dataset.mapping)
+none = "—"
+with st.form("mapping_form"):
+    cols = st.columns(4)
+    chosen = {}
+    for i, role in enumerate(ROLES):
+        options = [none, *loaded.columns]
+        current = mapping.get(role)
+        label = ROLE_LABELS[role] + (" (optional)" if role in OPTIONAL_ROLES else "")
+        chosen[role] = cols[i % 4].selectbox(
+            label, options, index=options.index(current) if current in options else 0,
+            key=f"map_{role}",
+        )  # fmt: skip
+    order_labels = {"auto": "detect", "dayfirst": "day first (31/12)",
+                    "monthfirst": "month first (12/31)"}  # fmt: skip
+    date_order = st.radio(
+        "Date order", list(order_labels), format_func=order_labels.get, horizontal=True,
+        index=list(order_labels).index(dataset.date_order), key="date_order",
+    )  # fmt: skip
+    if st.form_submit_button("Apply mapping"):
+        explicit = tuple((r, None if c == none else c) for r, c in chosen.items())
+        set_dataset(
+            Dataset(dataset.dataset_id, dataset.file_name, dataset.sheet, explicit, date_order,
+                    dataset.is_demo)
+        )  # fmt: skip
+        dataset = current_dataset()
+
+result = current_pipeline()
+dates = result.transactions.dates
+if dates.ambiguous:
+    st.warning(
+        "Every date fits both day-first and month-first order; they were read "
+        f"{'day first' if dates.format == 'dayfirst' else 'month first'}. "
+        "Choose the date order above if that is wrong.",
+        icon=":material/calendar_month:",
+    )
+st.success(
+    f"Mapped: {result.cleaning.n_in:,} lines → {result.rfm.n_customers:,} customers "
+    f"after cleaning (dates read as {dates.format})."
+)
+st.page_link(
+    "pages/cleaning.py", label="Next: review the cleaning", icon=":material/cleaning_services:"
+)

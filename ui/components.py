@@ -1,0 +1,95 @@
+"""Widgets and helpers shared by the pages."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import pandas as pd
+import streamlit as st
+
+from rfm_core.errors import MappingError, RfmError
+from rfm_core.io import dataset_id as compute_dataset_id
+from rfm_core.pipeline import RfmPipelineResult
+from ui.cache import detected_mapping, loaded_table, pipeline_for
+from ui.state import (
+    DEMO_PATH,
+    Dataset,
+    current_dataset,
+    current_rules,
+    remember_file,
+    set_dataset,
+)
+
+PREVIEW_ROWS = 20
+MAX_TABLE_ROWS = 2_000  # the browser never receives more rows than this of any table
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Show an :class:`RfmError` as a message and stop the page; anything else is a bug."""
+    try:
+        yield
+    except RfmError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+
+
+def open_file(data: bytes, file_name: str, *, sheet: str | None = None, is_demo: bool = False):
+    """Make a file the current dataset with its detected mapping."""
+    dataset_id = compute_dataset_id(data)
+    remember_file(dataset_id, file_name, data)
+    _open_sheet(dataset_id, file_name, sheet, is_demo=is_demo)
+
+
+def select_sheet(dataset: Dataset, sheet: str) -> None:
+    """Switch the current workbook to another sheet, detecting its columns again."""
+    _open_sheet(dataset.dataset_id, dataset.file_name, sheet, is_demo=dataset.is_demo)
+
+
+def _open_sheet(dataset_id: str, file_name: str, sheet: str | None, *, is_demo: bool) -> None:
+    sheet = loaded_table(dataset_id, sheet).sheet
+    try:
+        mapping = tuple(detected_mapping(dataset_id, sheet, ()).as_dict().items())
+    except MappingError:
+        mapping = ()  # the Upload page shows the error beside the mapping form
+    set_dataset(Dataset(dataset_id, file_name, sheet, mapping, is_demo=is_demo))
+
+
+def open_demo() -> None:
+    """Make the built-in demo log the current dataset."""
+    open_file(DEMO_PATH.read_bytes(), DEMO_PATH.name, is_demo=True)
+
+
+def ensure_dataset() -> Dataset:
+    """Return the current dataset, opening the demo log when the session has none yet."""
+    dataset = current_dataset()
+    if dataset is None:
+        with user_errors():
+            open_demo()
+        dataset = current_dataset()
+    return dataset
+
+
+def current_pipeline() -> RfmPipelineResult:
+    """Run (or fetch from cache) the ingest pipeline of the current dataset and rules."""
+    dataset = ensure_dataset()
+    with user_errors(), st.spinner("Cleaning and computing RFM…"):
+        return pipeline_for(dataset, current_rules())
+
+
+def show_warnings(messages: tuple[str, ...]) -> None:
+    """Show each warning of a step."""
+    for message in messages:
+        st.warning(message, icon=":material/info:")
+
+
+def show_frame(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "auto") -> None:
+    """Show a frame, at most :data:`MAX_TABLE_ROWS` rows of it, saying when it is cut."""
+    if len(frame) > MAX_TABLE_ROWS:
+        st.caption(
+            f"Showing the first {MAX_TABLE_ROWS:,} of {len(frame):,} rows; "
+            "the download has them all."
+        )
+        frame = frame.head(MAX_TABLE_ROWS)
+    st.dataframe(frame, key=key, height=height)

@@ -1,0 +1,83 @@
+"""What a session remembers between pages: small values only.
+
+Large objects (file bytes, tables) never go into ``st.session_state``: the bytes of the current
+file live in a session-scoped, size-bounded store (:func:`file_store`) and everything computed from
+them in session-scoped caches keyed by the dataset id (see :mod:`ui.cache`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from rfm_core.cleaning import CleaningRules
+
+DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo_transactions.csv"
+MAX_FILES_PER_SESSION = 2
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """An uploaded file's name and bytes."""
+
+    file_name: str
+    data: bytes = field(repr=False)
+
+
+@st.cache_resource(scope="session", max_entries=1, show_spinner=False)
+def file_store() -> OrderedDict[str, StoredFile]:
+    """Return this session's files by dataset id (the last few only)."""
+    return OrderedDict()
+
+
+def remember_file(dataset_id: str, file_name: str, data: bytes) -> None:
+    """Keep a file's bytes for this session, forgetting the oldest beyond the limit."""
+    store = file_store()
+    store[dataset_id] = StoredFile(file_name, data)
+    store.move_to_end(dataset_id)
+    while len(store) > MAX_FILES_PER_SESSION:
+        store.popitem(last=False)
+
+
+def stored_file(dataset_id: str) -> StoredFile | None:
+    """Return the bytes of a file of this session, or None if they were forgotten."""
+    return file_store().get(dataset_id)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The current file and how to read it (all small, kept in session state)."""
+
+    dataset_id: str
+    file_name: str
+    sheet: str | None = None
+    mapping: tuple[tuple[str, str | None], ...] = ()
+    date_order: str = "auto"
+    is_demo: bool = False
+
+
+def current_dataset() -> Dataset | None:
+    """Return the dataset chosen in this session, if any."""
+    return st.session_state.get("dataset")
+
+
+def set_dataset(dataset: Dataset) -> None:
+    """Make ``dataset`` current; cleaning settings reset when the file changes."""
+    previous = current_dataset()
+    if previous is None or previous.dataset_id != dataset.dataset_id:
+        st.session_state["rules"] = asdict(CleaningRules())
+    st.session_state["dataset"] = dataset
+
+
+def current_rules() -> CleaningRules:
+    """Return the cleaning rules chosen in this session (defaults until changed)."""
+    values = st.session_state.get("rules")
+    return CleaningRules(**values) if values else CleaningRules()
+
+
+def set_rules(rules: CleaningRules) -> None:
+    """Remember cleaning rules (as a plain dict)."""
+    st.session_state["rules"] = asdict(rules)
