@@ -26,8 +26,10 @@ from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from rfm_core.errors import CleaningError
 from rfm_core.schema import Transactions
@@ -294,18 +296,12 @@ def clean(
     if rules.countries is not None and transactions.mapping.country is None:
         raise CleaningError("a country filter needs a country column in the mapping")
     con = backend or ibis.duckdb.connect()
-    source = ibis.memtable(transactions.table)
     raw_columns = [c for c in transactions.table.column_names if c.startswith("raw_")]
-    flagged = con.create_table(
-        "flagged_lines",
-        flag_rows(source, rules, raw_columns=raw_columns),
-        temp=True,
-        overwrite=True,
-    )
-    counts = con.to_pyarrow(flagged.group_by("drop_reason").agg(rows=flagged.count()))
-    kept = con.to_pyarrow(
-        flagged.filter(flagged.drop_reason.isnull()).drop("drop_reason").order_by("row_id")
-    )
+    flags = flag_rows(ibis.memtable(transactions.table), rules, raw_columns=raw_columns)
+    # only the verdict per row travels back; the lines themselves are filtered in Arrow,
+    # which avoids converting every text column out of the engine
+    verdict = con.to_pyarrow(flags.select("row_id", "drop_reason", "is_return"))
+    kept, counts = _apply_verdict(transactions.table, verdict)
     report = _report(counts, transactions.n_rows)
     result = CleaningResult(
         kept, report, transactions.n_rows, kept.num_rows, rules, _warnings(transactions)
@@ -320,12 +316,17 @@ def clean(
     return result
 
 
-def _report(counts: pa.Table, n_in: int) -> pd.DataFrame:
-    by_reason = dict(
-        zip(
-            counts.column("drop_reason").to_pylist(), counts.column("rows").to_pylist(), strict=True
-        )
-    )
+def _apply_verdict(lines: pa.Table, verdict: pa.Table) -> tuple[pa.Table, dict[str, int]]:
+    """Return the kept lines in input order (with ``is_return``) and the count per reason."""
+    order = np.argsort(verdict.column("row_id").to_numpy())
+    reason = verdict.column("drop_reason").take(order)
+    is_return = verdict.column("is_return").take(order)
+    kept = lines.select(list(CANONICAL_COLUMNS)).append_column("is_return", is_return)
+    counts = pc.value_counts(reason.drop_null()).to_pylist()
+    return kept.filter(pc.is_null(reason)), {c["values"]: int(c["counts"]) for c in counts}
+
+
+def _report(by_reason: dict[str, int], n_in: int) -> pd.DataFrame:
     rows = [
         {"reason": reason, "description": text, "rows": int(by_reason.get(reason, 0))}
         for reason, text in REASONS.items()

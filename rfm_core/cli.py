@@ -13,8 +13,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rfm_core.errors import RfmError
+
+if TYPE_CHECKING:
+    from rfm_core.io import LoadedTable
 
 __all__ = ["build_parser", "main"]
 
@@ -122,12 +126,11 @@ def _sheet(text: str | None) -> str | int | None:
 
 
 def _run_rfm(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet))
     from rfm_core.export import cleaning_report_dict, rfm_csv
-    from rfm_core.io import load_path
     from rfm_core.pipeline import run_rfm
 
-    started = time.perf_counter()
-    loaded = load_path(args.input, sheet=_sheet(args.sheet))
     result = run_rfm(
         loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=_rules(args)
     )
@@ -137,6 +140,23 @@ def _run_rfm(args: argparse.Namespace) -> int:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     _print_summary(report, args.output, time.perf_counter() - started)
     return 0
+
+
+def _load_while_importing(path: Path, *, sheet: str | int | None) -> LoadedTable:
+    """Read the file in a thread while the engine's modules import (the readers release the GIL).
+
+    The imports of the query engine and pandas take ~0.4 s, about a quarter of reading a large
+    workbook: overlapping them is the cheapest speed-up of a one-shot command.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rfm_core.io import load_path
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(load_path, path, sheet=sheet)
+        import rfm_core.pipeline  # noqa: F401 - warm the import cache meanwhile
+
+        return future.result()
 
 
 def _print_summary(report: dict, output: Path, seconds: float) -> None:
