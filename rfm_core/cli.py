@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -189,6 +190,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
+    # results carry their warnings and the summary prints them once, as "warning: …" lines
+    warnings.simplefilter("ignore", UserWarning)
     try:
         return {"rfm": _run_rfm, "demo": _run_demo}[args.command](args)
     except RfmError as exc:

@@ -29,7 +29,8 @@ Scores
 Each score is ``1 + floor(5 × share of customers with a strictly worse value)``: lower recency,
 higher frequency and higher monetary are better. Customers with equal values always share a score,
 the result never depends on row order, and every score lies in 1–5. When ties leave fewer than five
-distinct scores a warning says so (frequency on small logs typically does).
+distinct scores a warning says so (frequency on small logs typically does); when every customer has
+the same value, everyone gets the middle score 3.
 """
 
 from __future__ import annotations
@@ -230,8 +231,11 @@ def score(values: pd.Series, *, higher_is_better: bool = True, bins: int = 5) ->
 
     Returns
     -------
-    pandas.Series of int8, same index.
+    pandas.Series of int8, same index. When every value is the same there is nothing to rank:
+    every customer gets the middle score.
     """
+    if values.nunique(dropna=False) <= 1:
+        return pd.Series((bins + 1) // 2, index=values.index, dtype="int8")
     oriented = values if higher_is_better else -values
     worse = oriented.rank(method="min") - 1  # how many customers are strictly worse
     share = worse / len(values) if len(values) else worse
@@ -248,12 +252,12 @@ def _scores(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         index=table.index,
     )
     notes = []
-    for column in scores:
+    for column, feature in zip(scores, ("recency", "frequency", "monetary"), strict=True):
         used = scores[column].nunique()
         if used < 5:
             notes.append(
                 f"{column}: ties leave only {used} distinct score(s) of 5 "
-                f"(many customers share the same {column[0]} value)"
+                f"(many customers share the same {feature})"
             )
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=3)

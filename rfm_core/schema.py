@@ -42,6 +42,7 @@ __all__ = [
     "DateParse",
     "NumberParse",
     "Transactions",
+    "detect_roles",
     "infer_mapping",
     "parse_customer_ids",
     "parse_dates",
@@ -314,20 +315,29 @@ def infer_mapping(
         An unknown role or column in ``explicit``, or a required role that cannot be found: the
         message names the missing roles and lists candidate columns.
     """
+    chosen = detect_roles(loaded, explicit=explicit)
+    _require_roles(chosen, loaded)
+    return ColumnMapping(**{role: chosen.get(role) for role in ROLES})
+
+
+def detect_roles(
+    loaded: LoadedTable, *, explicit: Mapping[str, str | None] | None = None
+) -> dict[str, str]:
+    """Return ``{role: column}`` for every role that can be found, without requiring any.
+
+    Used to pre-fill a mapping form when :func:`infer_mapping` cannot complete the mapping.
+    """
     columns = loaded.columns
     chosen = _explicit_roles(explicit or {}, columns, loaded.file_name)
     free = [c for c in columns if c not in chosen.values()]
     for role, column in _detect_by_name(free, skip=set(chosen)).items():
         chosen.setdefault(role, column)
     if "date" not in chosen:
-        column = _detect_date_by_content(
-            loaded.table, [c for c in free if c not in chosen.values()]
-        )
+        unused = [c for c in free if c not in chosen.values()]
+        column = _detect_date_by_content(loaded.table, unused)
         if column is not None:
             chosen["date"] = column
-    chosen = {role: col for role, col in chosen.items() if col is not None}
-    _require_roles(chosen, loaded)
-    return ColumnMapping(**{role: chosen.get(role) for role in ROLES})
+    return {role: col for role, col in chosen.items() if col is not None}
 
 
 def _explicit_roles(
@@ -444,6 +454,12 @@ def _combine(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
+def _blank_to_null(values: pa.Array) -> pa.Array:
+    """Empty or all-blank text is a missing value, as in CSV files, not a bad one."""
+    blank = pc.equal(pc.utf8_trim_whitespace(values), "")
+    return pc.if_else(blank, pa.scalar(None, values.type), values)
+
+
 def parse_text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     """Return a column as trimmed text (integral floats without ``.0``), null where empty."""
     return parse_customer_ids(values)
@@ -476,6 +492,7 @@ def parse_numbers(values: pa.ChunkedArray | pa.Array, *, decimal: str = ".") -> 
 
 
 def _parse_number_text(values: pa.Array, decimal: str) -> NumberParse:
+    values = _blank_to_null(values)
     codes, uniques = pd.factorize(values.to_numpy(zero_copy_only=False), use_na_sentinel=True)
     text = pd.Series(uniques, dtype=object).astype(str).str.replace(_CURRENCY, "", regex=True)
     decimal = _column_decimal(text, decimal)
@@ -539,7 +556,8 @@ def parse_dates(values: pa.ChunkedArray | pa.Array, *, order: DateOrder = "auto"
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
         return _dates_from_numbers(values)
     codes, uniques = pd.factorize(
-        pc.cast(values, pa.string()).to_numpy(zero_copy_only=False), use_na_sentinel=True
+        _blank_to_null(pc.cast(values, pa.string())).to_numpy(zero_copy_only=False),
+        use_na_sentinel=True,
     )
     text = pd.Series(uniques, dtype=object).astype(str).str.strip()
     parsed, fmt, ambiguous = _dates_from_text(text, order)
@@ -564,7 +582,8 @@ def _dates_from_numbers(values: pa.Array) -> DateParse:
     numbers = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
     present = ~np.isnan(numbers)
     sample = numbers[present]
-    if len(sample) and np.all((sample >= 19_000_101) & (sample <= 21_001_231)):
+    # like text dates: a few bad values (0, 99999999 placeholders) must not hide the format
+    if len(sample) and np.mean((sample >= 19_000_101) & (sample <= 21_001_231)) > 0.9:
         text = pd.Series(np.where(present, numbers, 0).astype(np.int64).astype(str))
         parsed = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
         fmt = "yyyymmdd"
@@ -633,11 +652,15 @@ def _fill_mixed(text: pd.Series, parsed: pd.Series, *, dayfirst: bool) -> pd.Ser
     """Give values in another format ("1 Dec 2010", ISO among slashes) a second chance."""
     missing = parsed.isna() & text.ne("")
     if missing.any():
-        retry = pd.to_datetime(
-            text[missing], format="mixed", dayfirst=dayfirst, errors="coerce", utc=True
-        ).dt.tz_localize(None)
         parsed = parsed.astype("datetime64[us]")
-        parsed[missing] = retry.astype("datetime64[us]")
+        # a value that starts with a 4-digit year is never day-first: 2011-02-01 is 1 February
+        year_first = text.str.match(r"\s*\d{4}[-/.]")
+        for part, first in ((missing & year_first, False), (missing & ~year_first, dayfirst)):
+            if part.any():
+                retry = pd.to_datetime(
+                    text[part], format="mixed", dayfirst=first, errors="coerce", utc=True
+                ).dt.tz_localize(None)
+                parsed[part] = retry.astype("datetime64[us]")
     return parsed.astype("datetime64[us]")
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 from rfm_core.errors import MappingError, RfmError
 from rfm_core.io import dataset_id as compute_dataset_id
 from rfm_core.pipeline import RfmPipelineResult
+from rfm_core.schema import detect_roles
 from ui.cache import detected_mapping, loaded_table, pipeline_for
 from ui.state import (
     DEMO_PATH,
@@ -52,7 +53,8 @@ def _open_sheet(dataset_id: str, file_name: str, sheet: str | None, *, is_demo: 
     try:
         mapping = tuple(detected_mapping(dataset_id, sheet, ()).as_dict().items())
     except MappingError:
-        mapping = ()  # the Upload page shows the error beside the mapping form
+        # pre-fill what can be found; the Upload page shows the error beside the mapping form
+        mapping = tuple(detect_roles(loaded_table(dataset_id, sheet)).items())
     set_dataset(Dataset(dataset_id, file_name, sheet, mapping, is_demo=is_demo))
 
 
