@@ -355,7 +355,7 @@ def _read_excel(
         # look at every row before choosing a column's type: a column of numeric invoice
         # numbers with a few "C…" cancellations further down must become text, not nulls
         loaded = reader.load_sheet(sheet_name, schema_sample_rows=None)
-        table = loaded.to_arrow()
+        table = pa.Table.from_batches([loaded.to_arrow()])  # fastexcel returns a RecordBatch
     except Exception as exc:
         raise LoadError(
             f"{file_name}: cannot read sheet {sheet_name!r} ({_first_line(exc)})"

@@ -507,14 +507,24 @@ def _parse_number_text(values: pa.Array, decimal: str) -> NumberParse:
     out = np.full(len(codes), np.nan)
     present = codes >= 0
     out[present] = parsed[codes[present]]
-    bad_rows = present & bad_unique[np.where(present, codes, 0)]
+    bad_rows = np.zeros(len(codes), dtype=bool)  # also right when every value is missing
+    bad_rows[present] = bad_unique[codes[present]]
     examples = tuple(str(uniques[c]) for c in pd.unique(codes[bad_rows])[:5])
     return NumberParse(pa.array(out, pa.float64(), from_pandas=True), int(bad_rows.sum()), examples)
 
 
 def _column_decimal(text: pd.Series, default: str) -> str:
-    comma = text.str.fullmatch(r"-?\d{1,3}(\.\d{3})*,\d+|-?\d+,\d{1,2}").sum()
-    dot = text.str.fullmatch(r"-?\d{1,3}(,\d{3})*\.\d+|-?\d+\.\d+").sum()
+    """Decide the decimal separator from values that can only be read one way.
+
+    ``1,000`` and ``1.000`` (one separator, three digits after it) are thousands or decimals
+    alike and count for neither; ``12,5``, ``1.234,50`` or ``0,1234`` are decimal commas.
+    """
+    comma = text.str.fullmatch(
+        r"-?\d{1,3}(\.\d{3})+,\d+|-?\d+,(\d{1,2}|\d{4,})|-?\d{4,},\d+|-?0,\d+"
+    ).sum()
+    dot = text.str.fullmatch(
+        r"-?\d{1,3}(,\d{3})+\.\d+|-?\d+\.(\d{1,2}|\d{4,})|-?\d{4,}\.\d+|-?0\.\d+"
+    ).sum()
     if comma > dot:
         return ","
     if dot > comma:
@@ -527,6 +537,10 @@ def _column_decimal(text: pd.Series, default: str) -> str:
 _EXCEL_EPOCH = np.datetime64("1899-12-30")
 _SERIAL_RANGE = (20_000, 80_000)  # 1954-10-03 … 2119-01-10
 _DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b")
+# a UTC offset after a time of day ("10:00:00+01:00", "10:00 -0500", "10:00Z"); group 1 is the time
+_UTC_OFFSET = re.compile(
+    r"(\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE
+)
 
 
 def parse_dates(values: pa.ChunkedArray | pa.Array, *, order: DateOrder = "auto") -> DateParse:
@@ -560,6 +574,7 @@ def parse_dates(values: pa.ChunkedArray | pa.Array, *, order: DateOrder = "auto"
         use_na_sentinel=True,
     )
     text = pd.Series(uniques, dtype=object).astype(str).str.strip()
+    text = text.str.replace(_UTC_OFFSET, r"\1", regex=True)  # keep the wall-clock time
     parsed, fmt, ambiguous = _dates_from_text(text, order)
     return _expand(parsed, codes, uniques, fmt, ambiguous)
 
@@ -572,7 +587,8 @@ def _expand(
     present = codes >= 0
     out[present] = parsed_values[codes[present]]
     bad_unique = np.isnat(parsed_values)
-    bad_rows = present & bad_unique[np.where(present, codes, 0)]
+    bad_rows = np.zeros(len(codes), dtype=bool)  # also right when every value is missing
+    bad_rows[present] = bad_unique[codes[present]]
     examples = tuple(str(uniques[c]) for c in pd.unique(codes[bad_rows])[:5])
     array = pa.array(out, pa.timestamp("us"), from_pandas=True)
     return DateParse(array, fmt, ambiguous, int(bad_rows.sum()), examples)
@@ -606,7 +622,9 @@ def _dates_from_text(text: pd.Series, order: DateOrder) -> tuple[pd.Series, str,
         numbers = pd.to_numeric(text, errors="coerce").to_numpy()
         return _dates_from_numbers(pa.array(numbers)).values.to_pandas(), "excel_serial", False
     if text.str.match(r"\d{4}-\d{1,2}-\d{1,2}").mean() > 0.9:
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        # utc=True: an offset left in an odd value must not make the column tz-aware or raise
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+        parsed = parsed.dt.tz_localize(None)
         return _fill_mixed(text, parsed, dayfirst=False), "iso", False
     dayfirst, ambiguous = _day_order(text, order)
     parsed = _parse_with_order(text, dayfirst)
