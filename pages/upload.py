@@ -31,20 +31,36 @@ with right:
     if st.button("Use demo data", key="use_demo", help="A generated log with known segments"):
         with user_errors():
             open_demo()
+        st.rerun()  # the sidebar, drawn before this page, names the current file
 
 if upload is not None and st.session_state.get("opened_upload") != upload.file_id:
     st.session_state["opened_upload"] = upload.file_id
     with user_errors(), st.spinner(f"Reading {upload.name}…"):
         open_file(upload.getvalue(), upload.name)
+    st.rerun()  # the sidebar, drawn before this page, names the current file
 dataset = current_dataset()
 
 with user_errors():
     loaded = loaded_table(dataset.dataset_id, dataset.sheet)
+mapping = dict(dataset.mapping)
+none = "—"
+# keyed widgets keep a user's last choice across files, and lose it on other pages: show the
+# current dataset's settings whenever the dataset changed or the widget state was dropped
+order_labels = {"auto": "detect", "dayfirst": "day first (31/12)",
+                "monthfirst": "month first (12/31)"}  # fmt: skip
+shown = (dataset.dataset_id, dataset.sheet, dataset.mapping, dataset.date_order)
+changed = st.session_state.get("widgets_show") != shown
+st.session_state["widgets_show"] = shown
+widget_values = {f"map_{role}": mapping.get(role) or none for role in ROLES}
+widget_values["date_order"] = dataset.date_order
+if len(loaded.sheet_names) > 1:
+    widget_values["sheet"] = loaded.sheet
+for key, value in widget_values.items():
+    if changed or key not in st.session_state:
+        st.session_state[key] = value
 
 if len(loaded.sheet_names) > 1:
-    sheet = st.selectbox(
-        "Sheet", loaded.sheet_names, index=loaded.sheet_names.index(loaded.sheet), key="sheet"
-    )
+    sheet = st.selectbox("Sheet", loaded.sheet_names, key="sheet")
     if sheet != dataset.sheet:
         with user_errors():
             select_sheet(dataset, sheet)
@@ -54,25 +70,19 @@ st.subheader(f"{loaded.file_name}: {loaded.n_rows:,} rows × {len(loaded.columns
 st.dataframe(loaded.table.slice(0, PREVIEW_ROWS).to_pandas(), key="preview")
 
 st.subheader("Columns")
-mapping = dict(dataset.mapping)
-none = "—"
 with st.form("mapping_form"):
     cols = st.columns(4)
     chosen = {}
     for i, role in enumerate(ROLES):
-        options = [none, *loaded.columns]
-        current = mapping.get(role)
         label = ROLE_LABELS[role] + (" (optional)" if role in OPTIONAL_ROLES else "")
-        chosen[role] = cols[i % 4].selectbox(
-            label, options, index=options.index(current) if current in options else 0,
-            key=f"map_{role}",
-        )  # fmt: skip
-    order_labels = {"auto": "detect", "dayfirst": "day first (31/12)",
-                    "monthfirst": "month first (12/31)"}  # fmt: skip
+        chosen[role] = cols[i % 4].selectbox(label, [none, *loaded.columns], key=f"map_{role}")
     date_order = st.radio(
-        "Date order", list(order_labels), format_func=order_labels.get, horizontal=True,
-        index=list(order_labels).index(dataset.date_order), key="date_order",
-    )  # fmt: skip
+        "Date order",
+        list(order_labels),
+        format_func=order_labels.get,
+        horizontal=True,
+        key="date_order",
+    )
     if st.form_submit_button("Apply mapping"):
         explicit = tuple((r, None if c == none else c) for r, c in chosen.items())
         set_dataset(

@@ -1,0 +1,121 @@
+"""The RFM page, driven headlessly with AppTest and checked against the core."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rfm_core.pipeline import RfmPipelineResult
+from tests.app.apptest_support import check, frame_with, metric
+
+SCORES = ["recency", "frequency", "monetary", "r_score", "f_score", "m_score"]
+
+
+@pytest.fixture
+def rfm_page(on_generated: AppTest) -> AppTest:
+    """The RFM page of a session in which the generated log was uploaded."""
+    return check(on_generated.switch_page("pages/rfm.py").run())
+
+
+def in_range(table: pd.DataFrame, r: tuple, f: tuple, m: tuple) -> pd.DataFrame:
+    """The customers the core table has within the (inclusive) ranges."""
+    mask = (
+        table["recency"].between(*r)
+        & table["frequency"].between(*f)
+        & table["monetary"].between(*m)
+    )
+    return table[mask]
+
+
+def treemap_values(at: AppTest) -> np.ndarray:
+    """The ``values`` of the treemap figure (plotly ships arrays base64-encoded)."""
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    traces = [f["data"][0] for f in figures if f["data"][0]["type"] == "treemap"]
+    assert len(traces) == 1
+    values = traces[0]["values"]
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype=float)
+
+
+def test_metrics_match_the_core(rfm_page: AppTest, gen_result: RfmPipelineResult) -> None:
+    table = gen_result.rfm.table
+    n = len(table)
+
+    assert metric(rfm_page, "Customers") == f"{n:,}" == f"{gen_result.rfm.n_customers:,}"
+    assert metric(rfm_page, "Reference date") == gen_result.rfm.reference_date.isoformat()
+    assert metric(rfm_page, "Median recency (days)") == f"{table['recency'].median():,.0f}"
+    assert metric(rfm_page, "Revenue") == f"{table['monetary'].sum():,.0f}"
+    assert metric(rfm_page, "Customers in range") == f"{n:,} of {n:,}"
+
+
+def test_the_sliders_select_the_customers_the_core_table_has_in_range(
+    rfm_page: AppTest, gen_result: RfmPipelineResult
+) -> None:
+    table = gen_result.rfm.table
+    n = len(table)
+    r = (0, int(table["recency"].max()))
+    f = (1, max(int(table["frequency"].max()), 2))
+    m = (float(table["monetary"].min()), float(table["monetary"].max()))
+    assert rfm_page.slider(key="slider_r").value == r
+    assert rfm_page.slider(key="slider_f").value == f
+    assert rfm_page.slider(key="slider_m").value == pytest.approx(m)
+
+    recency = table["recency"]
+    steps = [
+        ("slider_r", "r", (int(recency.quantile(0.1)), int(recency.quantile(0.7)))),
+        ("slider_f", "f", (2, int(table["frequency"].quantile(0.9)))),
+        ("slider_m", "m", (round(table["monetary"].quantile(0.2), 2), 5_000.0)),
+    ]
+    ranges = {"r": r, "f": f, "m": m}
+    previous = n
+    for key, name, value in steps:
+        check(rfm_page.slider(key=key).set_value(value).run())
+        ranges[name] = value
+        selected = in_range(table, **ranges)
+        assert 0 < len(selected) < previous, (key, len(selected))  # each slider narrows
+        previous = len(selected)
+        assert metric(rfm_page, "Customers in range") == f"{len(selected):,} of {n:,}"
+        shown = frame_with(rfm_page, "recency", "frequency", "monetary", "rfm_segment")
+        assert sorted(shown.index.astype(str)) == sorted(selected.index.astype(str))
+
+
+def test_the_treemap_can_be_sized_by_revenue(
+    rfm_page: AppTest, gen_result: RfmPipelineResult
+) -> None:
+    table = gen_result.rfm.table
+    radio = rfm_page.radio(key="treemap_by")
+    assert radio.value == "customers"
+    assert radio.options == ["customers", "revenue"]
+    assert treemap_values(rfm_page).sum() == len(table)
+
+    check(radio.set_value("revenue").run())
+    assert rfm_page.radio(key="treemap_by").value == "revenue"
+    assert treemap_values(rfm_page).sum() == pytest.approx(table["monetary"].sum())
+
+
+def test_the_tables_show_the_core_result(rfm_page: AppTest, gen_result: RfmPipelineResult) -> None:
+    table = gen_result.rfm.table
+    shown = frame_with(rfm_page, "recency", "frequency", "monetary", "rfm_segment")
+    shown.index = shown.index.astype(str)
+
+    assert len(shown) == len(table)
+    assert shown["monetary"].is_monotonic_decreasing
+    expected = table.loc[shown.index]
+    np.testing.assert_array_equal(shown[SCORES].to_numpy(float), expected[SCORES].to_numpy(float))
+    assert list(shown["rfm_segment"]) == list(expected["rfm_segment"])
+
+    segments = frame_with(rfm_page, "rfm_segment", "customers", "revenue", "definition")
+    counts = table["rfm_segment"].value_counts()
+    assert dict(zip(segments["rfm_segment"], segments["customers"], strict=True)) == dict(counts)
+    assert segments["revenue"].sum() == pytest.approx(table["monetary"].sum())
+
+    assert rfm_page.download_button(key="download_rfm").label == "Download RFM table (CSV)"
+    assert rfm_page.download_button(key="download_rfm_selected").label == (
+        "Download the customers in range (CSV)"
+    )

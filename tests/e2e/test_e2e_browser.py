@@ -1,0 +1,147 @@
+"""End to end in a real headless browser: upload, walk Upload → Cleaning → RFM, download.
+
+Every expectation comes from the core run on the very bytes uploaded through the browser, and the
+downloaded RFM table must equal the core's ``rfm_csv`` of them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Page, expect
+
+from rfm_core.export import rfm_csv
+from rfm_core.io import load_bytes
+from rfm_core.pipeline import RfmPipelineResult, run_rfm
+from rfm_core.synthetic import generate_transactions
+
+DEMO = Path(__file__).resolve().parents[2] / "assets" / "demo_transactions.csv"
+
+
+def write_log(folder: Path, kind: str, seed: int) -> Path:
+    """Write a generated log of 300 customers as ``.csv`` or ``.xlsx`` (openpyxl)."""
+    log = generate_transactions(300, random_state=seed).transactions
+    path = folder / f"generated_{seed}.{kind}"
+    if kind == "csv":
+        log.to_csv(path, index=False)
+    else:
+        log.to_excel(path, index=False, sheet_name="transactions", engine="openpyxl")
+    return path
+
+
+def core_on(path: Path) -> RfmPipelineResult:
+    return run_rfm(load_bytes(path.read_bytes(), file_name=path.name))
+
+
+# the last element each page draws: once it is there, the page's script ran to its end
+PAGE_ENDS = {
+    "Upload": "Next: review the cleaning",
+    "Cleaning": "Next: the RFM table",
+    "RFM": "Size by",
+}
+
+
+def no_exception(page: Page, title: str) -> None:
+    """Wait for the end of the page, then check that no exception was drawn on it."""
+    expect(page.get_by_text(PAGE_ENDS[title], exact=True)).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def sidebar(page: Page):
+    return page.locator('[data-testid="stSidebar"]')
+
+
+def go_to(page: Page, title: str) -> None:
+    """Follow the sidebar's navigation link (same session; a new URL would start a new one)."""
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
+
+
+def expect_metric(page: Page, label: str, value: str) -> None:
+    card = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text(label, exact=True))
+    expect(card.locator('[data-testid="stMetricValue"]')).to_have_text(value)
+
+
+def upload(page: Page, path: Path) -> None:
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(path)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_upload_walk_the_pages_and_download_the_rfm_table(
+    page: Page, tmp_path: Path, kind: str
+) -> None:
+    path = write_log(tmp_path, kind, seed=31)
+    loaded = load_bytes(path.read_bytes(), file_name=path.name)
+    result = core_on(path)
+    n_in, n_kept = result.cleaning.n_in, result.cleaning.n_kept
+    n_customers = result.rfm.n_customers
+
+    # Upload: the app opens on the demo; the upload becomes current, sidebar included
+    expect(sidebar(page)).to_contain_text(f"Demo: {DEMO.name}")
+    expect(page.get_by_text("Mapped: ")).to_be_visible()
+    upload(page, path)
+    expect(page.get_by_text(f"{path.name}: {loaded.n_rows:,} rows")).to_be_visible()
+    expect(sidebar(page)).to_contain_text(path.name)
+    expect(sidebar(page)).not_to_contain_text("Demo:")
+    mapped = f"Mapped: {n_in:,} lines → {n_customers:,} customers"
+    expect(page.get_by_text(mapped)).to_be_visible()
+    no_exception(page, "Upload")
+
+    # Cleaning, through the sidebar navigation
+    go_to(page, "Cleaning")
+    expect(page).to_have_url(re.compile(r"/cleaning$"))
+    expect_metric(page, "Rows read", f"{n_in:,}")
+    expect_metric(page, "Rows kept", f"{n_kept:,}")
+    expect_metric(page, "Customers", f"{n_customers:,}")
+    expect(
+        page.locator('[data-testid="stDownloadButton"]', has_text="Download cleaned lines (CSV)")
+    ).to_be_visible()
+    expect(sidebar(page)).to_contain_text(path.name)  # still the same session
+    no_exception(page, "Cleaning")
+
+    # RFM
+    go_to(page, "RFM")
+    expect(page).to_have_url(re.compile(r"/rfm$"))
+    expect_metric(page, "Customers", f"{n_customers:,}")
+    expect_metric(page, "Reference date", result.rfm.reference_date.isoformat())
+    expect_metric(page, "Customers in range", f"{n_customers:,} of {n_customers:,}")
+    no_exception(page, "RFM")
+
+    button = page.locator('[data-testid="stDownloadButton"]', has_text="Download RFM table (CSV)")
+    with page.expect_download() as download_info:
+        button.locator("button").click()
+    download = download_info.value
+    assert download.suggested_filename == "rfm_customers.csv"
+    saved = tmp_path / "downloaded.csv"
+    download.save_as(saved)
+
+    downloaded = pd.read_csv(saved, dtype={"customer_id": str})
+    expected = pd.read_csv(io.BytesIO(rfm_csv(result.rfm.table)), dtype={"customer_id": str})
+    assert len(downloaded) == n_customers
+    pd.testing.assert_frame_equal(downloaded, expected)
+    no_exception(page, "RFM")
+
+
+@pytest.mark.e2e
+def test_browser_sessions_do_not_share_the_dataset(new_page, tmp_path: Path) -> None:
+    path = write_log(tmp_path, "csv", seed=32)
+    first = new_page()
+    expect(first.get_by_text("Mapped: ")).to_be_visible()
+    upload(first, path)
+    expect(sidebar(first)).to_contain_text(path.name)
+    no_exception(first, "Upload")
+
+    second = new_page()  # another tab: another session, opened on the demo
+    expect(sidebar(second)).to_contain_text(f"Demo: {DEMO.name}")
+    go_to(second, "RFM")
+    expect_metric(second, "Customers", f"{core_on(DEMO).rfm.n_customers:,}")
+    no_exception(second, "RFM")
+
+    go_to(first, "RFM")
+    expect_metric(first, "Customers", f"{core_on(path).rfm.n_customers:,}")
+    expect(sidebar(first)).to_contain_text(path.name)
+    no_exception(first, "RFM")
