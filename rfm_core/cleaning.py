@@ -232,13 +232,8 @@ def _non_positive_price(t: ir.Table, *, returns_kept: bool = False) -> ir.Boolea
 
 def _flag_returns_without_purchase(t: ir.Table) -> ir.Table:
     kept = t.filter(t.drop_reason.isnull())
-    buyers = kept.filter(~kept.is_return).select("customer_id").distinct()
-    buyers = buyers.mutate(has_purchase=ibis.literal(True))
-    joined = t.left_join(buyers, "customer_id").select(t, "has_purchase")
-    orphan = joined.drop_reason.isnull() & joined.has_purchase.isnull()
-    return joined.mutate(
-        drop_reason=ibis.ifelse(orphan, "return_without_purchase", joined.drop_reason)
-    ).drop("has_purchase")
+    buyers = kept.filter(~kept.is_return)
+    return _flag_customers(t, buyers, "return_without_purchase", listed=False)
 
 
 def _flag_zscore_outliers(t: ir.Table, rules: CleaningRules) -> ir.Table:
@@ -250,20 +245,24 @@ def _flag_zscore_outliers(t: ir.Table, rules: CleaningRules) -> ir.Table:
     if rules.reference_date is not None:
         reference = ibis.literal(rules.reference_date)
     per_customer = aggregate_customers(kept, reference_date=reference)
-    z_limit = rules.max_zscore
     outlier = ibis.literal(False)
     for column in ("recency", "frequency", "monetary"):
         value = per_customer[column].cast("float64")
         std = value.std(how="pop").over()
         z = ((value - value.mean().over()) / ibis.ifelse(std > 0, std, 1.0)).abs()
-        outlier = outlier | (z > z_limit)
-    outliers = per_customer.filter(outlier).select("customer_id")
-    outliers = outliers.mutate(is_outlier=ibis.literal(True))
-    joined = t.left_join(outliers, "customer_id").select(t, "is_outlier")
-    flag = joined.drop_reason.isnull() & joined.is_outlier.notnull()
-    return joined.mutate(
-        drop_reason=ibis.ifelse(flag, "customer_zscore_outlier", joined.drop_reason)
-    ).drop("is_outlier")
+        outlier = outlier | (z > rules.max_zscore)
+    outliers = per_customer.filter(outlier)
+    return _flag_customers(t, outliers, "customer_zscore_outlier", listed=True)
+
+
+def _flag_customers(t: ir.Table, customers: ir.Table, reason: str, *, listed: bool) -> ir.Table:
+    """Give ``reason`` to the kept lines of the customers in ``customers`` (or not in it)."""
+    marks = customers.select("customer_id").distinct().mutate(listed=ibis.literal(True))
+    joined = t.left_join(marks, "customer_id").select(t, "listed")
+    hit = joined.drop_reason.isnull() & (
+        joined.listed.notnull() if listed else joined.listed.isnull()
+    )
+    return joined.mutate(drop_reason=ibis.ifelse(hit, reason, joined.drop_reason)).drop("listed")
 
 
 def clean(
