@@ -4,15 +4,24 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from rfm_core.errors import SegmentDefinitionError
 from rfm_core.export import rfm_csv
-from rfm_core.rfm import DEFAULT_SEGMENTS
+from rfm_core.rfm import (
+    DEFAULT_SEGMENTS,
+    relabel,
+    segment_summary,
+    segments_from_frame,
+    segments_to_frame,
+)
 from ui.charts import distribution_figures
 from ui.components import current_pipeline, show_frame, show_warnings
+from ui.state import current_segments, set_segments
 
 st.title("Recency, Frequency, Monetary")
 result = current_pipeline()
 rfm = result.rfm
-table = rfm.table
+segments = current_segments()
+table = rfm.table if segments == DEFAULT_SEGMENTS else relabel(rfm.table, segments)
 show_warnings(rfm.warnings)
 
 a, b, c, d = st.columns(4)
@@ -80,25 +89,39 @@ heat.update_yaxes(type="category")
 st.plotly_chart(heat, key="rf_heatmap")
 
 st.subheader("Rule-based segments")
-segments = (
-    table.groupby("rfm_segment", observed=True)
-    .agg(customers=("recency", "size"), revenue=("monetary", "sum"),
-         recency=("recency", "median"), frequency=("frequency", "median"))
-    .reset_index()
-)  # fmt: skip
+summary = segment_summary(table, segments)
 by = st.radio("Size by", ["customers", "revenue"], horizontal=True, key="treemap_by")
-treemap = px.treemap(segments, path=["rfm_segment"], values=by, color="recency",
+treemap = px.treemap(summary, path=["rfm_segment"], values=by, color="median_recency",
                      color_continuous_scale="RdYlGn_r",
                      hover_data={"customers": True, "revenue": ":,.0f"})  # fmt: skip
 treemap.update_layout(height=420, margin={"t": 10, "b": 10})
 st.plotly_chart(treemap, key="treemap")
-definitions = {rule.name: rule for rule in DEFAULT_SEGMENTS}
-segments["definition"] = segments["rfm_segment"].map(
-    lambda n: (
-        f"R {definitions[n].r[0]}–{definitions[n].r[1]}, "
-        f"F {definitions[n].f[0]}–{definitions[n].f[1]}: {definitions[n].description}"
-        if n in definitions
-        else ""
+st.dataframe(
+    summary, hide_index=True, key="segment_table",
+    column_config={
+        "share_customers": st.column_config.NumberColumn("share of customers", format="percent"),
+        "share_revenue": st.column_config.NumberColumn("share of revenue", format="percent"),
+        "revenue": st.column_config.NumberColumn(format="%.0f"),
+    },
+)  # fmt: skip
+
+with st.expander("Edit the segment rules"):
+    st.caption(
+        "Each row gives a segment to the customers whose R, F and M scores lie in its ranges "
+        "(inclusive). Together the rows must cover every combination of scores exactly once."
     )
-)
-st.dataframe(segments, hide_index=True, key="segment_table")
+    with st.form("segments_form"):
+        edited = st.data_editor(
+            segments_to_frame(segments), num_rows="dynamic", hide_index=True,
+            key="segments_editor",
+        )  # fmt: skip
+        apply, reset = st.columns(2)
+        if apply.form_submit_button("Apply segment rules"):
+            try:
+                set_segments(segments_from_frame(edited))
+                st.rerun()
+            except SegmentDefinitionError as exc:
+                st.error(str(exc), icon=":material/error:")
+        if reset.form_submit_button("Restore the default rules"):
+            set_segments(None)
+            st.rerun()

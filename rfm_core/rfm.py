@@ -52,13 +52,18 @@ __all__ = [
     "DEFAULT_SEGMENTS",
     "EXTRA_FEATURES",
     "RFM_COLUMNS",
+    "SEGMENT_TABLE_COLUMNS",
     "RfmResult",
     "SegmentRule",
     "aggregate_customers",
     "assign_segments",
     "compute_rfm",
     "default_reference_date",
+    "relabel",
     "score",
+    "segment_summary",
+    "segments_from_frame",
+    "segments_to_frame",
     "validate_segments",
 ]
 
@@ -305,8 +310,109 @@ def _cell_owners(segments: tuple[SegmentRule, ...] | list[SegmentRule]) -> np.nd
 def assign_segments(
     scores: pd.DataFrame, segments: tuple[SegmentRule, ...] | list[SegmentRule] = DEFAULT_SEGMENTS
 ) -> pd.Series:
-    """Return each customer's segment name from ``r_score``, ``f_score`` and ``m_score``."""
+    """Return each customer's segment name from ``r_score``, ``f_score`` and ``m_score``.
+
+    Raises
+    ------
+    SegmentDefinitionError
+        When ``segments`` do not cover every score cell exactly once.
+    """
+    validate_segments(segments)
     owner = _cell_owners(segments)
     names = np.array([rule.name for rule in segments], dtype=object)
     r, f, m = (scores[c].to_numpy(dtype=np.int64) - 1 for c in ("r_score", "f_score", "m_score"))
     return pd.Series(names[owner[r, f, m]], index=scores.index, name="rfm_segment", dtype="string")
+
+
+SEGMENT_TABLE_COLUMNS = (
+    "name",
+    "r_min",
+    "r_max",
+    "f_min",
+    "f_max",
+    "m_min",
+    "m_max",
+    "description",
+)
+
+
+def segments_to_frame(segments: tuple[SegmentRule, ...] | list[SegmentRule]) -> pd.DataFrame:
+    """Return segment definitions as an editable table (one row per segment)."""
+    rows = [(rule.name, *rule.r, *rule.f, *rule.m, rule.description) for rule in segments]
+    return pd.DataFrame(rows, columns=list(SEGMENT_TABLE_COLUMNS))
+
+
+def segments_from_frame(frame: pd.DataFrame) -> tuple[SegmentRule, ...]:
+    """Read segment definitions back from a table such as :func:`segments_to_frame` returns.
+
+    Raises
+    ------
+    SegmentDefinitionError
+        A missing column, a row without a name or with a non-integer bound, or definitions that
+        do not cover every score cell exactly once.
+    """
+    missing = [c for c in SEGMENT_TABLE_COLUMNS[:-1] if c not in frame.columns]
+    if missing:
+        raise SegmentDefinitionError(f"segment table lacks the columns {missing}")
+    rules = []
+    for position, row in enumerate(frame.itertuples(index=False), start=1):
+        name = "" if pd.isna(row.name) else str(row.name).strip()
+        if not name:
+            raise SegmentDefinitionError(f"segment row {position} has no name")
+        try:
+            bounds = [int(getattr(row, c)) for c in SEGMENT_TABLE_COLUMNS[1:-1]]
+        except (TypeError, ValueError) as exc:
+            raise SegmentDefinitionError(
+                f"segment {name!r}: every bound must be a whole number from 1 to 5"
+            ) from exc
+        description = getattr(row, "description", "")
+        rules.append(
+            SegmentRule(
+                name, (bounds[0], bounds[1]), (bounds[2], bounds[3]), (bounds[4], bounds[5]),
+                "" if pd.isna(description) else str(description),
+            )
+        )  # fmt: skip
+    segments = tuple(rules)
+    validate_segments(segments)
+    return segments
+
+
+def relabel(table: pd.DataFrame, segments: tuple[SegmentRule, ...]) -> pd.DataFrame:
+    """Return a copy of an RFM table with ``rfm_segment`` assigned by other segment rules."""
+    return table.assign(rfm_segment=assign_segments(table, segments))
+
+
+def segment_summary(table: pd.DataFrame, segments: tuple[SegmentRule, ...]) -> pd.DataFrame:
+    """Return one row per segment that has customers, in the order of ``segments``.
+
+    Columns: ``rfm_segment, customers, share_customers, revenue, share_revenue, median_recency,
+    median_frequency, definition`` (the score ranges and description in words).
+    """
+    grouped = table.groupby("rfm_segment", observed=True)
+    summary = pd.DataFrame(
+        {
+            "customers": grouped.size(),
+            "revenue": grouped["monetary"].sum(),
+            "median_recency": grouped["recency"].median(),
+            "median_frequency": grouped["frequency"].median(),
+        }
+    )
+    order = [rule.name for rule in segments if rule.name in summary.index]
+    summary = summary.loc[order]
+    summary.insert(1, "share_customers", summary["customers"] / max(len(table), 1))
+    total = table["monetary"].sum()
+    summary.insert(3, "share_revenue", summary["revenue"] / total if total else 0.0)
+    summary["definition"] = [_describe(rule) for rule in segments if rule.name in summary.index]
+    return summary.rename_axis("rfm_segment").reset_index()
+
+
+def _describe(rule: SegmentRule) -> str:
+    def span(name: str, bounds: tuple[int, int]) -> str:
+        low, high = bounds
+        return f"{name} {low}" if low == high else f"{name} {low}–{high}"
+
+    parts = [span("R", rule.r), span("F", rule.f)]
+    if rule.m != (1, 5):
+        parts.append(span("M", rule.m))
+    text = ", ".join(parts)
+    return f"{text}: {rule.description}" if rule.description else text

@@ -14,6 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from rfm_core.cleaning import CleaningRules
+from rfm_core.rfm import DEFAULT_SEGMENTS, SegmentRule
 
 DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo_transactions.csv"
 MAX_FILES_PER_SESSION = 2
@@ -81,3 +82,20 @@ def current_rules() -> CleaningRules:
 def set_rules(rules: CleaningRules) -> None:
     """Remember cleaning rules (as a plain dict)."""
     st.session_state["rules"] = asdict(rules)
+
+
+def current_segments() -> tuple[SegmentRule, ...]:
+    """Return the rule-based segments of this session (the defaults until edited)."""
+    stored = st.session_state.get("segments")
+    if not stored:
+        return DEFAULT_SEGMENTS
+    return tuple(SegmentRule(name, r, f, m, text) for name, r, f, m, text in stored)
+
+
+def set_segments(segments: tuple[SegmentRule, ...] | None) -> None:
+    """Remember edited segment rules as plain tuples; ``None`` restores the defaults."""
+    st.session_state["segments"] = (
+        None
+        if segments is None
+        else tuple((s.name, s.r, s.f, s.m, s.description) for s in segments)
+    )

@@ -11,7 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rfm_core.pipeline import RfmPipelineResult
-from tests.app.apptest_support import check, frame_with, metric
+from rfm_core.rfm import SegmentRule, relabel
+from tests.app.apptest_support import check, frame_with, metric, submit
 
 SCORES = ["recency", "frequency", "monetary", "r_score", "f_score", "m_score"]
 
@@ -119,3 +120,24 @@ def test_the_tables_show_the_core_result(rfm_page: AppTest, gen_result: RfmPipel
     assert rfm_page.download_button(key="download_rfm_selected").label == (
         "Download the customers in range (CSV)"
     )
+
+
+def test_edited_segment_rules_relabel_every_customer(
+    rfm_page: AppTest, gen_result: RfmPipelineResult
+) -> None:
+    # AppTest cannot type into the data editor: the rules are injected the way the form stores
+    # them (plain tuples), then the defaults are restored through the form's button
+    two = (
+        SegmentRule("Recent", (4, 5), (1, 5), description="bought lately"),
+        SegmentRule("Earlier", (1, 3), (1, 5)),
+    )
+    rfm_page.session_state["segments"] = tuple((s.name, s.r, s.f, s.m, s.description) for s in two)
+    check(rfm_page.run())
+    expected = relabel(gen_result.rfm.table, two)["rfm_segment"].value_counts()
+    shown = frame_with(rfm_page, "rfm_segment", "customers", "revenue", "definition")
+    assert list(shown["rfm_segment"]) == ["Recent", "Earlier"]
+    assert dict(zip(shown["rfm_segment"], shown["customers"], strict=True)) == dict(expected)
+
+    check(submit(rfm_page, "FormSubmitter:segments_form-Restore the default rules"))
+    shown = frame_with(rfm_page, "rfm_segment", "customers", "revenue", "definition")
+    assert set(shown["rfm_segment"]) == set(gen_result.rfm.table["rfm_segment"])

@@ -188,6 +188,7 @@ def test_xlsx_values_are_interpreted(workbook):
 
 def test_xls_workbook(tmp_path):
     import xlwt  # a dev requirement: nothing else writes the old binary format
+
     book = xlwt.Workbook()
     sheet = book.add_sheet("Data")
     for r, row in enumerate([["CustomerID", "Amount"], ["00123", 5.0]]):

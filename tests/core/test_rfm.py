@@ -15,9 +15,14 @@ from rfm_core.errors import SegmentDefinitionError
 from rfm_core.pipeline import run_rfm
 from rfm_core.rfm import (
     DEFAULT_SEGMENTS,
+    SEGMENT_TABLE_COLUMNS,
     SegmentRule,
     assign_segments,
+    relabel,
     score,
+    segment_summary,
+    segments_from_frame,
+    segments_to_frame,
     validate_segments,
 )
 
@@ -318,3 +323,61 @@ def test_custom_segments_are_used_by_the_pipeline(retail):
         "12349": "Old",
         "12350": "Recent",
     }
+
+
+# -- editable segment tables ----------------------------------------------------------------
+
+TWO_SEGMENTS = (
+    SegmentRule("Recent", (4, 5), (1, 5), description="bought lately"),
+    SegmentRule("Earlier", (1, 3), (1, 5)),
+)
+
+
+def test_segment_table_round_trip():
+    frame = segments_to_frame(DEFAULT_SEGMENTS)
+    assert list(frame.columns) == list(SEGMENT_TABLE_COLUMNS)
+    assert segments_from_frame(frame) == DEFAULT_SEGMENTS
+
+
+def test_segment_table_errors_name_the_problem():
+    frame = segments_to_frame(TWO_SEGMENTS)
+    gap = frame.assign(r_max=[5, 2])
+    with pytest.raises(SegmentDefinitionError, match="r=3, f=1, m=1"):
+        segments_from_frame(gap)
+    unnamed = frame.assign(name=["Recent", None])
+    with pytest.raises(SegmentDefinitionError, match="row 2 has no name"):
+        segments_from_frame(unnamed)
+    not_a_number = frame.astype({"f_min": object}).assign(f_min=["x", 1])
+    with pytest.raises(SegmentDefinitionError, match=r"'Recent'.*whole number"):
+        segments_from_frame(not_a_number)
+
+
+def test_relabel_and_summary_follow_the_rules():
+    scores = pd.DataFrame(
+        {
+            "recency": [1, 40, 300, 200],
+            "frequency": [3, 1, 1, 2],
+            "monetary": [30.0, 10.0, 60.0, 0.0],
+            "r_score": [5, 4, 1, 2],
+            "f_score": [5, 1, 1, 4],
+            "m_score": [4, 2, 5, 1],
+            "rfm_segment": ["x"] * 4,
+        },
+        index=pd.Index(["a", "b", "c", "d"], name="customer_id"),
+    )
+    relabelled = relabel(scores, TWO_SEGMENTS)
+    assert list(relabelled["rfm_segment"]) == ["Recent", "Recent", "Earlier", "Earlier"]
+    assert list(scores["rfm_segment"]) == ["x"] * 4  # the input is not modified
+    summary = segment_summary(relabelled, TWO_SEGMENTS)
+    assert list(summary["rfm_segment"]) == ["Recent", "Earlier"]
+    assert list(summary["customers"]) == [2, 2]
+    assert list(summary["revenue"]) == [40.0, 60.0]
+    assert list(summary["share_revenue"]) == [0.4, 0.6]
+    assert list(summary["share_customers"]) == [0.5, 0.5]
+    assert list(summary["definition"]) == ["R 4–5, F 1–5: bought lately", "R 1–3, F 1–5"]
+
+
+def test_assign_segments_refuses_an_incomplete_partition():
+    with pytest.raises(SegmentDefinitionError):
+        assign_segments(pd.DataFrame({"r_score": [1], "f_score": [1], "m_score": [1]}),
+                        TWO_SEGMENTS[:1])  # fmt: skip
