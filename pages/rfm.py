@@ -14,7 +14,7 @@ from rfm_core.rfm import (
     segments_to_frame,
 )
 from ui.charts import distribution_figures
-from ui.components import current_pipeline, show_frame, show_warnings
+from ui.components import current_pipeline, log_spaced_stops, show_frame, show_warnings
 from ui.state import current_segments, set_segments
 
 st.title("Recency, Frequency, Monetary")
@@ -37,13 +37,19 @@ st.caption(
 
 st.subheader("Explore with RFM sliders")
 s1, s2, s3 = st.columns(3)
-r_max = int(table["recency"].max())
-f_max = int(table["frequency"].max())
-m_min, m_max = float(table["monetary"].min()), float(table["monetary"].max())
-recency = s1.slider("Recency (days)", 0, max(r_max, 1), (0, max(r_max, 1)), key="slider_r")
-frequency = s2.slider("Frequency (orders)", 1, max(f_max, 2), (1, max(f_max, 2)), key="slider_f")
-monetary = s3.slider("Monetary", m_min, max(m_max, m_min + 1), (m_min, max(m_max, m_min + 1)),
-                     key="slider_m")  # fmt: skip
+r_max = max(int(table["recency"].max()), 1)
+recency = s1.slider("Recency (days)", 0, r_max, (0, r_max), key="slider_r")
+# heavy-tailed features get log-spaced stops, so the common small values stay selectable
+f_stops = log_spaced_stops(table["frequency"], decimals=0)
+frequency = s2.select_slider(
+    "Frequency (orders)", f_stops, (f_stops[0], f_stops[-1]), format_func=lambda v: f"{v:,.0f}",
+    key="slider_f",
+)  # fmt: skip
+m_stops = log_spaced_stops(table["monetary"], decimals=2)
+monetary = s3.select_slider(
+    "Monetary", m_stops, (m_stops[0], m_stops[-1]), format_func=lambda v: f"{v:,.2f}",
+    key="slider_m",
+)  # fmt: skip
 mask = (
     table["recency"].between(*recency)
     & table["frequency"].between(*frequency)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -84,6 +85,20 @@ def show_warnings(messages: tuple[str, ...]) -> None:
     """Show each warning of a step."""
     for message in messages:
         st.warning(message, icon=":material/info:")
+
+
+def log_spaced_stops(values: pd.Series, *, decimals: int, n: int = 80) -> list[float]:
+    """Return slider stops from the minimum to the maximum of ``values``, spaced geometrically.
+
+    The exact minimum and maximum are always stops, so the full range selects every customer.
+    """
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        return [low, low + 10.0**-decimals]
+    start = max(low, 10.0**-decimals)
+    inner = np.round(np.geomspace(start, high, n), decimals)
+    stops = np.unique(np.concatenate([[low], inner[(inner > low) & (inner < high)], [high]]))
+    return [float(v) for v in stops]
 
 
 def show_frame(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "auto") -> None:

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from rfm_core.pipeline import RfmPipelineResult
 from rfm_core.rfm import SegmentRule, relabel
 from tests.app.apptest_support import check, frame_with, metric, submit
+from ui.components import log_spaced_stops
 
 SCORES = ["recency", "frequency", "monetary", "r_score", "f_score", "m_score"]
 
@@ -60,23 +61,31 @@ def test_the_sliders_select_the_customers_the_core_table_has_in_range(
 ) -> None:
     table = gen_result.rfm.table
     n = len(table)
+    f_stops = log_spaced_stops(table["frequency"], decimals=0)
+    m_stops = log_spaced_stops(table["monetary"], decimals=2)
     r = (0, int(table["recency"].max()))
-    f = (1, max(int(table["frequency"].max()), 2))
-    m = (float(table["monetary"].min()), float(table["monetary"].max()))
+    f = (f_stops[0], f_stops[-1])
+    m = (m_stops[0], m_stops[-1])
     assert rfm_page.slider(key="slider_r").value == r
-    assert rfm_page.slider(key="slider_f").value == f
-    assert rfm_page.slider(key="slider_m").value == pytest.approx(m)
+    assert rfm_page.select_slider(key="slider_f").value == f
+    assert rfm_page.select_slider(key="slider_m").value == m
+    assert f == (table["frequency"].min(), table["frequency"].max())
+    assert m == pytest.approx((table["monetary"].min(), table["monetary"].max()))
 
-    recency = table["recency"]
+    def stop_near(stops: list[float], value: float) -> float:
+        return min(stops, key=lambda s: abs(s - value))
+
+    recency, frequency, monetary = table["recency"], table["frequency"], table["monetary"]
     steps = [
         ("slider_r", "r", (int(recency.quantile(0.1)), int(recency.quantile(0.7)))),
-        ("slider_f", "f", (2, int(table["frequency"].quantile(0.9)))),
-        ("slider_m", "m", (round(table["monetary"].quantile(0.2), 2), 5_000.0)),
+        ("slider_f", "f", (2.0, stop_near(f_stops, frequency.quantile(0.9)))),
+        ("slider_m", "m", (stop_near(m_stops, monetary.quantile(0.2)), stop_near(m_stops, 5e3))),
     ]
     ranges = {"r": r, "f": f, "m": m}
     previous = n
     for key, name, value in steps:
-        check(rfm_page.slider(key=key).set_value(value).run())
+        widget = rfm_page.slider(key=key) if name == "r" else rfm_page.select_slider(key=key)
+        check(widget.set_value(value).run())
         ranges[name] = value
         selected = in_range(table, **ranges)
         assert 0 < len(selected) < previous, (key, len(selected))  # each slider narrows
