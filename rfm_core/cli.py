@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     rfm.add_argument("--report", type=Path, help="write the cleaning report as JSON here")
     demo = commands.add_parser("demo", help="write a generated transaction log with known segments")
     demo.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet to write")
-    demo.add_argument("--customers", type=int, default=2000)
+    demo.add_argument("--customers", type=int, default=1500)
     demo.add_argument("--random-state", type=int, default=7)
     return parser
 
