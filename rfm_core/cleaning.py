@@ -295,8 +295,9 @@ def clean(
     if rules.countries is not None and transactions.mapping.country is None:
         raise CleaningError("a country filter needs a country column in the mapping")
     con = backend or ibis.duckdb.connect()
-    raw_columns = [c for c in transactions.table.column_names if c.startswith("raw_")]
-    flags = flag_rows(ibis.memtable(transactions.table), rules, raw_columns=raw_columns)
+    flags = flag_rows(
+        ibis.memtable(transactions.table), rules, raw_columns=transactions.raw_column_names
+    )
     # only the verdict per row travels back; the lines themselves are filtered in Arrow,
     # which avoids converting every text column out of the engine
     verdict = con.to_pyarrow(flags.select("row_id", "drop_reason", "is_return"))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -270,6 +270,8 @@ class Transactions:
         How the date column was read (without the values).
     number_issues : dict
         ``{column: NumberParse}`` (without the values) for numeric columns with unreadable values.
+    raw_columns : tuple of str
+        The file's own column names; ``raw_i`` in :attr:`table` holds ``raw_columns[i]``.
     """
 
     table: pa.Table
@@ -284,6 +286,15 @@ class Transactions:
     def n_rows(self) -> int:
         """Number of transaction lines."""
         return self.table.num_rows
+
+    @property
+    def raw_column_names(self) -> list[str]:
+        """Names of the file's own columns inside :attr:`table` (``raw_0 … raw_n``)."""
+        return [_raw_name(i) for i in range(len(self.raw_columns))]
+
+
+def _raw_name(position: int) -> str:
+    return f"raw_{position}"
 
 
 # -- mapping -----------------------------------------------------------------------------------
@@ -721,22 +732,16 @@ def prepare_transactions(
     for role, parsed in numbers.items():
         _check_mostly_valid(parsed, loaded, getattr(mapping, role), "numbers", MappingError)
     canonical = _canonical_columns(table, mapping, dates, numbers)
-    raw_names = [f"raw_{i}" for i in range(table.num_columns)]
+    raw_names = [_raw_name(i) for i in range(table.num_columns)]
     full = pa.Table.from_arrays(
         [*canonical.values(), *table.columns], names=[*canonical, *raw_names]
     )
     issues = {
-        getattr(mapping, role): NumberParse(pa.array([], pa.float64()), p.n_bad, p.bad_examples)
-        for role, p in numbers.items()
-        if p.n_bad
+        getattr(mapping, role): replace(parsed, values=pa.array([], pa.float64()))
+        for role, parsed in numbers.items()
+        if parsed.n_bad
     }
-    summary = DateParse(
-        pa.array([], pa.timestamp("us")),
-        dates.format,
-        dates.ambiguous,
-        dates.n_bad,
-        dates.bad_examples,
-    )
+    summary = replace(dates, values=pa.array([], pa.timestamp("us")))
     return Transactions(
         full, mapping, loaded.file_name, loaded.dataset_id, summary, issues, tuple(loaded.columns)
     )

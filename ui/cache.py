@@ -27,11 +27,9 @@ def loaded_table(dataset_id: str, sheet: str | None) -> LoadedTable:
 
 
 @st.cache_resource(scope="session", max_entries=4, show_spinner=False)
-def detected_mapping(
-    dataset_id: str, sheet: str | None, explicit: tuple[tuple[str, str | None], ...]
-) -> ColumnMapping:
-    """Detect the roles of a dataset's columns; explicit roles win."""
-    return infer_mapping(loaded_table(dataset_id, sheet), explicit=dict(explicit))
+def detected_mapping(dataset_id: str, sheet: str | None) -> ColumnMapping:
+    """Detect the roles of a dataset's columns."""
+    return infer_mapping(loaded_table(dataset_id, sheet))
 
 
 @st.cache_resource(scope="session", max_entries=6, show_spinner=False)

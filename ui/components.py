@@ -52,7 +52,7 @@ def select_sheet(dataset: Dataset, sheet: str) -> None:
 def _open_sheet(dataset_id: str, file_name: str, sheet: str | None, *, is_demo: bool) -> None:
     sheet = loaded_table(dataset_id, sheet).sheet
     try:
-        mapping = tuple(detected_mapping(dataset_id, sheet, ()).as_dict().items())
+        mapping = tuple(detected_mapping(dataset_id, sheet).as_dict().items())
     except MappingError:
         # pre-fill what can be found; the Upload page shows the error beside the mapping form
         mapping = tuple(detect_roles(loaded_table(dataset_id, sheet)).items())
