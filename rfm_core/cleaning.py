@@ -115,6 +115,12 @@ class CleaningRules:
             raise CleaningError(f"date_from ({self.date_from}) is after date_to ({self.date_to})")
 
 
+_NO_CANCELLED = pa.table(
+    {"customer_id": pa.array([], pa.string()), "amount": pa.array([], pa.float64())}
+)
+RETURN_REASONS = ("cancellation", "non_positive_quantity")
+
+
 @dataclass(frozen=True)
 class CleaningResult:
     """Kept lines and the account of removed ones.
@@ -130,6 +136,11 @@ class CleaningResult:
         Rows read and rows kept.
     rules : CleaningRules
         The rules applied.
+    warnings : tuple of str
+    cancelled : pyarrow.Table
+        ``customer_id, amount`` of the removed returns (reasons ``cancellation`` and
+        ``non_positive_quantity``): not part of RFM, but a customer whose large order was later
+        cancelled is worth a second look (see :mod:`rfm_core.anomalies`).
     """
 
     transactions: pa.Table
@@ -138,6 +149,7 @@ class CleaningResult:
     n_kept: int
     rules: CleaningRules
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    cancelled: pa.Table = field(default_factory=lambda: _NO_CANCELLED)
 
     @property
     def n_removed(self) -> int:
@@ -301,10 +313,16 @@ def clean(
     # only the verdict per row travels back; the lines themselves are filtered in Arrow,
     # which avoids converting every text column out of the engine
     verdict = con.to_pyarrow(flags.select("row_id", "drop_reason", "is_return"))
-    kept, counts = _apply_verdict(transactions.table, verdict)
+    kept, cancelled, counts = _apply_verdict(transactions.table, verdict)
     report = _report(counts, transactions.n_rows)
     result = CleaningResult(
-        kept, report, transactions.n_rows, kept.num_rows, rules, _warnings(transactions)
+        kept,
+        report,
+        transactions.n_rows,
+        kept.num_rows,
+        rules,
+        _warnings(transactions),
+        cancelled,
     )
     if result.n_kept == 0:
         top = report.sort_values("rows", ascending=False).iloc[0]
@@ -316,14 +334,21 @@ def clean(
     return result
 
 
-def _apply_verdict(lines: pa.Table, verdict: pa.Table) -> tuple[pa.Table, dict[str, int]]:
-    """Return the kept lines in input order (with ``is_return``) and the count per reason."""
+def _apply_verdict(lines: pa.Table, verdict: pa.Table) -> tuple[pa.Table, pa.Table, dict[str, int]]:
+    """Return the kept lines in input order (with ``is_return``), the removed returns and the
+    count per reason."""
     order = np.argsort(verdict.column("row_id").to_numpy())
     reason = verdict.column("drop_reason").take(order)
     is_return = verdict.column("is_return").take(order)
     kept = lines.select(list(CANONICAL_COLUMNS)).append_column("is_return", is_return)
     counts = pc.value_counts(reason.drop_null()).to_pylist()
-    return kept.filter(pc.is_null(reason)), {c["values"]: int(c["counts"]) for c in counts}
+    returned = pc.is_in(reason, pa.array(RETURN_REASONS))
+    cancelled = lines.select(["customer_id", "amount"]).filter(returned)
+    return (
+        kept.filter(pc.is_null(reason)),
+        cancelled.cast(_NO_CANCELLED.schema),
+        {c["values"]: int(c["counts"]) for c in counts},
+    )
 
 
 def _report(by_reason: dict[str, int], n_in: int) -> pd.DataFrame:

@@ -23,6 +23,10 @@ avg_order_value
     ``monetary / frequency``.
 mean_days_between_purchases
     ``(last_purchase − first_purchase) / (frequency − 1)`` in days; empty for one purchase.
+cancelled_amount
+    Value of the customer's cancelled or returned lines, as a positive number: the removed ones
+    (``returns="drop"``) and the netted ones (``returns="net"``). Not part of RFM; it tells a
+    real big spender from a huge order that was later cancelled.
 
 Scores
 ------
@@ -70,7 +74,7 @@ __all__ = [
 RFM_COLUMNS = ("recency", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_segment")
 EXTRA_FEATURES = (
     "first_purchase", "last_purchase", "tenure_days", "avg_order_value",
-    "mean_days_between_purchases",
+    "mean_days_between_purchases", "cancelled_amount",
 )  # fmt: skip
 
 
@@ -125,7 +129,12 @@ class RfmResult:
         return len(self.table)
 
 
-def aggregate_customers(t: ir.Table, *, reference_date: dt.date | ir.DateValue) -> ir.Table:
+def aggregate_customers(
+    t: ir.Table,
+    *,
+    reference_date: dt.date | ir.DateValue,
+    cancelled: ir.Table | None = None,
+) -> ir.Table:
     """Build the per-customer aggregation on kept lines (one Ibis expression).
 
     Parameters
@@ -133,12 +142,15 @@ def aggregate_customers(t: ir.Table, *, reference_date: dt.date | ir.DateValue) 
     t : ibis Table
         Kept lines with columns ``customer_id, invoice, timestamp, amount, is_return``.
     reference_date : date or ibis date expression
+    cancelled : ibis Table, optional
+        Removed returns, ``customer_id, amount`` (:attr:`CleaningResult.cancelled`).
 
     Returns
     -------
     ibis Table
         ``customer_id, recency, frequency, monetary, first_purchase, last_purchase,
-        tenure_days, avg_order_value, mean_days_between_purchases`` (monetary not yet clipped).
+        tenure_days, avg_order_value, mean_days_between_purchases, cancelled_amount``
+        (monetary not yet clipped).
     """
     reference = (
         ibis.literal(reference_date) if isinstance(reference_date, dt.date) else (reference_date)
@@ -150,8 +162,17 @@ def aggregate_customers(t: ir.Table, *, reference_date: dt.date | ir.DateValue) 
         last_ts=purchases.timestamp.max(),
         frequency=order_key.nunique(),
     )
-    spend = t.group_by("customer_id").agg(monetary=t.amount.sum())
+    spend = t.group_by("customer_id").agg(
+        monetary=t.amount.sum(),
+        netted=t.amount.abs().sum(where=t.is_return),
+    )
     joined = visits.join(spend, "customer_id")
+    if cancelled is not None:
+        removed = cancelled.group_by("customer_id").agg(removed=cancelled.amount.abs().sum())
+        joined = joined.left_join(removed, "customer_id").drop("customer_id_right")
+        returned = joined.netted.fill_null(0) + joined.removed.fill_null(0)
+    else:
+        returned = joined.netted.fill_null(0)
     first, last = joined.first_ts.date(), joined.last_ts.date()
     span = last.delta(first, unit="day")
     return joined.select(
@@ -166,6 +187,7 @@ def aggregate_customers(t: ir.Table, *, reference_date: dt.date | ir.DateValue) 
         mean_days_between_purchases=ibis.ifelse(
             joined.frequency > 1, span / (joined.frequency - 1), ibis.null("float64")
         ),
+        cancelled_amount=returned.cast("float64").round(2),
     )
 
 
@@ -203,7 +225,9 @@ def compute_rfm(
     reference = cleaned.rules.reference_date or default_reference_date(cleaned)
     con = backend or ibis.duckdb.connect()
     lines = ibis.memtable(cleaned.transactions)
-    expr = aggregate_customers(lines, reference_date=reference).order_by("customer_id")
+    cancelled = ibis.memtable(cleaned.cancelled)
+    expr = aggregate_customers(lines, reference_date=reference, cancelled=cancelled)
+    expr = expr.order_by("customer_id")
     table = con.to_pyarrow(expr).to_pandas().set_index("customer_id")
     table.index = table.index.astype("string")
     notes: list[str] = []

@@ -35,6 +35,7 @@ OUTPUT_COLUMNS = [
     "tenure_days",
     "avg_order_value",
     "mean_days_between_purchases",
+    "cancelled_amount",
 ]
 
 # decoy columns that detection would pick (customer, date, amount) next to the real ones
@@ -72,8 +73,8 @@ def test_rfm_csv_export(retail):
     text = rfm_csv(table).decode("utf-8")
     lines = text.splitlines()
     assert lines[0] == ",".join(OUTPUT_COLUMNS)
-    assert lines[1] == "12346,12,3,23.5,3,4,3,Loyal,2011-01-03,2011-01-20,29,7.83,8.5"
-    assert lines[2] == "12347,27,1,15.0,2,1,2,Hibernating,2011-01-05,2011-01-05,27,15.0,"
+    assert lines[1] == "12346,12,3,23.5,3,4,3,Loyal,2011-01-03,2011-01-20,29,7.83,8.5,2.5"
+    assert lines[2] == "12347,27,1,15.0,2,1,2,Hibernating,2011-01-05,2011-01-05,27,15.0,,0.0"
     assert "\r" not in text
 
 

@@ -152,6 +152,12 @@ def reference_rfm(rows: list[Row]) -> tuple[pd.DataFrame, list[float]]:
         },
         index=pd.Index(per.index.tolist(), dtype="string", name="customer_id"),
     )
+    cancelled = {customer: 0 for customer in per.index}
+    for row, reason in zip(rows, reference_reasons(rows), strict=True):
+        _, customer, _, quantity, unit_cents, _ = row
+        if reason in ("cancellation", "non_positive_quantity") and customer in cancelled:
+            cancelled[customer] += abs(quantity * unit_cents)
+    table["cancelled_amount"] = [cancelled[customer] / 100 for customer in per.index]
     exact_average = [c / n / 100 for c, n in zip(cents, frequency, strict=True)]
     return table, exact_average
 

@@ -42,6 +42,7 @@ COLUMNS = [
     "tenure_days",
     "avg_order_value",
     "mean_days_between_purchases",
+    "cancelled_amount",
 ]
 NAN = math.nan
 
@@ -51,11 +52,13 @@ def day(month_day: str) -> dt.date:
     return dt.date.fromisoformat(f"2011-{month_day}")
 
 
-def expected(rows: dict[str, tuple]) -> pd.DataFrame:
+def expected(rows: dict[str, tuple], cancelled: dict[str, float] | None = None) -> pd.DataFrame:
     """Build the RFM frame from ``{customer: (recency, frequency, monetary, r, f, m, segment,
     first, last, tenure_days, avg_order_value, mean_days_between_purchases)}``; first and last
-    purchase as ``"MM-DD"`` of 2011."""
-    table = pd.DataFrame(list(rows.values()), columns=COLUMNS)
+    purchase as ``"MM-DD"`` of 2011; ``cancelled`` amounts default to 0."""
+    cancelled = cancelled or {}
+    values = [(*row, cancelled.get(customer, 0.0)) for customer, row in rows.items()]
+    table = pd.DataFrame(values, columns=COLUMNS)
     table.index = pd.Index(list(rows), dtype="string", name="customer_id")
     for column in ("first_purchase", "last_purchase"):
         table[column] = pd.Series([day(v) for v in table[column]], index=table.index, dtype=object)
@@ -71,6 +74,7 @@ def expected(rows: dict[str, tuple]) -> pd.DataFrame:
             "tenure_days": "int64",
             "avg_order_value": "float64",
             "mean_days_between_purchases": "float64",
+            "cancelled_amount": "float64",
         }
     )
 
@@ -89,7 +93,8 @@ def test_retail_log_matches_hand_computed_table(retail):
             "12348": (1, 2, 32.50, 5, 3, 5, "Potential Loyalist", "01-28", "01-31", 4, 16.25, 3.0),
             "12349": (30, 1, 0.99, 1, 1, 1, "Lost", "01-02", "01-02", 30, 0.99, NAN),
             "12350": (2, 3, 26.35, 4, 4, 4, "Loyal", "01-12", "01-30", 20, 8.78, 9.0),
-        }
+        },
+        cancelled={"12346": 2.50},  # C1003: 2 × 1.25, removed but remembered
     )  # fmt: skip
     assert result.rfm.reference_date == dt.date(2011, 2, 1)
     pd.testing.assert_frame_equal(result.rfm.table, want)
@@ -109,7 +114,8 @@ def test_user_reference_date_removes_later_lines(retail):
             "12348": (0, 1, 12.50, 5, 1, 2, "New", "01-28", "01-28", 0, 12.5, NAN),
             "12349": (26, 1, 0.99, 1, 1, 1, "Lost", "01-02", "01-02", 26, 0.99, NAN),
             "12350": (3, 2, 18.90, 4, 4, 4, "Loyal", "01-12", "01-25", 16, 9.45, 13.0),
-        }
+        },
+        cancelled={"12346": 2.50},
     )  # fmt: skip
     assert result.rfm.reference_date == dt.date(2011, 1, 28)
     pd.testing.assert_frame_equal(result.rfm.table, want)
@@ -184,7 +190,8 @@ def test_returns_net_subtract_from_monetary_only(load):
             # 5.00 bought, 20.00 returned: clipped to 0
             "222": (3, 1, 0.00, 2, 3, 1, "At Risk", "03-02", "03-02", 3, 0.0, NAN),
             "444": (1, 1, 1.00, 4, 3, 2, "Potential Loyalist", "03-04", "03-04", 1, 1.0, NAN),
-        }
+        },
+        cancelled={"111": 6.0, "222": 20.0, "444": 1.0},  # netted returns, as positive values
     )  # fmt: skip
     pd.testing.assert_frame_equal(result.rfm.table, want)
     assert any("returned more than they bought" in w for w in result.rfm.warnings)
@@ -198,6 +205,9 @@ def test_returns_dropped_by_default(load):
     assert report["non_positive_quantity"] == 1
     assert report["return_without_purchase"] == 0
     assert result.rfm.table["monetary"].to_dict() == {"111": 20.0, "222": 5.0, "444": 2.0}
+    # removed returns are still remembered per customer (333 bought nothing: not a customer)
+    cancelled = result.rfm.table["cancelled_amount"].to_dict()
+    assert cancelled == {"111": 6.0, "222": 20.0, "444": 1.0}
     assert not any("returned more" in w for w in result.warnings)
 
 
