@@ -1,18 +1,53 @@
-"""Files the user takes away: the RFM table as CSV, the cleaning report as JSON.
+"""Files the user takes away: the RFM table and labeled customers as CSV, reports as JSON.
 
 These functions return bytes or text; writing them to disk is the caller's business.
+
+Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return) are prefixed with a single quote in CSV exports, so that an id or a
+product name from an uploaded file can never execute in the analyst's spreadsheet.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from rfm_core.pipeline import RfmPipelineResult
 
-__all__ = ["cleaned_lines_csv", "cleaning_report_dict", "rfm_csv"]
+if TYPE_CHECKING:
+    from rfm_core.anomalies import AnomalyResult, ClassifierReport
+    from rfm_core.segmentation import SegmentationResult
+
+__all__ = [
+    "cleaned_lines_csv",
+    "cleaning_report_dict",
+    "labeled_csv",
+    "neutralise_formulas",
+    "rfm_csv",
+    "segmentation_report_dict",
+]
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells cannot start a spreadsheet formula (quote prefixed)."""
+    table = table.copy()
+    for column in table.columns:
+        values = table[column]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            text = values.astype("string")
+            risky = text.str.startswith(FORMULA_PREFIXES, na=False)
+            if risky.any():
+                table[column] = text.where(~risky, "'" + text)
+    if table.index.dtype == object or isinstance(table.index.dtype, pd.StringDtype):
+        index = table.index.astype("string")
+        risky = index.str.startswith(FORMULA_PREFIXES)
+        if risky.any():
+            table.index = pd.Index(index.where(~risky, "'" + index), name=table.index.name)
+    return table
 
 
 def rfm_csv(table: pd.DataFrame) -> bytes:
@@ -23,7 +58,23 @@ def rfm_csv(table: pd.DataFrame) -> bytes:
     table : pandas.DataFrame
         Indexed by ``customer_id`` (e.g. :attr:`rfm_core.rfm.RfmResult.table`).
     """
-    return table.reset_index().to_csv(index=False, lineterminator="\n").encode("utf-8")
+    safe = _line_feeds_only(neutralise_formulas(table).reset_index())
+    return safe.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _line_feeds_only(table: pd.DataFrame) -> pd.DataFrame:
+    """Turn carriage returns inside text cells into line feeds, which the CSV writer quotes."""
+    for column in table.columns:
+        if table[column].dtype == object or isinstance(table[column].dtype, pd.StringDtype):
+            text = table[column].astype("string")
+            if text.str.contains("\r", regex=False, na=False).any():
+                table[column] = text.str.replace("\r\n", "\n").str.replace("\r", "\n")
+    return table
+
+
+def labeled_csv(table: pd.DataFrame) -> bytes:
+    """Return the labeled customers (:func:`rfm_core.segmentation.labeled_customers`) as CSV."""
+    return rfm_csv(table)
 
 
 def cleaned_lines_csv(result: RfmPipelineResult) -> bytes:
@@ -54,3 +105,52 @@ def cleaning_report_dict(result: RfmPipelineResult) -> dict[str, Any]:
         "reference_date": rfm.reference_date.isoformat(),
         "warnings": list(result.warnings),
     }
+
+
+def segmentation_report_dict(
+    segmentation: SegmentationResult,
+    anomalies: AnomalyResult | None = None,
+    classifier: ClassifierReport | None = None,
+) -> dict[str, Any]:
+    """Return a JSON-ready account of the segments, the k sweep and the anomaly flags."""
+    settings = segmentation.settings
+    profile = segmentation.profile
+    report: dict[str, Any] = {
+        "method": settings.method,
+        "settings": json.loads(json.dumps(vars(settings), default=list)),
+        "n_clusters": segmentation.n_clusters,
+        "segments": [
+            {
+                "cluster": int(label),
+                "name": segmentation.names.get(int(label), str(label)),
+                "customers": int(row["customers"]),
+                "share_customers": float(row["share_customers"]),
+                "share_revenue": float(row["share_revenue"]),
+            }
+            for label, row in profile.iterrows()
+        ],
+        "notes": list(segmentation.notes),
+        "selection": None,
+    }
+    selection = segmentation.selection
+    if selection is not None:
+        table = selection.table.reset_index()
+        report["selection"] = {
+            "recommended_k": int(selection.recommended_k),
+            "reason": selection.reason,
+            "silhouette_sampled": bool(selection.silhouette_sampled),
+            "table": json.loads(table.to_json(orient="records")),
+        }
+    if anomalies is not None:
+        report["anomalies"] = {
+            "method": anomalies.method,
+            "flagged": int(anomalies.n_flagged),
+            "threshold": float(anomalies.threshold),
+        }
+    if classifier is not None:
+        metrics = classifier.metrics
+        report["classifier"] = {
+            **{split: json.loads(metrics.loc[split].to_json()) for split in metrics.index},
+            "note": classifier.note,
+        }
+    return report

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import ibis
+import pandas as pd
+import pyarrow.compute as pc
 
 from rfm_core.cleaning import CleaningResult, CleaningRules, clean
 from rfm_core.io import LoadedTable
@@ -18,7 +20,7 @@ from rfm_core.rfm import DEFAULT_SEGMENTS, RfmResult, SegmentRule, compute_rfm
 from rfm_core.schema import ColumnMapping, DateOrder, Transactions, infer_mapping
 from rfm_core.schema import prepare_transactions as _prepare
 
-__all__ = ["RfmPipelineResult", "prepare", "run_rfm"]
+__all__ = ["RfmPipelineResult", "customer_orders", "prepare", "run_rfm"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +77,24 @@ def run_rfm(
     return RfmPipelineResult(
         transactions, cleaning, compute_rfm(cleaning, segments=segments, backend=backend)
     )
+
+
+def customer_orders(result: RfmPipelineResult, customer_id: str) -> pd.DataFrame:
+    """Return one customer's kept orders, oldest first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``order, timestamp, lines, amount, is_return``: one row per invoice (or per timestamp
+        without an invoice column); empty when the id has no kept line.
+    """
+    lines = result.cleaning.transactions
+    mine = lines.filter(pc.equal(lines.column("customer_id"), customer_id))
+    frame = mine.select(["invoice", "timestamp", "amount", "is_return"]).to_pandas()
+    frame["order"] = frame["invoice"].fillna(frame["timestamp"].astype("string"))
+    orders = frame.groupby(["order", "is_return"], as_index=False, dropna=False).agg(
+        timestamp=("timestamp", "min"), lines=("amount", "size"), amount=("amount", "sum")
+    )
+    orders["amount"] = orders["amount"].round(2)
+    columns = ["order", "timestamp", "lines", "amount", "is_return"]
+    return orders.sort_values(["timestamp", "order"], ignore_index=True)[columns]
