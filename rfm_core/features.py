@@ -35,6 +35,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
+from rfm_core.config import DEFAULT_FEATURES, OPTIONAL_FEATURES, TRANSFORMS
 from rfm_core.errors import RfmError
 
 __all__ = [
@@ -50,13 +51,6 @@ __all__ = [
 ]
 
 Transform = Literal["log-standard", "minmax", "quantile"]
-TRANSFORMS: tuple[str, ...] = ("log-standard", "minmax", "quantile")
-DEFAULT_FEATURES: tuple[str, ...] = ("recency", "frequency", "monetary")
-OPTIONAL_FEATURES: tuple[str, ...] = (
-    "avg_order_value",
-    "tenure_days",
-    "mean_days_between_purchases",
-)
 FEATURE_LABELS: dict[str, str] = {
     "recency": "Recency (days)",
     "frequency": "Frequency (orders)",
