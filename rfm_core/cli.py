@@ -89,6 +89,63 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _k(text: str) -> int | None:
+    if text == "auto":
+        return None
+    if not text.isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a whole number ≥ 2, got {text!r}")
+    return int(text)
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 0.5:
+        raise argparse.ArgumentTypeError(f"expected a share in (0, 0.5], got {text}")
+    return value
+
+
+def _features(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _add_segment_options(parser: argparse.ArgumentParser) -> None:
+    from rfm_core.config import ANOMALY_METHODS, DEFAULT_FEATURES, LINKAGES, METHODS, TRANSFORMS
+
+    model = parser.add_argument_group("segmentation")
+    model.add_argument("--method", choices=METHODS, default="kmeans")
+    model.add_argument(
+        "--k", type=_k, default=None, metavar="auto|N",
+        help="number of segments; auto (default) uses the recommendation of the k sweep",
+    )  # fmt: skip
+    model.add_argument(
+        "--features", type=_features, default=DEFAULT_FEATURES, metavar="A,B,...",
+        help="customer features (default recency,frequency,monetary; also avg_order_value, "
+        "tenure_days, mean_days_between_purchases)",
+    )  # fmt: skip
+    model.add_argument("--transform", choices=TRANSFORMS, default="log-standard")
+    model.add_argument("--linkage", choices=LINKAGES, default="ward", help="agglomerative")
+    model.add_argument("--eps", type=_positive, help="DBSCAN radius (default: from k-distance)")
+    model.add_argument("--min-samples", type=int, default=10, help="DBSCAN/HDBSCAN")
+    model.add_argument("--min-cluster-size", type=int, help="HDBSCAN")
+    model.add_argument("--names", choices=["lifecycle", "tiers"], default="lifecycle")
+    model.add_argument(
+        "--exclude-anomalies", action="store_true",
+        help="fit the segments without the flagged customers, then assign them (marked)",
+    )  # fmt: skip
+    model.add_argument("--random-state", type=int, default=0)
+    flags = parser.add_argument_group("anomalies")
+    flags.add_argument("--anomaly-method", choices=ANOMALY_METHODS, default="iforest")
+    flags.add_argument(
+        "--contamination", type=_share, default=0.02,
+        help="share of customers to flag (default 0.02)",
+    )  # fmt: skip
+    flags.add_argument(
+        "--no-classifier", action="store_true",
+        help="skip training the classifier that reproduces the detector on new customers",
+    )  # fmt: skip
+    parser.add_argument("--report", type=Path, help="write the run report as JSON here")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of ``python -m rfm_core``."""
     parser = argparse.ArgumentParser(prog="python -m rfm_core", description=__doc__.splitlines()[0])
@@ -97,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(rfm)
     rfm.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     rfm.add_argument("--report", type=Path, help="write the cleaning report as JSON here")
+    segment = commands.add_parser(
+        "segment", help="transactions → RFM, segments and anomaly flags per customer"
+    )
+    _add_input_options(segment)
+    segment.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    _add_segment_options(segment)
     demo = commands.add_parser("demo", help="write a generated transaction log with known segments")
     demo.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet to write")
     demo.add_argument("--customers", type=int, default=1500)
@@ -141,6 +204,101 @@ def _run_rfm(args: argparse.Namespace) -> int:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     _print_summary(report, args.output, time.perf_counter() - started)
     return 0
+
+
+def _run_segment(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet))
+    from rfm_core.export import cleaning_report_dict, labeled_csv, segmentation_report_dict
+    from rfm_core.pipeline import run_rfm
+    from rfm_core.segmentation import (
+        AnomalySettings,
+        SegmentationSettings,
+        find_anomalies,
+        labeled_customers,
+        segment_customers,
+    )
+
+    result = run_rfm(
+        loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=_rules(args)
+    )
+    table = result.rfm.table
+    settings = SegmentationSettings(
+        method=args.method,
+        n_clusters=args.k,
+        features=args.features,
+        transform=args.transform,
+        linkage=args.linkage,
+        eps=args.eps,
+        min_samples=args.min_samples,
+        min_cluster_size=args.min_cluster_size,
+        exclude_anomalies=args.exclude_anomalies,
+        name_scheme=args.names,
+        random_state=args.random_state,
+    )
+    anomalies = find_anomalies(
+        table,
+        AnomalySettings(
+            method=args.anomaly_method,
+            contamination=args.contamination,
+            features=args.features,
+            transform=args.transform,
+            random_state=args.random_state,
+        ),
+    )
+    segmentation = segment_customers(table, settings, anomalies=anomalies)
+    args.output.write_bytes(labeled_csv(labeled_customers(table, segmentation, anomalies)))
+    report = cleaning_report_dict(result)
+    classifier = None
+    if not args.no_classifier:
+        classifier = _train_classifier(table, anomalies, settings)
+    report["segmentation"] = segmentation_report_dict(segmentation, anomalies, classifier)
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _print_summary(report, args.output, time.perf_counter() - started)
+    _print_segments(report["segmentation"])
+    return 0
+
+
+def _train_classifier(table, anomalies, settings):
+    from rfm_core.anomalies import train_anomaly_classifier
+
+    try:
+        return train_anomaly_classifier(
+            table,
+            anomalies.table["anomaly"],
+            features=settings.features,
+            random_state=settings.random_state,
+        )
+    except RfmError as exc:
+        print(f"warning: no anomaly classifier: {exc}")
+        return None
+
+
+def _print_segments(report: dict) -> None:
+    if report.get("selection"):
+        print(f"recommended k: {report['selection']['reason']}")
+    print(f"{report['method']}: {report['n_clusters']} segments")
+    for segment in report["segments"]:
+        print(
+            f"  {segment['cluster']:>3}  {segment['name']:<22} {segment['customers']:>9,} "
+            f"customers  {segment['share_revenue']:6.1%} of revenue"
+        )
+    flagged = report["anomalies"]
+    print(
+        f"anomalies ({flagged['method']}): {flagged['flagged']:,} customers flagged "
+        "(kept in the output, column anomaly)"
+    )
+    metrics = report.get("classifier")
+    if metrics:
+        test = metrics["test"]
+        print(
+            f"classifier (reproduces the detector, not ground truth) on the test split: "
+            f"accuracy {test['accuracy']:.3f}, precision {test['precision']:.3f}, "
+            f"recall {test['recall']:.3f}, F1 {test['f1']:.3f}"
+        )
+    for note in report["notes"]:
+        print(f"note: {note}")
 
 
 def _load_while_importing(path: Path, *, sheet: str | int | None) -> LoadedTable:
@@ -193,7 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # results carry their warnings and the summary prints them once, as "warning: …" lines
     warnings.simplefilter("ignore", UserWarning)
     try:
-        return {"rfm": _run_rfm, "demo": _run_demo}[args.command](args)
+        commands = {"rfm": _run_rfm, "segment": _run_segment, "demo": _run_demo}
+        return commands[args.command](args)
     except RfmError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
