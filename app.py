@@ -14,6 +14,12 @@ pages = {
     "Customers": [
         st.Page("pages/rfm.py", title="RFM", icon=":material/table_chart:"),
     ],
+    "Segments": [
+        st.Page("pages/model_selection.py", title="Model selection", icon=":material/tune:"),
+        st.Page("pages/segments.py", title="Segments", icon=":material/groups:"),
+        st.Page("pages/projections.py", title="Projections", icon=":material/scatter_plot:"),
+        st.Page("pages/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
+    ],
 }
 navigation = st.navigation(pages)
 

@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rfm_core.anomalies import detector_agreement, train_anomaly_classifier
 from rfm_core.cleaning import CleaningRules
+from rfm_core.clustering import dendrogram, k_distance, silhouette_profile, stability
+from rfm_core.embedding import pca_projection, tsne_projection
 from rfm_core.errors import LoadError
+from rfm_core.features import transformed_features
 from rfm_core.io import LoadedTable, load_bytes
 from rfm_core.pipeline import RfmPipelineResult, run_rfm
+from rfm_core.profiles import feature_importances, segment_rules
 from rfm_core.schema import ColumnMapping, infer_mapping
+from rfm_core.segmentation import (
+    AnomalySettings,
+    SegmentationSettings,
+    choose_k,
+    find_anomalies,
+    segment_customers,
+)
 from ui.state import Dataset, stored_file
 
 
@@ -48,3 +60,150 @@ def rfm_result(
 def pipeline_for(dataset: Dataset, rules: CleaningRules) -> RfmPipelineResult:
     """Return the cached pipeline result of the current dataset and rules."""
     return rfm_result(dataset.dataset_id, dataset.sheet, dataset.mapping, dataset.date_order, rules)
+
+
+@st.cache_resource(scope="session", max_entries=4, show_spinner=False)
+def anomalies_for(dataset: Dataset, rules: CleaningRules, settings: AnomalySettings):
+    """Flag anomalous customers of the current pipeline result."""
+    return find_anomalies(pipeline_for(dataset, rules).rfm.table, settings)
+
+
+def selection_for(
+    dataset: Dataset,
+    rules: CleaningRules,
+    settings: SegmentationSettings,
+    anomaly_settings: AnomalySettings,
+):
+    """Sweep k; only the settings that change the sweep are part of the cache key."""
+    sweep = SegmentationSettings(
+        features=settings.features,
+        transform=settings.transform,
+        k_min=settings.k_min,
+        k_max=settings.k_max,
+        business_range=settings.business_range,
+        exclude_anomalies=settings.exclude_anomalies,
+        random_state=settings.random_state,
+    )
+    flags = anomaly_settings if settings.exclude_anomalies else None
+    return _selection(dataset, rules, sweep, flags)
+
+
+@st.cache_resource(scope="session", max_entries=4, show_spinner=False)
+def _selection(
+    dataset: Dataset,
+    rules: CleaningRules,
+    sweep: SegmentationSettings,
+    anomaly_settings: AnomalySettings | None,
+):
+    anomalies = anomalies_for(dataset, rules, anomaly_settings) if anomaly_settings else None
+    return choose_k(pipeline_for(dataset, rules).rfm.table, sweep, anomalies=anomalies)
+
+
+@st.cache_resource(scope="session", max_entries=4, show_spinner=False)
+def segmentation_for(
+    dataset: Dataset,
+    rules: CleaningRules,
+    settings: SegmentationSettings,
+    anomaly_settings: AnomalySettings,
+):
+    """Fit the segmentation of the settings (the k sweep comes from its own cache)."""
+    table = pipeline_for(dataset, rules).rfm.table
+    anomalies = anomalies_for(dataset, rules, anomaly_settings)
+    selection = selection_for(dataset, rules, settings, anomaly_settings)
+    return segment_customers(table, settings, anomalies=anomalies, selection=selection)
+
+
+def _table(dataset: Dataset, rules: CleaningRules):
+    return pipeline_for(dataset, rules).rfm.table
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def silhouette_for(dataset, rules, settings, anomaly_settings):
+    """Silhouette of every (sampled) customer under the fitted segmentation."""
+    labels = segmentation_for(dataset, rules, settings, anomaly_settings).labels
+    return silhouette_profile(
+        _table(dataset, rules), labels.to_numpy(), features=settings.features,
+        transform=settings.transform, random_state=settings.random_state,
+    )  # fmt: skip
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def stability_for(dataset, rules, settings, anomaly_settings):
+    """Agreement of the fitted model with refits on subsamples."""
+    segmentation = segmentation_for(dataset, rules, settings, anomaly_settings)
+    return stability(
+        _table(dataset, rules), segmentation.segmenter, random_state=settings.random_state
+    )
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def k_distance_for(dataset, rules, settings):
+    """Distances to the k-th neighbour, to choose DBSCAN's eps."""
+    return k_distance(
+        _table(dataset, rules), min_samples=settings.min_samples, features=settings.features,
+        transform=settings.transform, random_state=settings.random_state,
+    )  # fmt: skip
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def dendrogram_for(dataset, rules, settings):
+    """Hierarchical merge tree of a sample of customers."""
+    return dendrogram(
+        _table(dataset, rules), linkage=settings.linkage, features=settings.features,
+        transform=settings.transform, random_state=settings.random_state,
+    )  # fmt: skip
+
+
+@st.cache_resource(scope="session", max_entries=4, show_spinner=False)
+def projection_for(dataset, rules, settings, anomaly_settings, kind: str, size: int):
+    """PCA (2 or 3 components) or t-SNE of a sample of ``size`` customers.
+
+    The t-SNE sample is stratified by segment, so that small segments stay visible.
+    """
+    features = transformed_features(
+        _table(dataset, rules), features=settings.features, transform=settings.transform,
+        random_state=settings.random_state,
+    )  # fmt: skip
+    if kind == "tsne":
+        labels = segmentation_for(dataset, rules, settings, anomaly_settings).labels
+        return tsne_projection(
+            features, sample_size=size, stratify=labels, random_state=settings.random_state
+        )
+    return pca_projection(features, n_components=3 if kind == "pca3" else 2)
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def explanations_for(dataset, rules, settings, anomaly_settings, renames=()):
+    """Feature importances and the decision-tree rules of the segments (with the user's names,
+    given as ``(label, name)`` pairs)."""
+    segmentation = segmentation_for(dataset, rules, settings, anomaly_settings)
+    table = _table(dataset, rules)
+    importances = feature_importances(
+        table, segmentation.labels, features=settings.features,
+        random_state=settings.random_state,
+    )  # fmt: skip
+    rules_ = segment_rules(
+        table, segmentation.labels, names={**segmentation.names, **dict(renames)},
+        random_state=settings.random_state,
+    )  # fmt: skip
+    return importances, rules_
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def agreement_for(dataset, rules, anomaly_settings):
+    """Which customers each of the four detectors flags."""
+    return detector_agreement(
+        _table(dataset, rules), contamination=anomaly_settings.contamination,
+        features=anomaly_settings.features, transform=anomaly_settings.transform,
+        random_state=anomaly_settings.random_state,
+    )  # fmt: skip
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def classifier_for(dataset, rules, anomaly_settings):
+    """SMOTE + gradient boosting trained to reproduce the detector's flags."""
+    flags = anomalies_for(dataset, rules, anomaly_settings).table["anomaly"]
+    return train_anomaly_classifier(
+        _table(dataset, rules), flags, features=anomaly_settings.features,
+        random_state=anomaly_settings.random_state,
+    )  # fmt: skip

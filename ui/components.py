@@ -13,12 +13,21 @@ from rfm_core.errors import MappingError, RfmError
 from rfm_core.io import dataset_id as compute_dataset_id
 from rfm_core.pipeline import RfmPipelineResult
 from rfm_core.schema import detect_roles
-from ui.cache import detected_mapping, loaded_table, pipeline_for
+from ui.cache import (
+    anomalies_for,
+    detected_mapping,
+    loaded_table,
+    pipeline_for,
+    segmentation_for,
+    selection_for,
+)
 from ui.state import (
     DEMO_PATH,
     Dataset,
+    current_anomaly_settings,
     current_dataset,
     current_rules,
+    current_segmentation,
     remember_file,
     set_dataset,
 )
@@ -110,3 +119,44 @@ def show_frame(frame: pd.DataFrame, *, key: str | None = None, height: int | str
         )
         frame = frame.head(MAX_TABLE_ROWS)
     st.dataframe(frame, key=key, height=height)
+
+
+def current_anomalies():
+    """Flag anomalous customers of the current dataset with this session's detector settings."""
+    dataset = ensure_dataset()
+    current_pipeline()
+    with user_errors(), st.spinner("Looking for anomalous customers…"):
+        return anomalies_for(dataset, current_rules(), current_anomaly_settings())
+
+
+def current_selection():
+    """The k sweep of the current dataset and settings (cached)."""
+    dataset = ensure_dataset()
+    current_pipeline()
+    with user_errors(), st.spinner("Sweeping the number of segments…"):
+        return selection_for(
+            dataset, current_rules(), current_segmentation(), current_anomaly_settings()
+        )
+
+
+def current_segmentation_result():
+    """Fit (or fetch) the segmentation of the current dataset and settings."""
+    dataset = ensure_dataset()
+    current_anomalies()
+    current_selection()
+    with user_errors(), st.spinner("Fitting the segments…"):
+        return segmentation_for(
+            dataset, current_rules(), current_segmentation(), current_anomaly_settings()
+        )
+
+
+def show_notes(messages: tuple[str, ...]) -> None:
+    """Show what a user should know about how a result was computed."""
+    for message in messages:
+        st.info(message, icon=":material/info:")
+
+
+def cached(function, *args):
+    """Call a cached analysis of :mod:`ui.cache` with the session's dataset and rules."""
+    with user_errors():
+        return function(ensure_dataset(), current_rules(), *args)

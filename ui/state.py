@@ -15,6 +15,7 @@ import streamlit as st
 
 from rfm_core.cleaning import CleaningRules
 from rfm_core.rfm import DEFAULT_SEGMENTS, SegmentRule
+from rfm_core.segmentation import AnomalySettings, SegmentationSettings
 
 DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo_transactions.csv"
 MAX_FILES_PER_SESSION = 2
@@ -70,6 +71,8 @@ def set_dataset(dataset: Dataset) -> None:
     previous = current_dataset()
     if previous is None or previous.dataset_id != dataset.dataset_id:
         st.session_state["rules"] = asdict(CleaningRules())
+        for key in ("segment_names", "segment_actions"):
+            st.session_state.pop(key, None)
     st.session_state["dataset"] = dataset
 
 
@@ -99,3 +102,47 @@ def set_segments(segments: tuple[SegmentRule, ...] | None) -> None:
         if segments is None
         else tuple((s.name, s.r, s.f, s.m, s.description) for s in segments)
     )
+
+
+def current_segmentation() -> SegmentationSettings:
+    """Return the segmentation settings of this session (defaults: k-means, recommended k)."""
+    values = st.session_state.get("segmentation")
+    return SegmentationSettings(**values) if values else SegmentationSettings()
+
+
+def set_segmentation(settings: SegmentationSettings) -> None:
+    """Remember segmentation settings (a plain dict); names and actions start afresh."""
+    st.session_state["segmentation"] = asdict(settings)
+    for key in ("segment_names", "segment_actions"):
+        st.session_state.pop(key, None)
+
+
+def current_anomaly_settings() -> AnomalySettings:
+    """Return the anomaly detector settings of this session."""
+    values = st.session_state.get("anomaly_settings")
+    return AnomalySettings(**values) if values else AnomalySettings()
+
+
+def set_anomaly_settings(settings: AnomalySettings) -> None:
+    """Remember anomaly detector settings (a plain dict)."""
+    st.session_state["anomaly_settings"] = asdict(settings)
+
+
+def segment_renames() -> dict[int, str]:
+    """The user's names for segment labels (empty until renamed)."""
+    return dict(st.session_state.get("segment_names") or {})
+
+
+def set_segment_renames(names: dict[int, str]) -> None:
+    """Remember the user's names for segment labels."""
+    st.session_state["segment_names"] = {int(k): str(v) for k, v in names.items()}
+
+
+def segment_actions() -> list[dict[str, str]] | None:
+    """The user's edited actions table (records), or None for the defaults."""
+    return st.session_state.get("segment_actions")
+
+
+def set_segment_actions(records: list[dict[str, str]] | None) -> None:
+    """Remember the edited actions table (small: one record per segment)."""
+    st.session_state["segment_actions"] = records

@@ -1,0 +1,147 @@
+"""The Model selection, Segments, Projections and Anomalies pages, checked against the core."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rfm_core.segmentation import (
+    AnomalySettings,
+    SegmentationSettings,
+    choose_k,
+    find_anomalies,
+    segment_customers,
+)
+from tests.app.apptest_support import check, core, frame_with, generated_csv, metric, submit, upload
+
+SWEEP_SUBMIT = "FormSubmitter:sweep_form-Compare"
+FIT_SUBMIT = "FormSubmitter:fit_form-Fit segments"
+ANOMALY_SUBMIT = "FormSubmitter:anomaly_form-Detect"
+
+
+@pytest.fixture(scope="module")
+def seg_csv() -> bytes:
+    """A generated log of 600 customers: enough flagged customers for the classifier."""
+    return generated_csv(600, seed=5)
+
+
+@pytest.fixture(scope="module")
+def seg_table(seg_csv: bytes) -> pd.DataFrame:
+    return core(seg_csv, "segments.csv").rfm.table
+
+
+@pytest.fixture
+def session(app: AppTest, seg_csv: bytes) -> AppTest:
+    return check(upload(app, "segments.csv", seg_csv))
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    return check(at.switch_page(f"pages/{page}.py").run())
+
+
+def plotly_figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def titles(at: AppTest) -> list[str]:
+    return [f["layout"].get("title", {}).get("text", "") for f in plotly_figures(at)]
+
+
+def test_model_selection_recommends_the_core_k(session: AppTest, seg_table) -> None:
+    at = open_page(session, "model_selection")
+    selection = choose_k(seg_table, SegmentationSettings())
+    success = [s.value for s in at.success]
+    assert any(f"k = {selection.recommended_k}:" in text for text in success)
+    assert any(selection.reason in text for text in success)
+    shown = titles(at)
+    for name in ("Elbow", "Silhouette", "Calinski", "Davies", "AIC"):
+        assert any(name in title for title in shown), shown
+    assert metric(at, "Segments found") == f"{selection.recommended_k}"
+    assert float(metric(at, "Stability (adjusted Rand, refits on 80% subsamples)")) >= 0.0
+
+
+def test_the_fit_form_changes_method_and_k(session: AppTest, seg_table) -> None:
+    at = open_page(session, "model_selection")
+    at.selectbox(key="fit_method").set_value("gmm")
+    at.number_input(key="fit_k").set_value(3)
+    check(submit(at, FIT_SUBMIT))
+    assert at.session_state["segmentation"]["method"] == "gmm"
+    assert metric(at, "Segments found") == "3"
+    at.selectbox(key="fit_method").set_value("agglomerative")
+    check(submit(at, FIT_SUBMIT))
+    assert any("Dendrogram" in title for title in titles(at))
+    at.selectbox(key="fit_method").set_value("dbscan")
+    check(submit(at, FIT_SUBMIT))
+    assert any("neighbour" in title for title in titles(at))
+
+
+def test_the_sweep_form_changes_the_features(session: AppTest) -> None:
+    at = open_page(session, "model_selection")
+    at.multiselect(key="sweep_features").set_value(["recency", "frequency", "monetary",
+                                                    "avg_order_value"])  # fmt: skip
+    at.slider(key="sweep_k").set_value((2, 6))
+    check(submit(at, SWEEP_SUBMIT))
+    stored = at.session_state["segmentation"]
+    assert stored["features"] == ("recency", "frequency", "monetary", "avg_order_value")
+    assert (stored["k_min"], stored["k_max"]) == (2, 6)
+    table = frame_with(at, "inertia", "silhouette")
+    assert list(table.index) == [2, 3, 4, 5, 6]
+
+
+def test_segments_page_profiles_and_downloads(session: AppTest, seg_table) -> None:
+    at = open_page(session, "segments")
+    anomalies = find_anomalies(seg_table, AnomalySettings())
+    expected = segment_customers(seg_table, SegmentationSettings(), anomalies=anomalies)
+    profile = frame_with(at, "customers", "share_revenue")
+    assert profile["customers"].sum() == len(seg_table)
+    assert sorted(profile.index) == sorted(expected.names.values())
+    rules = frame_with(at, "rule", "precision")
+    assert len(rules) >= expected.n_clusters
+    assert at.download_button(key="download_labeled").label == "Labeled customers (CSV)"
+
+
+def test_renamed_segments_show_everywhere(session: AppTest) -> None:
+    at = open_page(session, "segments")
+    at.session_state["segment_names"] = {0: "Our best"}
+    check(at.run())
+    profile = frame_with(at, "customers", "share_revenue")
+    assert "Our best" in profile.index
+
+
+def test_customer_drill_down(session: AppTest, seg_table) -> None:
+    at = open_page(session, "segments")
+    customer = seg_table["frequency"].idxmax()
+    at.text_input(key="drill_customer").set_value(customer).run()
+    check(at)
+    assert metric(at, "Orders") == f"{seg_table.loc[customer, 'frequency']:,}"
+    orders = frame_with(at, "order", "lines", "amount")
+    assert len(orders) == seg_table.loc[customer, "frequency"]
+    at.text_input(key="drill_customer").set_value("no-such-id").run()
+    assert any("No customer" in w.value for w in check(at).warning)
+
+
+def test_projections_page(session: AppTest) -> None:
+    at = open_page(session, "projections")
+    assert {"PCA", "PCA 3D", "t-SNE"} <= set(titles(at))
+    at.radio(key="colour_by").set_value("anomaly").run()
+    legends = {t["name"] for f in plotly_figures(check(at)) for t in f["data"]}
+    assert {"anomaly", "normal"} <= legends
+
+
+def test_anomalies_page_matches_the_core(session: AppTest, seg_table) -> None:
+    at = open_page(session, "anomalies")
+    expected = find_anomalies(seg_table, AnomalySettings())
+    assert metric(at, "Customers flagged") == f"{expected.n_flagged:,}"
+    flagged = frame_with(at, "anomaly_score", "anomaly_reason")
+    assert set(flagged.index) == set(expected.table.index[expected.table["anomaly"]])
+    classifier = frame_with(at, "precision", "recall", "f1")
+    assert set(classifier.index) == {"validation", "test"}
+    assert any("not ground truth" in i.value for i in at.info)
+    at.selectbox(key="anomaly_method").set_value("zscore")
+    at.slider(key="anomaly_share").set_value(5.0)
+    check(submit(at, ANOMALY_SUBMIT))
+    changed = find_anomalies(seg_table, AnomalySettings(method="zscore", contamination=0.05))
+    assert metric(at, "Customers flagged") == f"{changed.n_flagged:,}"
