@@ -35,6 +35,7 @@ from rfm_core.errors import CleaningError
 from rfm_core.schema import Transactions
 
 __all__ = [
+    "BEFORE_DUPLICATES",
     "CANONICAL_COLUMNS",
     "REASONS",
     "CleaningResult",
@@ -42,6 +43,7 @@ __all__ = [
     "clean",
     "flag_rows",
     "purchase_condition",
+    "removal_report",
 ]
 
 Returns = Literal["drop", "net"]
@@ -119,6 +121,8 @@ _NO_CANCELLED = pa.table(
     {"customer_id": pa.array([], pa.string()), "amount": pa.array([], pa.float64())}
 )
 RETURN_REASONS = ("cancellation", "non_positive_quantity")
+# reasons checked before duplicates: every copy of such a row is removed for this reason
+BEFORE_DUPLICATES = ("missing_customer_id", "unparseable_date", "invalid_number")
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,9 @@ def flag_rows(t: ir.Table, rules: CleaningRules, *, raw_columns: list[str]) -> i
     """
     conditions = _row_conditions(t, rules, raw_columns)
     reason = ibis.cases(*[(cond, name) for name, cond in conditions], else_=ibis.null(str))
-    flagged = t.select(*CANONICAL_COLUMNS, drop_reason=reason)
+    # an engine that collapsed exact copies first carries their number along (see rfm_core.engine)
+    extra = ["copies"] if "copies" in t.columns else []
+    flagged = t.select(*CANONICAL_COLUMNS, *extra, drop_reason=reason)
     flagged = flagged.mutate(is_return=~purchase_condition(flagged))
     if rules.returns == "net":
         flagged = _flag_returns_without_purchase(flagged)
@@ -257,13 +263,21 @@ def _flag_zscore_outliers(t: ir.Table, rules: CleaningRules) -> ir.Table:
     if rules.reference_date is not None:
         reference = ibis.literal(rules.reference_date)
     per_customer = aggregate_customers(kept, reference_date=reference)
+    features = ("recency", "frequency", "monetary")
+    # mean and spread as a one-row table joined to every customer (rather than window
+    # functions, which not every engine compiles on an aggregated table)
+    stats = per_customer.aggregate(
+        **{f"mean_{c}": per_customer[c].cast("float64").mean() for c in features},
+        **{f"std_{c}": per_customer[c].cast("float64").std(how="pop") for c in features},
+    )
+    scored = per_customer.cross_join(stats)
     outlier = ibis.literal(False)
-    for column in ("recency", "frequency", "monetary"):
-        value = per_customer[column].cast("float64")
-        std = value.std(how="pop").over()
-        z = ((value - value.mean().over()) / ibis.ifelse(std > 0, std, 1.0)).abs()
+    for column in features:
+        std = scored[f"std_{column}"]
+        deviation = scored[column].cast("float64") - scored[f"mean_{column}"]
+        z = (deviation / ibis.ifelse(std > 0, std, 1.0)).abs()
         outlier = outlier | (z > rules.max_zscore)
-    outliers = per_customer.filter(outlier)
+    outliers = scored.filter(outlier)
     return _flag_customers(t, outliers, "customer_zscore_outlier", listed=True)
 
 
@@ -314,7 +328,7 @@ def clean(
     # which avoids converting every text column out of the engine
     verdict = con.to_pyarrow(flags.select("row_id", "drop_reason", "is_return"))
     kept, cancelled, counts = _apply_verdict(transactions.table, verdict)
-    report = _report(counts, transactions.n_rows)
+    report = removal_report(counts, transactions.n_rows)
     result = CleaningResult(
         kept,
         report,
@@ -351,7 +365,8 @@ def _apply_verdict(lines: pa.Table, verdict: pa.Table) -> tuple[pa.Table, pa.Tab
     )
 
 
-def _report(by_reason: dict[str, int], n_in: int) -> pd.DataFrame:
+def removal_report(by_reason: dict[str, int], n_in: int) -> pd.DataFrame:
+    """One row per reason in rule order: ``reason, description, rows, share``."""
     rows = [
         {"reason": reason, "description": text, "rows": int(by_reason.get(reason, 0))}
         for reason, text in REASONS.items()

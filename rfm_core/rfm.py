@@ -13,8 +13,10 @@ recency
 frequency
     Distinct invoices with a purchase; without an invoice column, distinct purchase timestamps.
 monetary
-    Sum of the line amounts of the customer's kept lines, rounded to cents. With returns netted,
-    returns are subtracted; a customer who returned more than they bought gets 0 (with a warning).
+    Sum of the line amounts of the customer's kept lines, rounded to cents. Line amounts are
+    summed exactly, as whole ten-thousandths, so that no engine or row order changes a cent.
+    With returns netted, returns are subtracted; a customer who returned more than they bought
+    gets 0 (with a warning).
 first_purchase, last_purchase
     Dates of the first and last purchase.
 tenure_days
@@ -49,7 +51,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from rfm_core.cleaning import CleaningResult
+from rfm_core.cleaning import BEFORE_DUPLICATES, REASONS, RETURN_REASONS, CleaningResult
 from rfm_core.errors import SegmentDefinitionError
 
 __all__ = [
@@ -62,8 +64,11 @@ __all__ = [
     "aggregate_customers",
     "assign_segments",
     "compute_rfm",
+    "customer_activity",
     "default_reference_date",
+    "finish_rfm",
     "relabel",
+    "rfm_columns",
     "score",
     "segment_summary",
     "segments_from_frame",
@@ -129,21 +134,53 @@ class RfmResult:
         return len(self.table)
 
 
-def aggregate_customers(
-    t: ir.Table,
-    *,
-    reference_date: dt.date | ir.DateValue,
-    cancelled: ir.Table | None = None,
-) -> ir.Table:
-    """Build the per-customer aggregation on kept lines (one Ibis expression).
+def customer_activity(flags: ir.Table) -> ir.Table:
+    """Aggregate flagged lines per customer in one pass (one Ibis expression).
 
     Parameters
     ----------
-    t : ibis Table
-        Kept lines with columns ``customer_id, invoice, timestamp, amount, is_return``.
-    reference_date : date or ibis date expression
-    cancelled : ibis Table, optional
-        Removed returns, ``customer_id, amount`` (:attr:`CleaningResult.cancelled`).
+    flags : ibis Table
+        Lines with ``customer_id, invoice, timestamp, amount, is_return, drop_reason``
+        (:func:`rfm_core.cleaning.flag_rows`); ``drop_reason`` is null for kept lines.
+
+    Returns
+    -------
+    ibis Table
+        One row per customer id (null included): ``first_ts, last_ts`` and ``frequency`` of the
+        kept purchases, ``units`` (kept amounts), ``netted`` (kept returns) and ``removed``
+        (returns removed by cleaning) in :data:`MONEY_UNITS`, and ``rows_kept`` plus one
+        ``rows_<reason>`` count per removal reason, so that a single scan of a large log gives
+        both the RFM table and the cleaning report.
+    """
+    kept = flags.drop_reason.isnull()
+    purchase = kept & ~flags.is_return
+    units = _money_units(flags.amount)
+    order_key = ibis.coalesce(flags.invoice, flags.timestamp.cast("string"))
+    reasons = {
+        f"rows_{reason}": (flags.drop_reason == reason).cast("int64").sum() for reason in REASONS
+    }
+    if "copies" in flags.columns:
+        # exact copies were collapsed into one row: the extra copies of a row count under the
+        # reason that removes all copies, or else as duplicate_row (see rfm_core.engine)
+        copies = flags.copies.cast("int64")
+        early = flags.drop_reason.isin(list(BEFORE_DUPLICATES)).fill_null(False)
+        for reason in BEFORE_DUPLICATES:
+            reasons[f"rows_{reason}"] = copies.sum(where=flags.drop_reason == reason)
+        reasons["rows_duplicate_row"] = (copies - 1).sum(where=~early)
+    return flags.group_by("customer_id").agg(
+        first_ts=flags.timestamp.min(where=purchase),
+        last_ts=flags.timestamp.max(where=purchase),
+        frequency=order_key.nunique(where=purchase),
+        units=units.sum(where=kept),
+        netted=units.abs().sum(where=kept & flags.is_return),
+        removed=units.abs().sum(where=flags.drop_reason.isin(list(RETURN_REASONS))),
+        rows_kept=kept.cast("int64").sum(),
+        **reasons,
+    )
+
+
+def rfm_columns(activity: ir.Table, *, reference_date: dt.date | ir.DateValue) -> ir.Table:
+    """Turn :func:`customer_activity` into RFM values for customers with a kept purchase.
 
     Returns
     -------
@@ -153,42 +190,66 @@ def aggregate_customers(
         (monetary not yet clipped).
     """
     reference = (
-        ibis.literal(reference_date) if isinstance(reference_date, dt.date) else (reference_date)
+        ibis.literal(reference_date) if isinstance(reference_date, dt.date) else reference_date
     )
-    purchases = t.filter(~t.is_return)
-    order_key = ibis.coalesce(purchases.invoice, purchases.timestamp.cast("string"))
-    visits = purchases.group_by("customer_id").agg(
-        first_ts=purchases.timestamp.min(),
-        last_ts=purchases.timestamp.max(),
-        frequency=order_key.nunique(),
-    )
-    spend = t.group_by("customer_id").agg(
-        monetary=t.amount.sum(),
-        netted=t.amount.abs().sum(where=t.is_return),
-    )
-    joined = visits.join(spend, "customer_id")
-    if cancelled is not None:
-        removed = cancelled.group_by("customer_id").agg(removed=cancelled.amount.abs().sum())
-        joined = joined.left_join(removed, "customer_id").drop("customer_id_right")
-        returned = joined.netted.fill_null(0) + joined.removed.fill_null(0)
-    else:
-        returned = joined.netted.fill_null(0)
-    first, last = joined.first_ts.date(), joined.last_ts.date()
+    a = activity.filter(activity.customer_id.notnull() & (activity.frequency > 0))
+    monetary = a.units.fill_null(0).cast("float64") / MONEY_UNITS
+    returned = a.netted.fill_null(0) + a.removed.fill_null(0)
+    first, last = a.first_ts.date(), a.last_ts.date()
     span = last.delta(first, unit="day")
-    return joined.select(
+    return a.select(
         "customer_id",
         recency=reference.delta(last, unit="day"),
-        frequency=joined.frequency,
-        monetary=joined.monetary.round(2),
+        frequency=a.frequency,
+        monetary=monetary.round(2),
         first_purchase=first,
         last_purchase=last,
         tenure_days=reference.delta(first, unit="day"),
-        avg_order_value=(joined.monetary / joined.frequency).round(2),
+        avg_order_value=(monetary / a.frequency).round(2),
         mean_days_between_purchases=ibis.ifelse(
-            joined.frequency > 1, span / (joined.frequency - 1), ibis.null("float64")
+            a.frequency > 1, span / (a.frequency - 1), ibis.null("float64")
         ),
-        cancelled_amount=returned.cast("float64").round(2),
+        cancelled_amount=(returned.cast("float64") / MONEY_UNITS).round(2),
     )
+
+
+def aggregate_customers(
+    t: ir.Table,
+    *,
+    reference_date: dt.date | ir.DateValue,
+    cancelled: ir.Table | None = None,
+) -> ir.Table:
+    """Per-customer RFM values of kept lines: :func:`customer_activity` then :func:`rfm_columns`.
+
+    Parameters
+    ----------
+    t : ibis Table
+        Kept lines with columns ``customer_id, invoice, timestamp, amount, is_return``.
+    reference_date : date or ibis date expression
+    cancelled : ibis Table, optional
+        Removed returns, ``customer_id, amount`` (:attr:`CleaningResult.cancelled`).
+    """
+    columns = ["customer_id", "invoice", "timestamp", "amount", "is_return"]
+    lines = t.select(*columns, drop_reason=ibis.null("string"))
+    if cancelled is not None:
+        removed = cancelled.select(
+            "customer_id",
+            invoice=ibis.null(t.invoice.type()),
+            timestamp=ibis.null(t.timestamp.type()),
+            amount=cancelled.amount.cast(t.amount.type()),
+            is_return=ibis.literal(True),
+            drop_reason=ibis.literal(RETURN_REASONS[0]),
+        )
+        lines = lines.union(removed)
+    return rfm_columns(customer_activity(lines), reference_date=reference_date)
+
+
+MONEY_UNITS = 10_000  # line amounts are summed as whole ten-thousandths of the currency
+
+
+def _money_units(amount: ir.FloatingValue) -> ir.IntegerValue:
+    """Line amounts as integers, so that sums are exact and the same in any order or engine."""
+    return (amount * MONEY_UNITS).round().cast("int64")
 
 
 def default_reference_date(cleaned: CleaningResult) -> dt.date:
@@ -228,7 +289,29 @@ def compute_rfm(
     cancelled = ibis.memtable(cleaned.cancelled)
     expr = aggregate_customers(lines, reference_date=reference, cancelled=cancelled)
     expr = expr.order_by("customer_id")
-    table = con.to_pyarrow(expr).to_pandas().set_index("customer_id")
+    return finish_rfm(con.to_pyarrow(expr), reference, segments)
+
+
+def finish_rfm(
+    per_customer: pa.Table,
+    reference: dt.date,
+    segments: tuple[SegmentRule, ...] = DEFAULT_SEGMENTS,
+) -> RfmResult:
+    """Turn the aggregation's result into the RFM table: scores, rule segments, types.
+
+    Parameters
+    ----------
+    per_customer : pyarrow.Table
+        The result of :func:`aggregate_customers`, on any engine.
+    reference : datetime.date
+    segments : tuple of SegmentRule
+
+    Returns
+    -------
+    RfmResult
+        Customers sorted by id.
+    """
+    table = per_customer.to_pandas().set_index("customer_id").sort_index()
     table.index = table.index.astype("string")
     notes: list[str] = []
     negative = table["monetary"] < 0
