@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "main"]
 
 EXIT_BAD_INPUT = 2
+ENGINE_THRESHOLD_MB = 64
 
 
 def _date(text: str) -> dt.date:
@@ -49,8 +50,21 @@ def _positive(text: str) -> float:
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "input", type=Path, help="transaction log (.csv .tsv .txt .xlsx .xls .parquet)"
-    )
+        "input", type=Path, nargs="?",
+        help="transaction log (.csv .tsv .txt .xlsx .xls .parquet); or use --table",
+    )  # fmt: skip
+    engine = parser.add_argument_group("engine")
+    engine.add_argument(
+        "--engine", choices=["auto", "memory", "duckdb", "spark"], default="auto",
+        help="where cleaning and RFM run: memory (full parsers, small files), duckdb (scans "
+        "CSV/Parquet out of core), spark (cluster tables); auto: duckdb for CSV/Parquet above "
+        f"{ENGINE_THRESHOLD_MB} MB, memory otherwise",
+    )  # fmt: skip
+    engine.add_argument(
+        "--table", help="read this table of the engine's catalog instead of a file "
+        "(spark: the session's catalog; duckdb: a table of --database)",
+    )  # fmt: skip
+    engine.add_argument("--database", type=Path, help="DuckDB database file holding --table")
     parser.add_argument("--sheet", help="workbook sheet name or 1-based number (default: first)")
     parser.add_argument(
         "--map", dest="mapping", action="append", type=_role_column, default=[],
@@ -189,17 +203,62 @@ def _sheet(text: str | None) -> str | int | None:
     return text
 
 
-def _run_rfm(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet))
-    from rfm_core.export import cleaning_report_dict, rfm_csv
+def _engine(args: argparse.Namespace) -> str:
+    """The engine to use: explicit, or DuckDB for large CSV/Parquet files."""
+    if args.table:
+        if args.engine in ("auto", "memory"):
+            raise RfmError("--table needs --engine duckdb or --engine spark")
+        return args.engine
+    if args.input is None:
+        raise RfmError("give a transaction file, or --table with --engine")
+    if args.engine != "auto":
+        return args.engine
+    large = args.input.is_file() and args.input.stat().st_size > ENGINE_THRESHOLD_MB * 2**20
+    scannable = args.input.suffix.lower() in (".csv", ".parquet")
+    return "duckdb" if large and scannable else "memory"
+
+
+def _customers(args: argparse.Namespace) -> tuple[object, dict]:
+    """Run cleaning and RFM where ``--engine`` says; return the RFM result and its report."""
+    from rfm_core.export import cleaning_report_dict, engine_report_dict
+
+    engine = _engine(args)
+    if engine != "memory":
+        from rfm_core.engine import EngineUnsupported, connect, rfm_on_engine, scan_file
+
+        backend = connect(engine)
+        if args.database:
+            import ibis
+
+            backend = ibis.duckdb.connect(str(args.database), read_only=True)
+        try:
+            source = (
+                backend.table(args.table) if args.table else scan_file(args.input, backend=backend)
+            )
+            run = rfm_on_engine(
+                source, name=args.table or args.input.name, mapping=dict(args.mapping) or None,
+                rules=_rules(args), engine=engine,
+            )  # fmt: skip
+            return run.rfm, engine_report_dict(run)
+        except EngineUnsupported as exc:
+            if args.table:
+                raise
+            print(f"note: {exc}; reading the file in memory instead")
     from rfm_core.pipeline import run_rfm
 
+    loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet))
     result = run_rfm(
         loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=_rules(args)
     )
-    args.output.write_bytes(rfm_csv(result.rfm.table))
-    report = cleaning_report_dict(result)
+    return result.rfm, cleaning_report_dict(result)
+
+
+def _run_rfm(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    rfm, report = _customers(args)
+    from rfm_core.export import rfm_csv
+
+    args.output.write_bytes(rfm_csv(rfm.table))
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     _print_summary(report, args.output, time.perf_counter() - started)
@@ -208,9 +267,8 @@ def _run_rfm(args: argparse.Namespace) -> int:
 
 def _run_segment(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet))
-    from rfm_core.export import cleaning_report_dict, labeled_csv, segmentation_report_dict
-    from rfm_core.pipeline import run_rfm
+    rfm, report = _customers(args)
+    from rfm_core.export import labeled_csv, segmentation_report_dict
     from rfm_core.segmentation import (
         AnomalySettings,
         SegmentationSettings,
@@ -219,10 +277,7 @@ def _run_segment(args: argparse.Namespace) -> int:
         segment_customers,
     )
 
-    result = run_rfm(
-        loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=_rules(args)
-    )
-    table = result.rfm.table
+    table = rfm.table
     settings = SegmentationSettings(
         method=args.method,
         n_clusters=args.k,
@@ -248,7 +303,6 @@ def _run_segment(args: argparse.Namespace) -> int:
     )
     segmentation = segment_customers(table, settings, anomalies=anomalies)
     args.output.write_bytes(labeled_csv(labeled_customers(table, segmentation, anomalies)))
-    report = cleaning_report_dict(result)
     classifier = None
     if not args.no_classifier:
         classifier = _train_classifier(table, anomalies, settings)

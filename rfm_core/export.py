@@ -18,11 +18,13 @@ from rfm_core.pipeline import RfmPipelineResult
 
 if TYPE_CHECKING:
     from rfm_core.anomalies import AnomalyResult, ClassifierReport
+    from rfm_core.engine import EngineRun
     from rfm_core.segmentation import SegmentationResult
 
 __all__ = [
     "cleaned_lines_csv",
     "cleaning_report_dict",
+    "engine_report_dict",
     "labeled_csv",
     "neutralise_formulas",
     "rfm_csv",
@@ -85,25 +87,42 @@ def cleaned_lines_csv(result: RfmPipelineResult) -> bytes:
 
 def cleaning_report_dict(result: RfmPipelineResult) -> dict[str, Any]:
     """Return a JSON-ready account of what was read, removed and kept."""
-    cleaning, rfm = result.cleaning, result.rfm
-    rules = {
-        k: (v.isoformat() if hasattr(v, "isoformat") else v)
-        for k, v in vars(cleaning.rules).items()
-    }
+    cleaning = result.cleaning
     return {
         "file": result.transactions.file_name,
         "dataset_id": result.transactions.dataset_id,
+        "engine": "memory",
         "mapping": result.transactions.mapping.as_dict(),
         "date_format": result.transactions.dates.format,
-        "rules": json.loads(json.dumps(rules, default=list)),
-        "rows_in": cleaning.n_in,
-        "rows_kept": cleaning.n_kept,
-        "rows_removed": {
-            row.reason: int(row.rows) for row in cleaning.report.itertuples() if row.rows
-        },
+        **_account(cleaning.rules, cleaning.report, cleaning.n_in, cleaning.n_kept, result.rfm),
+        "warnings": list(result.warnings),
+    }
+
+
+def engine_report_dict(run: EngineRun) -> dict[str, Any]:
+    """The same account for a run on an engine (:func:`rfm_core.engine.rfm_on_engine`)."""
+    return {
+        "file": run.name,
+        "dataset_id": None,
+        "engine": run.engine,
+        "mapping": run.mapping.as_dict(),
+        "date_format": "native",
+        **_account(run.rules, run.report, run.n_in, run.n_kept, run.rfm),
+        "warnings": list(run.warnings),
+    }
+
+
+def _account(rules, report: pd.DataFrame, n_in: int, n_kept: int, rfm) -> dict[str, Any]:
+    settings = {
+        k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in vars(rules).items()
+    }
+    return {
+        "rules": json.loads(json.dumps(settings, default=list)),
+        "rows_in": n_in,
+        "rows_kept": n_kept,
+        "rows_removed": {row.reason: int(row.rows) for row in report.itertuples() if row.rows},
         "customers": rfm.n_customers,
         "reference_date": rfm.reference_date.isoformat(),
-        "warnings": list(result.warnings),
     }
 
 
