@@ -8,14 +8,23 @@ import streamlit as st
 from rfm_core.cleaning import CleaningRules
 from rfm_core.errors import CleaningError
 from rfm_core.export import cleaned_lines_csv
+from ui.cache import folder_values
 from ui.components import PREVIEW_ROWS, current_pipeline, show_warnings, user_errors
-from ui.state import current_rules, set_rules
+from ui.state import current_dataset, current_rules, set_rules
 
 st.title("Cleaning")
 rules = current_rules()
 result = current_pipeline()
-lines = result.cleaning.transactions
-has_country = result.transactions.mapping.country is not None
+lines = result.lines  # None for a data-folder file: its lines stay in DuckDB
+has_country = result.mapping.country is not None
+
+
+def _countries() -> list[str]:
+    if lines is None:
+        dataset = current_dataset()
+        with user_errors():
+            return folder_values(dataset.file_name, dataset.dataset_id, dataset.mapping, "country")
+    return sorted(lines.column("country").drop_null().unique().to_pylist())
 
 
 def _optional(value: float) -> float | None:
@@ -35,8 +44,7 @@ with st.form("rules_form"):
     )
     countries = None
     if has_country:
-        all_countries = sorted(result.transactions.table.column("country").drop_null().unique()
-                               .to_pylist())  # fmt: skip
+        all_countries = _countries()
         picked = middle.multiselect(
             "Keep only these countries (empty = all)", all_countries,
             default=[c for c in rules.countries or () if c in all_countries], key="rule_countries",
@@ -82,14 +90,14 @@ with st.form("rules_form"):
             st.error(str(exc))
         st.rerun()
 
-cleaning = result.cleaning
 a, b, c = st.columns(3)
-a.metric("Rows read", f"{cleaning.n_in:,}")
-b.metric("Rows kept", f"{cleaning.n_kept:,}", f"-{cleaning.n_removed:,}", delta_color="off")
+a.metric("Rows read", f"{result.n_in:,}")
+n_removed = result.n_in - result.n_kept
+b.metric("Rows kept", f"{result.n_kept:,}", f"-{n_removed:,}", delta_color="off")
 c.metric("Customers", f"{result.rfm.n_customers:,}")
-show_warnings(cleaning.warnings)
+show_warnings(result.warnings)
 
-report = cleaning.report
+report = result.report
 st.dataframe(
     report.assign(share=report["share"] * 100),
     column_config={"share": st.column_config.NumberColumn("share %", format="%.2f")},
@@ -100,7 +108,7 @@ removed = report[report["rows"] > 0]
 waterfall = go.Figure(
     go.Waterfall(
         x=["rows read", *removed["reason"], "rows kept"],
-        y=[cleaning.n_in, *(-removed["rows"]), cleaning.n_kept],
+        y=[result.n_in, *(-removed["rows"]), result.n_kept],
         measure=["absolute", *["relative"] * len(removed), "total"],
         connector={"line": {"color": "#bbb"}},
     )
@@ -108,11 +116,18 @@ waterfall = go.Figure(
 waterfall.update_layout(title="Where the rows went", height=380, margin={"t": 40, "b": 20})
 st.plotly_chart(waterfall, key="waterfall")
 
-st.subheader(f"Kept lines (first {PREVIEW_ROWS})")
-st.dataframe(lines.slice(0, PREVIEW_ROWS).drop_columns(["row_id"]).to_pandas(), key="kept")
-with user_errors():
-    st.download_button(
-        "Download cleaned lines (CSV)", lambda: cleaned_lines_csv(result),
-        file_name="cleaned_transactions.csv", mime="text/csv", key="download_cleaned",
-    )  # fmt: skip
+if lines is None:
+    st.info(
+        "The kept lines of a data-folder file stay on the server. Export them with the command "
+        "line, next to the file: `python -m rfm_core rfm FILE --engine duckdb -o rfm.csv`.",
+        icon=":material/info:",
+    )
+else:
+    st.subheader(f"Kept lines (first {PREVIEW_ROWS})")
+    st.dataframe(lines.slice(0, PREVIEW_ROWS).drop_columns(["row_id"]).to_pandas(), key="kept")
+    with user_errors():
+        st.download_button(
+            "Download cleaned lines (CSV)", lambda: cleaned_lines_csv(result),
+            file_name="cleaned_transactions.csv", mime="text/csv", key="download_cleaned",
+        )  # fmt: skip
 st.page_link("pages/rfm.py", label="Next: the RFM table", icon=":material/table_chart:")

@@ -5,11 +5,10 @@ import plotly.express as px
 import streamlit as st
 
 from rfm_core.export import labeled_csv
-from rfm_core.pipeline import customer_orders
 from rfm_core.profiles import crosswalk, default_actions, snake_plot_data
 from rfm_core.rfm import DEFAULT_SEGMENTS, relabel
 from rfm_core.segmentation import labeled_customers
-from ui.cache import explanations_for
+from ui.cache import explanations_for, orders_for
 from ui.charts import snake_figure
 from ui.components import (
     cached,
@@ -166,7 +165,7 @@ if customer:
         d.metric("Monetary", f"{row['monetary']:,.2f}")
         if row.get("anomaly", False):
             st.warning(f"Anomalous customer: {row['anomaly_reason']}", icon=":material/warning:")
-        orders = customer_orders(result, customer)
+        orders = cached(orders_for, customer)
         timeline = px.bar(
             orders,
             x="timestamp",

@@ -2,18 +2,19 @@
 
 import streamlit as st
 
-from rfm_core.io import SUPPORTED_SUFFIXES
+from rfm_core.io import SUPPORTED_SUFFIXES, list_folder
 from rfm_core.schema import OPTIONAL_ROLES, ROLE_LABELS, ROLES
-from ui.cache import loaded_table
+from ui.cache import preview_for
 from ui.components import (
     PREVIEW_ROWS,
     current_pipeline,
     open_demo,
     open_file,
+    open_folder_file,
     select_sheet,
     user_errors,
 )
-from ui.state import Dataset, current_dataset, set_dataset
+from ui.state import Dataset, current_dataset, data_folder, set_dataset
 
 st.title("Upload transactions")
 st.caption(
@@ -38,10 +39,27 @@ if upload is not None and st.session_state.get("opened_upload") != upload.file_i
     with user_errors(), st.spinner(f"Reading {upload.name}…"):
         open_file(upload.getvalue(), upload.name)
     st.rerun()  # the sidebar, drawn before this page, names the current file
+
+served = list_folder(data_folder())
+if served:
+    with st.expander(f"Larger files: the server's data folder ({len(served)} files)"):
+        st.caption(
+            "Files beyond the upload limit are placed in the server's data folder "
+            "(RFM_DATA_DIR) and processed there by DuckDB, without loading every row."
+        )
+        names = {f.name: f for f in served}
+        picked = st.selectbox(
+            "File", list(names), key="folder_file",
+            format_func=lambda n: f"{n} ({names[n].size / 2**20:,.1f} MB)",
+        )  # fmt: skip
+        if st.button("Open", key="open_folder_file"):
+            with user_errors(), st.spinner(f"Reading the first rows of {picked}…"):
+                open_folder_file(names[picked])
+            st.rerun()
 dataset = current_dataset()
 
 with user_errors():
-    loaded = loaded_table(dataset.dataset_id, dataset.sheet)
+    loaded = preview_for(dataset)
 mapping = dict(dataset.mapping)
 none = "—"
 # keyed widgets keep a user's last choice across files, and lose it on other pages: show the
@@ -66,7 +84,12 @@ if len(loaded.sheet_names) > 1:
             select_sheet(dataset, sheet)
         st.rerun()
 
-st.subheader(f"{loaded.file_name}: {loaded.n_rows:,} rows × {len(loaded.columns)} columns")
+if dataset.in_folder:
+    n_columns = len(loaded.columns)
+    st.subheader(f"{loaded.file_name}: first {loaded.n_rows:,} rows × {n_columns} columns")
+    st.caption("A file of the server's data folder: counted and cleaned by DuckDB in place.")
+else:
+    st.subheader(f"{loaded.file_name}: {loaded.n_rows:,} rows × {len(loaded.columns)} columns")
 st.dataframe(loaded.table.slice(0, PREVIEW_ROWS).to_pandas(), key="preview")
 
 st.subheader("Columns")
@@ -87,13 +110,13 @@ with st.form("mapping_form"):
         explicit = tuple((r, None if c == none else c) for r, c in chosen.items())
         set_dataset(
             Dataset(dataset.dataset_id, dataset.file_name, dataset.sheet, explicit, date_order,
-                    dataset.is_demo)
+                    dataset.is_demo, dataset.in_folder)
         )  # fmt: skip
         dataset = current_dataset()
 
 result = current_pipeline()
-dates = result.transactions.dates
-if dates.ambiguous:
+dates = getattr(result, "transactions", None) and result.transactions.dates
+if dates and dates.ambiguous:
     st.warning(
         "Every date fits both day-first and month-first order; they were read "
         f"{'day first' if dates.format == 'dayfirst' else 'month first'}. "
@@ -101,8 +124,8 @@ if dates.ambiguous:
         icon=":material/calendar_month:",
     )
 st.success(
-    f"Mapped: {result.cleaning.n_in:,} lines → {result.rfm.n_customers:,} customers "
-    f"after cleaning (dates read as {dates.format})."
+    f"Mapped: {result.n_in:,} lines → {result.rfm.n_customers:,} customers "
+    f"after cleaning (dates read as {result.date_format})."
 )
 st.page_link(
     "pages/cleaning.py", label="Next: review the cleaning", icon=":material/cleaning_services:"

@@ -54,6 +54,8 @@ __all__ = [
     "EngineUnsupported",
     "canonical_lines",
     "connect",
+    "customer_orders_on_engine",
+    "distinct_values",
     "rfm_on_engine",
     "sample_of",
     "scan_file",
@@ -97,6 +99,18 @@ class EngineRun:
     engine: str
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
+    # the accessors shared with rfm_core.pipeline.RfmPipelineResult
+
+    @property
+    def date_format(self) -> str:
+        """Dates are typed by the source."""
+        return "native"
+
+    @property
+    def lines(self) -> None:
+        """The kept lines stay on the engine; see :func:`customer_orders_on_engine`."""
+        return None
+
 
 def connect(engine: Engine = "duckdb", *, session: Any = None) -> ibis.BaseBackend:
     """Return an Ibis backend: an in-memory DuckDB, or Spark on ``session`` (a SparkSession).
@@ -123,7 +137,11 @@ def connect(engine: Engine = "duckdb", *, session: Any = None) -> ibis.BaseBacke
 
 
 def scan_file(
-    path: str | Path, *, backend: ibis.BaseBackend, text_columns: tuple[str, ...] = ()
+    path: str | Path,
+    *,
+    backend: ibis.BaseBackend,
+    text_columns: tuple[str, ...] = (),
+    all_text: bool = False,
 ) -> ir.Table:
     """Open a CSV or Parquet file on the engine without reading it into Python.
 
@@ -133,6 +151,8 @@ def scan_file(
     backend : ibis backend
     text_columns : tuple of str
         CSV columns to read as text whatever they look like (ids with leading zeros).
+    all_text : bool
+        Read every CSV column as text (to look at a sample as written).
     """
     path = Path(path)
     if not path.is_file():
@@ -142,7 +162,9 @@ def scan_file(
         return backend.read_parquet(str(path))
     if suffix in (".csv", ".tsv", ".txt"):
         options: dict[str, Any] = {}
-        if text_columns and backend.name == "duckdb":
+        if all_text and backend.name == "duckdb":
+            options["all_varchar"] = True
+        elif text_columns and backend.name == "duckdb":
             options["types"] = {column: "VARCHAR" for column in text_columns}
         return backend.read_csv(str(path), **options)
     raise EngineUnsupported(f"{path.name}: the engine reads .csv and .parquet files")
@@ -285,3 +307,39 @@ def _default_reference(activity: pa.Table) -> dt.date:
     """The day after the last kept purchase."""
     last = pa.compute.max(activity.column("last_ts")).as_py()
     return last.date() + dt.timedelta(days=1)
+
+
+def distinct_values(
+    source: ir.Table, mapping: ColumnMapping, role: str, *, limit: int = 500
+) -> list[str]:
+    """The distinct trimmed values of a role's column (e.g. countries for the country filter)."""
+    lines = canonical_lines(source, mapping, name="")
+    column = lines[role if role != "customer" else "customer_id"]
+    values = lines.select(value=column).filter(column.notnull()).distinct().order_by("value")
+    return [str(v) for v in values.limit(limit).to_pyarrow().column("value").to_pylist()]
+
+
+def customer_orders_on_engine(
+    source: ir.Table,
+    mapping: ColumnMapping,
+    rules: CleaningRules,
+    customer_id: str,
+) -> pd.DataFrame:
+    """One customer's kept orders, read from the source on its engine (oldest first).
+
+    The same columns as :func:`rfm_core.pipeline.customer_orders`. Rules that compare customers
+    with each other (the z-score limit) are not re-applied to a single customer's lines.
+    """
+    lines = canonical_lines(source, mapping, name="")
+    mine = lines.filter(lines.customer_id == customer_id)
+    raw = [c for c in mine.columns if c.startswith("raw_")]
+    flags = flag_rows(mine, replace(rules, max_zscore=None), raw_columns=raw)
+    kept = flags.filter(flags.drop_reason.isnull())
+    order = ibis.coalesce(kept.invoice, kept.timestamp.cast("string"))
+    orders = kept.group_by(order=order, is_return=kept.is_return).agg(
+        timestamp=kept.timestamp.min(), lines=kept.count(), amount=kept.amount.sum()
+    )
+    frame = orders.to_pyarrow().to_pandas()
+    frame["amount"] = frame["amount"].round(2)
+    columns = ["order", "timestamp", "lines", "amount", "is_return"]
+    return frame.sort_values(["timestamp", "order"], ignore_index=True)[columns]

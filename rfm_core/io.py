@@ -30,11 +30,15 @@ from rfm_core.errors import LoadError
 __all__ = [
     "CSV_SUFFIXES",
     "EXCEL_SUFFIXES",
+    "FOLDER_SUFFIXES",
     "PARQUET_SUFFIXES",
     "SUPPORTED_SUFFIXES",
     "CsvDialect",
+    "FolderFile",
     "LoadedTable",
     "dataset_id",
+    "folder_file",
+    "list_folder",
     "list_sheets",
     "load_bytes",
     "load_path",
@@ -45,6 +49,7 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 SUPPORTED_SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES
+FOLDER_SUFFIXES = (".csv", ".parquet")  # what an engine scans out of core
 
 DELIMITERS = (",", ";", "\t", "|")
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
@@ -377,3 +382,48 @@ def _read_parquet(data: bytes, file_name: str) -> pa.Table:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:200]
+
+
+@dataclass(frozen=True)
+class FolderFile:
+    """A file of the server's data folder: name, size and modification time (its identity)."""
+
+    name: str
+    size: int
+    modified: float
+
+    @property
+    def stamp(self) -> str:
+        """Changes whenever the file does: the cache key of everything computed from it."""
+        return f"{self.name}:{self.size}:{self.modified:.6f}"
+
+
+def list_folder(folder: str | Path) -> list[FolderFile]:
+    """List the CSV and Parquet files directly inside ``folder`` (none if it does not exist).
+
+    Sub-folders, hidden files and symbolic links are left out: only plain files that live in the
+    folder itself can be opened (see :func:`folder_file`).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    files = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.is_symlink() or not path.is_file():
+            continue
+        if path.suffix.lower() in FOLDER_SUFFIXES:
+            stat = path.stat()
+            files.append(FolderFile(path.name, stat.st_size, stat.st_mtime))
+    return files
+
+
+def folder_file(folder: str | Path, name: str) -> Path:
+    """Return the path of the listed file ``name``; anything else is refused.
+
+    A name is accepted only if :func:`list_folder` lists it, so no user-supplied text (``..``,
+    absolute paths, links) can reach a file outside the folder.
+    """
+    for listed in list_folder(folder):
+        if listed.name == name:
+            return Path(folder) / listed.name
+    raise LoadError(f"{name!r} is not a file of the data folder")

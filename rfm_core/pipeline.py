@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from rfm_core.cleaning import CleaningResult, CleaningRules, clean
@@ -35,6 +36,38 @@ class RfmPipelineResult:
     def warnings(self) -> tuple[str, ...]:
         """Warnings of every step, in order."""
         return (*self.cleaning.warnings, *self.rfm.warnings)
+
+    # the accessors shared with rfm_core.engine.EngineRun, so that pages read either alike
+
+    @property
+    def n_in(self) -> int:
+        """Rows read."""
+        return self.cleaning.n_in
+
+    @property
+    def n_kept(self) -> int:
+        """Rows kept."""
+        return self.cleaning.n_kept
+
+    @property
+    def report(self) -> pd.DataFrame:
+        """Rows removed per reason (:attr:`rfm_core.cleaning.CleaningResult.report`)."""
+        return self.cleaning.report
+
+    @property
+    def mapping(self) -> ColumnMapping:
+        """Which column played which role."""
+        return self.transactions.mapping
+
+    @property
+    def date_format(self) -> str:
+        """How the dates were read."""
+        return self.transactions.dates.format
+
+    @property
+    def lines(self) -> pa.Table | None:
+        """The kept lines (always in memory on this path)."""
+        return self.cleaning.transactions
 
 
 def prepare(

@@ -13,10 +13,19 @@ from rfm_core.anomalies import detector_agreement, train_anomaly_classifier
 from rfm_core.cleaning import CleaningRules
 from rfm_core.clustering import dendrogram, k_distance, silhouette_profile, stability
 from rfm_core.embedding import pca_projection, tsne_projection
+from rfm_core.engine import (
+    EngineRun,
+    connect,
+    customer_orders_on_engine,
+    distinct_values,
+    rfm_on_engine,
+    sample_of,
+    scan_file,
+)
 from rfm_core.errors import LoadError
 from rfm_core.features import transformed_features
-from rfm_core.io import LoadedTable, load_bytes
-from rfm_core.pipeline import RfmPipelineResult, run_rfm
+from rfm_core.io import LoadedTable, folder_file, load_bytes
+from rfm_core.pipeline import RfmPipelineResult, customer_orders, run_rfm
 from rfm_core.profiles import feature_importances, segment_rules
 from rfm_core.schema import ColumnMapping, infer_mapping
 from rfm_core.segmentation import (
@@ -26,7 +35,7 @@ from rfm_core.segmentation import (
     find_anomalies,
     segment_customers,
 )
-from ui.state import Dataset, stored_file
+from ui.state import Dataset, data_folder, stored_file
 
 
 @st.cache_resource(scope="session", max_entries=4, show_spinner=False)
@@ -57,9 +66,63 @@ def rfm_result(
     return run_rfm(loaded, mapping=dict(mapping), date_order=date_order, rules=rules)
 
 
-def pipeline_for(dataset: Dataset, rules: CleaningRules) -> RfmPipelineResult:
-    """Return the cached pipeline result of the current dataset and rules."""
+def pipeline_for(dataset: Dataset, rules: CleaningRules) -> RfmPipelineResult | EngineRun:
+    """Return the cached pipeline result of the current dataset and rules.
+
+    Files of the data folder run on DuckDB (:class:`rfm_core.engine.EngineRun`: the same
+    counts and RFM table, without the kept lines in memory).
+    """
+    if dataset.in_folder:
+        return folder_run(dataset.file_name, dataset.dataset_id, dataset.mapping, rules)
     return rfm_result(dataset.dataset_id, dataset.sheet, dataset.mapping, dataset.date_order, rules)
+
+
+def preview_for(dataset: Dataset) -> LoadedTable:
+    """The table the Upload page previews and maps: the file, or a data-folder file's sample."""
+    if dataset.in_folder:
+        return folder_sample(dataset.file_name, dataset.dataset_id)
+    return loaded_table(dataset.dataset_id, dataset.sheet)
+
+
+def _folder_source(name: str, mapping: ColumnMapping | None = None):
+    path = folder_file(data_folder(), name)
+    if mapping is None:
+        return scan_file(path, backend=connect("duckdb"), all_text=True)
+    text = tuple(c for c in (mapping.customer, mapping.invoice, mapping.product,
+                             mapping.country) if c)  # fmt: skip
+    return scan_file(path, backend=connect("duckdb"), text_columns=text)
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def folder_sample(name: str, stamp: str) -> LoadedTable:
+    """The first rows of a data-folder file, as text (``stamp`` changes with the file)."""
+    return sample_of(_folder_source(name), name=name)
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def folder_run(
+    name: str, stamp: str, mapping: tuple[tuple[str, str | None], ...], rules: CleaningRules
+) -> EngineRun:
+    """Clean and aggregate a data-folder file on DuckDB; only counts and customers come back."""
+    columns = ColumnMapping(**dict(mapping))
+    return rfm_on_engine(_folder_source(name, columns), name=name, mapping=columns, rules=rules)
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def folder_values(name: str, stamp: str, mapping, role: str) -> list[str]:
+    """Distinct values of a role's column in a data-folder file (e.g. its countries)."""
+    columns = ColumnMapping(**dict(mapping))
+    return distinct_values(_folder_source(name, columns), columns, role)
+
+
+def orders_for(dataset: Dataset, rules: CleaningRules, customer_id: str):
+    """One customer's kept orders, from memory or, for a data-folder file, from DuckDB."""
+    result = pipeline_for(dataset, rules)
+    if result.lines is not None:
+        return customer_orders(result, customer_id)
+    columns = ColumnMapping(**dict(dataset.mapping))
+    source = _folder_source(dataset.file_name, columns)
+    return customer_orders_on_engine(source, columns, rules, customer_id)
 
 
 @st.cache_resource(scope="session", max_entries=4, show_spinner=False)

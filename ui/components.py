@@ -10,12 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from rfm_core.errors import MappingError, RfmError
+from rfm_core.io import FolderFile
 from rfm_core.io import dataset_id as compute_dataset_id
 from rfm_core.pipeline import RfmPipelineResult
-from rfm_core.schema import detect_roles
+from rfm_core.schema import detect_roles, infer_mapping
 from ui.cache import (
     anomalies_for,
     detected_mapping,
+    folder_sample,
     loaded_table,
     pipeline_for,
     segmentation_for,
@@ -66,6 +68,17 @@ def _open_sheet(dataset_id: str, file_name: str, sheet: str | None, *, is_demo: 
         # pre-fill what can be found; the Upload page shows the error beside the mapping form
         mapping = tuple(detect_roles(loaded_table(dataset_id, sheet)).items())
     set_dataset(Dataset(dataset_id, file_name, sheet, mapping, is_demo=is_demo))
+
+
+def open_folder_file(listed: FolderFile) -> None:
+    """Make a file of the server's data folder the current dataset (processed on DuckDB)."""
+    dataset_id = f"folder:{listed.stamp}"
+    sample = folder_sample(listed.name, dataset_id)
+    try:
+        mapping = tuple(infer_mapping(sample).as_dict().items())
+    except MappingError:
+        mapping = tuple(detect_roles(sample).items())
+    set_dataset(Dataset(dataset_id, listed.name, None, mapping, in_folder=True))
 
 
 def open_demo() -> None:

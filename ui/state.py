@@ -7,6 +7,7 @@ them in session-scoped caches keyed by the dataset id (see :mod:`ui.cache`).
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from rfm_core.rfm import DEFAULT_SEGMENTS, SegmentRule
 from rfm_core.segmentation import AnomalySettings, SegmentationSettings
 
 DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo_transactions.csv"
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MAX_FILES_PER_SESSION = 2
 
 
@@ -59,6 +61,12 @@ class Dataset:
     mapping: tuple[tuple[str, str | None], ...] = ()
     date_order: str = "auto"
     is_demo: bool = False
+    in_folder: bool = False  # a file of the server's data folder, processed on DuckDB
+
+
+def data_folder() -> Path:
+    """The server-side data folder (``RFM_DATA_DIR``, default ``data/`` beside the app)."""
+    return Path(os.environ.get("RFM_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
 def current_dataset() -> Dataset | None:

@@ -216,3 +216,19 @@ def test_cli_engine_errors(tmp_path, capsys, args, message):
 
     assert main(["rfm", "-o", str(tmp_path / "o.csv"), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_customer_orders_and_countries_on_the_engine(tmp_path, retail):
+    from rfm_core.engine import customer_orders_on_engine, distinct_values
+    from rfm_core.pipeline import customer_orders
+
+    path = tmp_path / "retail.csv"
+    path.write_text(RETAIL_CSV, encoding="utf-8")
+    run = on_duckdb(path)
+    source = scan_file(path, backend=connect("duckdb"), text_columns=("CustomerID", "InvoiceNo"))
+    expected = run_rfm(retail)
+    for customer in ("12346", "12348", "12350"):
+        got = customer_orders_on_engine(source, run.mapping, run.rules, customer)
+        pd.testing.assert_frame_equal(got, customer_orders(expected, customer), check_dtype=False)
+    countries = distinct_values(source, run.mapping, "country")
+    assert countries == ["France", "Germany", "United Kingdom"]
