@@ -6,6 +6,7 @@ import streamlit as st
 from rfm_core.config import ANOMALY_METHODS
 from rfm_core.export import labeled_csv
 from rfm_core.segmentation import AnomalySettings, labeled_customers
+from ui import components
 from ui.cache import agreement_for, classifier_for
 from ui.charts import PALETTE, sample_for_display
 from ui.components import cached, current_anomalies, current_pipeline, show_frame
@@ -119,46 +120,60 @@ st.download_button(
     key="download_anomalies",
 )
 
+# the comparison and the classifier refit models: on large logs they wait for the user's say-so
+large = len(table) > components.LARGE_CUSTOMERS
 st.subheader("Where the detectors agree")
-agreement = cached(agreement_for, settings)
-a, b = st.columns(2)
-pairwise = px.imshow(
-    agreement.pairwise,
-    text_auto=".2f",
-    zmin=0,
-    zmax=1,
-    aspect="auto",
-    color_continuous_scale="Blues",
-    title="Overlap of flagged sets (Jaccard)",
-)
-pairwise.update_layout(height=340, margin={"t": 40, "b": 10})
-a.plotly_chart(pairwise, key="agreement_heatmap")
-counts = agreement.counts.rename_axis("detectors").reset_index(name="customers")
-counts = counts[counts["detectors"] > 0]
-bars = px.bar(
-    counts,
-    x="detectors",
-    y="customers",
-    text_auto=True,
-    title="Customers flagged by n of the 4 detectors",
-)
-bars.update_layout(height=340, margin={"t": 40, "b": 10})
-bars.update_xaxes(type="category")
-b.plotly_chart(bars, key="agreement_counts")
+if large and not st.toggle(
+    f"Compare the four detectors ({len(table):,} customers: about half a minute)",
+    key="run_agreement",
+):
+    st.caption("Switch on to fit the four detectors and compare what they flag.")
+else:
+    agreement = cached(agreement_for, settings)
+    a, b = st.columns(2)
+    pairwise = px.imshow(
+        agreement.pairwise,
+        text_auto=".2f",
+        zmin=0,
+        zmax=1,
+        aspect="auto",
+        color_continuous_scale="Blues",
+        title="Overlap of flagged sets (Jaccard)",
+    )
+    pairwise.update_layout(height=340, margin={"t": 40, "b": 10})
+    a.plotly_chart(pairwise, key="agreement_heatmap")
+    counts = agreement.counts.rename_axis("detectors").reset_index(name="customers")
+    counts = counts[counts["detectors"] > 0]
+    bars = px.bar(
+        counts,
+        x="detectors",
+        y="customers",
+        text_auto=True,
+        title="Customers flagged by n of the 4 detectors",
+    )
+    bars.update_layout(height=340, margin={"t": 40, "b": 10})
+    bars.update_xaxes(type="category")
+    b.plotly_chart(bars, key="agreement_counts")
 
 st.subheader("A classifier for new customers")
-report = cached(classifier_for, settings)
-st.info(report.note, icon=":material/info:")
-metrics = report.metrics.copy()
-st.dataframe(
-    metrics,
-    key="classifier_metrics",
-    column_config={
-        m: st.column_config.NumberColumn(format="%.3f")
-        for m in ("accuracy", "precision", "recall", "f1")
-    },
-)
-st.caption(
-    "SMOTE oversamples the flagged customers in the training split only, then gradient boosting "
-    "learns the detector's decision; validation and test splits are stratified and untouched."
-)
+if large and not st.toggle(
+    f"Train the classifier ({len(table):,} customers: up to a minute)", key="run_classifier"
+):
+    st.caption("Switch on to train SMOTE + gradient boosting on the detector's flags.")
+else:
+    report = cached(classifier_for, settings)
+    st.info(report.note, icon=":material/info:")
+    metrics = report.metrics.copy()
+    st.dataframe(
+        metrics,
+        key="classifier_metrics",
+        column_config={
+            m: st.column_config.NumberColumn(format="%.3f")
+            for m in ("accuracy", "precision", "recall", "f1")
+        },
+    )
+    st.caption(
+        "SMOTE oversamples the flagged customers in the training split only, then gradient "
+        "boosting learns the detector's decision; validation and test splits are stratified and "
+        "untouched."
+    )

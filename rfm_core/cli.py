@@ -323,6 +323,7 @@ def _train_classifier(table, anomalies, settings):
             anomalies.table["anomaly"],
             features=settings.features,
             random_state=settings.random_state,
+            sample_limit=50_000,
         )
     except RfmError as exc:
         print(f"warning: no anomaly classifier: {exc}")

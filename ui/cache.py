@@ -37,6 +37,8 @@ from rfm_core.segmentation import (
 )
 from ui.state import Dataset, data_folder, stored_file
 
+CLASSIFIER_SAMPLE = 50_000  # training customers (every flagged one kept): bounded time at any size
+
 
 @st.cache_resource(scope="session", max_entries=4, show_spinner=False)
 def loaded_table(dataset_id: str, sheet: str | None) -> LoadedTable:
@@ -268,5 +270,5 @@ def classifier_for(dataset, rules, anomaly_settings):
     flags = anomalies_for(dataset, rules, anomaly_settings).table["anomaly"]
     return train_anomaly_classifier(
         _table(dataset, rules), flags, features=anomaly_settings.features,
-        random_state=anomaly_settings.random_state,
+        random_state=anomaly_settings.random_state, sample_limit=CLASSIFIER_SAMPLE,
     )  # fmt: skip

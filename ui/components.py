@@ -36,6 +36,7 @@ from ui.state import (
 
 PREVIEW_ROWS = 20
 MAX_TABLE_ROWS = 2_000  # the browser never receives more rows than this of any table
+LARGE_CUSTOMERS = 50_000  # above this, slow optional analyses wait for the user to ask
 
 
 @contextlib.contextmanager

@@ -145,3 +145,16 @@ def test_anomalies_page_matches_the_core(session: AppTest, seg_table) -> None:
     check(submit(at, ANOMALY_SUBMIT))
     changed = find_anomalies(seg_table, AnomalySettings(method="zscore", contamination=0.05))
     assert metric(at, "Customers flagged") == f"{changed.n_flagged:,}"
+
+
+def test_slow_analyses_wait_for_a_toggle_on_large_logs(session: AppTest, monkeypatch) -> None:
+    from ui import components
+
+    monkeypatch.setattr(components, "LARGE_CUSTOMERS", 100)  # the 600-customer log is "large"
+    at = open_page(session, "anomalies")
+    assert not [d for d in at.dataframe if "f1" in d.value.columns]
+    assert "agreement_heatmap" not in [c.key for c in at.get("plotly_chart")]
+    at.toggle(key="run_classifier").set_value(True).run()
+    assert set(frame_with(check(at), "precision", "recall", "f1").index) == {"validation", "test"}
+    at.toggle(key="run_agreement").set_value(True).run()
+    assert any("Jaccard" in title for title in titles(check(at)))
