@@ -52,7 +52,7 @@ if served:
             "File", list(names), key="folder_file",
             format_func=lambda n: f"{n} ({names[n].size / 2**20:,.1f} MB)",
         )  # fmt: skip
-        if st.button("Open", key="open_folder_file"):
+        if st.button("Open this file", key="open_folder_file"):
             with user_errors(), st.spinner(f"Reading the first rows of {picked}…"):
                 open_folder_file(names[picked])
             st.rerun()

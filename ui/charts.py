@@ -32,7 +32,17 @@ def distribution_figures(
     hist.update_layout(title=name.capitalize(), height=280, margin={"t": 40, "b": 10},
                        bargap=0.02, yaxis_title="customers")  # fmt: skip
     hist.update_xaxes(type="log" if log else "linear", title=name)
-    box = go.Figure(go.Box(x=positive, name=name, boxpoints=False, marker_color="#3b6fb6"))
+    # quartiles computed here: the browser gets five numbers, not every customer's value
+    q1, median, q3 = np.percentile(positive, [25, 50, 75]) if len(positive) else (0, 0, 0)
+    spread = 1.5 * (q3 - q1)
+    inside = positive[(positive >= q1 - spread) & (positive <= q3 + spread)]
+    low, high = (inside.min(), inside.max()) if len(inside) else (q1, q3)
+    box = go.Figure(
+        go.Box(
+            q1=[q1], median=[median], q3=[q3], lowerfence=[low], upperfence=[high],
+            y=[name], orientation="h", name=name, boxpoints=False, marker_color="#3b6fb6",
+        )
+    )  # fmt: skip
     box.update_layout(height=140, margin={"t": 10, "b": 10}, showlegend=False)
     box.update_xaxes(type="log" if log else "linear")
     box.update_yaxes(showticklabels=False)
