@@ -86,12 +86,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from imblearn.over_sampling import SMOTE
-from imblearn.pipeline import Pipeline as ImbPipeline
 from scipy.stats import multivariate_normal
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import GradientBoostingClassifier, IsolationForest
@@ -100,6 +98,9 @@ from sklearn.mixture import BayesianGaussianMixture
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.utils.validation import check_is_fitted
+
+if TYPE_CHECKING:
+    from imblearn.pipeline import Pipeline as ImbPipeline
 
 from rfm_core.config import ANOMALY_METHODS, DEFAULT_FEATURES, TRANSFORMS
 from rfm_core.errors import RfmError
@@ -999,6 +1000,10 @@ def train_anomaly_classifier(
 def _fit_classifier(
     x: pd.DataFrame, y: np.ndarray, rows: np.ndarray, *, random_state: int, limit: int
 ) -> ImbPipeline:
+    # imported here: imbalanced-learn takes about a second to import, and only training needs it
+    from imblearn.over_sampling import SMOTE
+    from imblearn.pipeline import Pipeline as ImbPipeline
+
     rows = _keep_flagged_sample(rows, y, limit, random_state)
     n_flagged = int(y[rows].sum())
     if n_flagged < 2:
