@@ -5,23 +5,19 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from rfm_core.rfm import DEFAULT_SEGMENTS, relabel
 from ui.cache import projection_for
 from ui.charts import MAX_POINTS, PALETTE, sample_for_display
-from ui.components import cached, current_anomalies, current_pipeline, current_segmentation_result
+from ui.components import cached, current_anomalies, current_customers, current_segmentation_result
 from ui.state import (
     current_anomaly_settings,
     current_segmentation,
-    current_segments,
     segment_renames,
 )
 
 COLOUR_BY = {"cluster": "Cluster segment", "rfm_segment": "Rule segment", "anomaly": "Anomaly"}
 
 st.title("Projections")
-result = current_pipeline()
-segments = current_segments()
-table = result.rfm.table if segments == DEFAULT_SEGMENTS else relabel(result.rfm.table, segments)
+table = current_customers()
 settings = current_segmentation()
 segmentation = current_segmentation_result()
 anomalies = current_anomalies()

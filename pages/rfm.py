@@ -7,21 +7,25 @@ import streamlit as st
 from rfm_core.errors import SegmentDefinitionError
 from rfm_core.export import rfm_csv
 from rfm_core.rfm import (
-    DEFAULT_SEGMENTS,
-    relabel,
     segment_summary,
     segments_from_frame,
     segments_to_frame,
 )
 from ui.charts import distribution_figures
-from ui.components import current_pipeline, log_spaced_stops, show_frame, show_warnings
+from ui.components import (
+    current_customers,
+    current_pipeline,
+    log_spaced_stops,
+    show_frame,
+    show_warnings,
+)
 from ui.state import current_segments, set_segments
 
 st.title("Recency, Frequency, Monetary")
 result = current_pipeline()
 rfm = result.rfm
 segments = current_segments()
-table = rfm.table if segments == DEFAULT_SEGMENTS else relabel(rfm.table, segments)
+table = current_customers()
 show_warnings(rfm.warnings)
 
 a, b, c, d = st.columns(4)

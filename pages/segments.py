@@ -6,14 +6,13 @@ import streamlit as st
 
 from rfm_core.export import labeled_csv
 from rfm_core.profiles import crosswalk, default_actions, snake_plot_data
-from rfm_core.rfm import DEFAULT_SEGMENTS, relabel
 from rfm_core.segmentation import labeled_customers
 from ui.cache import explanations_for, orders_for
 from ui.charts import snake_figure
 from ui.components import (
     cached,
     current_anomalies,
-    current_pipeline,
+    current_customers,
     current_segmentation_result,
     show_frame,
     show_notes,
@@ -21,7 +20,6 @@ from ui.components import (
 from ui.state import (
     current_anomaly_settings,
     current_segmentation,
-    current_segments,
     segment_actions,
     segment_renames,
     set_segment_actions,
@@ -29,9 +27,7 @@ from ui.state import (
 )
 
 st.title("Segments")
-result = current_pipeline()
-segments = current_segments()
-table = result.rfm.table if segments == DEFAULT_SEGMENTS else relabel(result.rfm.table, segments)
+table = current_customers()
 segmentation = current_segmentation_result()
 anomalies = current_anomalies()
 settings = current_segmentation()

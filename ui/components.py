@@ -13,6 +13,7 @@ from rfm_core.errors import MappingError, RfmError
 from rfm_core.io import FolderFile
 from rfm_core.io import dataset_id as compute_dataset_id
 from rfm_core.pipeline import RfmPipelineResult
+from rfm_core.rfm import DEFAULT_SEGMENTS, relabel
 from rfm_core.schema import detect_roles, infer_mapping
 from ui.cache import (
     anomalies_for,
@@ -30,6 +31,7 @@ from ui.state import (
     current_dataset,
     current_rules,
     current_segmentation,
+    current_segments,
     remember_file,
     set_dataset,
 )
@@ -133,6 +135,13 @@ def show_frame(frame: pd.DataFrame, *, key: str | None = None, height: int | str
         )
         frame = frame.head(MAX_TABLE_ROWS)
     st.dataframe(frame, key=key, height=height)
+
+
+def current_customers() -> pd.DataFrame:
+    """The RFM table of the current dataset, with this session's rule segments."""
+    table = current_pipeline().rfm.table
+    segments = current_segments()
+    return table if segments == DEFAULT_SEGMENTS else relabel(table, segments)
 
 
 def current_anomalies():
