@@ -110,3 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'openpyxl read alone':<28}{statistics.median(naive):>10.2f}")
     print(f"customers after default cleaning: {stages[0]['customers']:,}")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
