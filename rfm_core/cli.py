@@ -224,7 +224,7 @@ def _customers(args: argparse.Namespace, *, warm: tuple[str, ...] = ()) -> tuple
 
     engine = _engine(args)
     if engine != "memory":
-        from rfm_core.engine import EngineUnsupported, connect, rfm_on_engine, scan_file
+        from rfm_core.engine import EngineUnsupported, connect, open_file, rfm_on_engine
 
         backend = connect(engine)
         if args.database:
@@ -232,11 +232,13 @@ def _customers(args: argparse.Namespace, *, warm: tuple[str, ...] = ()) -> tuple
 
             backend = ibis.duckdb.connect(str(args.database), read_only=True)
         try:
-            source = (
-                backend.table(args.table) if args.table else scan_file(args.input, backend=backend)
-            )
+            mapping = dict(args.mapping) or None
+            if args.table:
+                source = backend.table(args.table)
+            else:
+                source, mapping = open_file(args.input, backend=backend, mapping=mapping)
             run = rfm_on_engine(
-                source, name=args.table or args.input.name, mapping=dict(args.mapping) or None,
+                source, name=args.table or args.input.name, mapping=mapping,
                 rules=_rules(args), engine=engine,
             )  # fmt: skip
             return run.rfm, engine_report_dict(run)

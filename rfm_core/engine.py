@@ -56,6 +56,7 @@ __all__ = [
     "connect",
     "customer_orders_on_engine",
     "distinct_values",
+    "open_file",
     "rfm_on_engine",
     "sample_of",
     "scan_file",
@@ -168,6 +169,25 @@ def scan_file(
             options["types"] = {column: "VARCHAR" for column in text_columns}
         return backend.read_csv(str(path), **options)
     raise EngineUnsupported(f"{path.name}: the engine reads .csv and .parquet files")
+
+
+def open_file(
+    path: str | Path,
+    *,
+    backend: ibis.BaseBackend,
+    mapping: dict[str, str | None] | ColumnMapping | None = None,
+) -> tuple[ir.Table, ColumnMapping]:
+    """Open a file on the engine with its roles: ids, invoices, products, countries as text.
+
+    The roles are detected on a sample read as written (explicit ones win), then the file is
+    scanned with those columns as text, so that ``00123`` stays ``00123`` as on the in-memory
+    path.
+    """
+    if not isinstance(mapping, ColumnMapping):
+        sample = sample_of(scan_file(path, backend=backend, all_text=True), name=Path(path).name)
+        mapping = infer_mapping(sample, explicit=mapping)
+    text = tuple(getattr(mapping, role) for role in TEXT_ROLES if getattr(mapping, role))
+    return scan_file(path, backend=backend, text_columns=text), mapping
 
 
 def sample_of(source: ir.Table, *, name: str, rows: int = SAMPLE_ROWS) -> LoadedTable:

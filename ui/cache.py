@@ -18,6 +18,7 @@ from rfm_core.engine import (
     connect,
     customer_orders_on_engine,
     distinct_values,
+    open_file,
     rfm_on_engine,
     sample_of,
     scan_file,
@@ -90,9 +91,7 @@ def _folder_source(name: str, mapping: ColumnMapping | None = None):
     path = folder_file(data_folder(), name)
     if mapping is None:
         return scan_file(path, backend=connect("duckdb"), all_text=True)
-    text = tuple(c for c in (mapping.customer, mapping.invoice, mapping.product,
-                             mapping.country) if c)  # fmt: skip
-    return scan_file(path, backend=connect("duckdb"), text_columns=text)
+    return open_file(path, backend=connect("duckdb"), mapping=mapping)[0]
 
 
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)

@@ -232,3 +232,22 @@ def test_customer_orders_and_countries_on_the_engine(tmp_path, retail):
         pd.testing.assert_frame_equal(got, customer_orders(expected, customer), check_dtype=False)
     countries = distinct_values(source, run.mapping, "country")
     assert countries == ["France", "Germany", "United Kingdom"]
+
+
+def test_cli_engine_keeps_leading_zeros_of_ids(tmp_path):
+    from rfm_core.cli import main
+
+    path = tmp_path / "zeros.csv"
+    path.write_text(
+        "client,date,invoice,amount\n"
+        "00123,2024-01-02,A1,10.00\n"
+        "123,2024-01-03,A2,5.00\n"
+        "00123,2024-01-05,A3,7.50\n",
+        encoding="utf-8",
+    )
+    memory, engine = tmp_path / "memory.csv", tmp_path / "engine.csv"
+    assert main(["rfm", str(path), "-o", str(memory), "--engine", "memory"]) == 0
+    assert main(["rfm", str(path), "-o", str(engine), "--engine", "duckdb"]) == 0
+    assert engine.read_bytes() == memory.read_bytes()
+    ids = pd.read_csv(engine, dtype=str)["customer_id"].tolist()
+    assert ids == ["00123", "123"]
