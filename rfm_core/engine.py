@@ -46,7 +46,7 @@ from rfm_core.rfm import (
     finish_rfm,
     rfm_columns,
 )
-from rfm_core.schema import ColumnMapping, infer_mapping
+from rfm_core.schema import ColumnMapping, infer_mapping, parse_dates
 
 __all__ = [
     "ENGINES",
@@ -66,6 +66,7 @@ Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 SAMPLE_ROWS = 20_000
 TEXT_ROLES = ("customer", "invoice", "product", "country")
+ENGINE_DATE_FORMATS = ("iso", "native")  # what an engine's timestamp cast reads as written
 
 
 class EngineUnsupported(RfmError):
@@ -183,9 +184,16 @@ def open_file(
     scanned with those columns as text, so that ``00123`` stays ``00123`` as on the in-memory
     path.
     """
+    name = Path(path).name
+    sample = sample_of(scan_file(path, backend=backend, all_text=True), name=name)
     if not isinstance(mapping, ColumnMapping):
-        sample = sample_of(scan_file(path, backend=backend, all_text=True), name=Path(path).name)
         mapping = infer_mapping(sample, explicit=mapping)
+    dates = parse_dates(sample.table.column(mapping.date))
+    if dates.format not in ENGINE_DATE_FORMATS:
+        raise EngineUnsupported(
+            f"{name}: column {mapping.date!r} holds {dates.format} dates, "
+            "which need the in-memory reader"
+        )
     text = tuple(getattr(mapping, role) for role in TEXT_ROLES if getattr(mapping, role))
     return scan_file(path, backend=backend, text_columns=text), mapping
 

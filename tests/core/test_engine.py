@@ -251,3 +251,18 @@ def test_cli_engine_keeps_leading_zeros_of_ids(tmp_path):
     assert engine.read_bytes() == memory.read_bytes()
     ids = pd.read_csv(engine, dtype=str)["customer_id"].tolist()
     assert ids == ["00123", "123"]
+
+
+def test_cli_day_first_text_dates_fall_back_to_memory(tmp_path, capsys):
+    from rfm_core.cli import main
+
+    path = tmp_path / "dayfirst.csv"
+    path.write_text(
+        "customer,date,amount\nA,13/01/2024 10:00,10.00\nB,02/02/2024 11:00,5.00\n",
+        encoding="utf-8",
+    )
+    memory, engine = tmp_path / "memory.csv", tmp_path / "engine.csv"
+    assert main(["rfm", str(path), "-o", str(memory), "--engine", "memory"]) == 0
+    assert main(["rfm", str(path), "-o", str(engine), "--engine", "duckdb"]) == 0
+    assert "dayfirst dates" in capsys.readouterr().out
+    assert engine.read_bytes() == memory.read_bytes()
