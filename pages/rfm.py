@@ -13,6 +13,7 @@ from rfm_core.rfm import (
 )
 from ui.charts import distribution_figures
 from ui.components import (
+    MAX_TABLE_ROWS,
     current_customers,
     current_pipeline,
     log_spaced_stops,
@@ -40,41 +41,63 @@ st.caption(
 )
 
 st.subheader("Explore with RFM sliders")
-s1, s2, s3 = st.columns(3)
-r_max = max(int(table["recency"].max()), 1)
-recency = s1.slider("Recency (days)", 0, r_max, (0, r_max), key="slider_r")
-# heavy-tailed features get log-spaced stops, so the common small values stay selectable
-f_stops = log_spaced_stops(table["frequency"], decimals=0)
-frequency = s2.select_slider(
-    "Frequency (orders)", f_stops, (f_stops[0], f_stops[-1]), format_func=lambda v: f"{v:,.0f}",
-    key="slider_f",
-)  # fmt: skip
-m_stops = log_spaced_stops(table["monetary"], decimals=2)
-monetary = s3.select_slider(
-    "Monetary", m_stops, (m_stops[0], m_stops[-1]), format_func=lambda v: f"{v:,.2f}",
-    key="slider_m",
-)  # fmt: skip
-mask = (
-    table["recency"].between(*recency)
-    & table["frequency"].between(*frequency)
-    & table["monetary"].between(*monetary)
-)
-selected = table[mask]
-st.metric(
-    "Customers in range",
-    f"{len(selected):,} of {len(table):,}",
-    f"{selected['monetary'].sum() / max(table['monetary'].sum(), 1e-9):.1%} of revenue",
-    delta_color="off",
-)
-show_frame(selected.sort_values("monetary", ascending=False), key="rfm_table")
-st.download_button(
-    "Download RFM table (CSV)", lambda: rfm_csv(table), file_name="rfm_customers.csv",
-    mime="text/csv", key="download_rfm",
-)  # fmt: skip
-st.download_button(
-    "Download the customers in range (CSV)", lambda: rfm_csv(selected),
-    file_name="rfm_customers_selected.csv", mime="text/csv", key="download_rfm_selected",
-)  # fmt: skip
+
+
+@st.fragment
+def explore() -> None:
+    """The sliders and what they select: moving one reruns this part only, not the page."""
+    s1, s2, s3 = st.columns(3)
+    r_max = max(int(table["recency"].max()), 1)
+    recency = s1.slider("Recency (days)", 0, r_max, (0, r_max), key="slider_r")
+    # heavy-tailed features get log-spaced stops, so the common small values stay selectable
+    f_stops = log_spaced_stops(table["frequency"], decimals=0)
+    frequency = s2.select_slider(
+        "Frequency (orders)",
+        f_stops,
+        (f_stops[0], f_stops[-1]),
+        format_func=lambda v: f"{v:,.0f}",
+        key="slider_f",
+    )
+    m_stops = log_spaced_stops(table["monetary"], decimals=2)
+    monetary = s3.select_slider(
+        "Monetary",
+        m_stops,
+        (m_stops[0], m_stops[-1]),
+        format_func=lambda v: f"{v:,.2f}",
+        key="slider_m",
+    )
+    mask = (
+        table["recency"].between(*recency)
+        & table["frequency"].between(*frequency)
+        & table["monetary"].between(*monetary)
+    )
+    revenue = table["monetary"]
+    st.metric(
+        "Customers in range",
+        f"{int(mask.sum()):,} of {len(table):,}",
+        f"{revenue[mask].sum() / max(revenue.sum(), 1e-9):.1%} of revenue",
+        delta_color="off",
+    )
+    # only the largest rows reach the browser: pick them without copying the whole selection
+    top = revenue[mask].nlargest(MAX_TABLE_ROWS).index
+    show_frame(table.loc[top], key="rfm_table", total=int(mask.sum()))
+    st.download_button(
+        "Download RFM table (CSV)",
+        lambda: rfm_csv(table),
+        file_name="rfm_customers.csv",
+        mime="text/csv",
+        key="download_rfm",
+    )
+    st.download_button(
+        "Download the customers in range (CSV)",
+        lambda: rfm_csv(table[mask]),
+        file_name="rfm_customers_selected.csv",
+        mime="text/csv",
+        key="download_rfm_selected",
+    )
+
+
+explore()
 
 st.subheader("Distributions")
 log_axis = st.toggle("Log scale for frequency and monetary", value=True, key="log_axis")
@@ -90,9 +113,17 @@ grid = pd.crosstab(table["f_score"], table["r_score"]).reindex(
     index=range(5, 0, -1), columns=range(1, 6), fill_value=0
 )
 grid.index, grid.columns = grid.index.astype(str), grid.columns.astype(str)
-heat = px.imshow(grid, text_auto=True, color_continuous_scale="Blues", aspect="auto",
-                 labels={"x": "R score (5 = most recent)", "y": "F score (5 = most orders)",
-                         "color": "customers"})  # fmt: skip
+heat = px.imshow(
+    grid,
+    text_auto=True,
+    color_continuous_scale="Blues",
+    aspect="auto",
+    labels={
+        "x": "R score (5 = most recent)",
+        "y": "F score (5 = most orders)",
+        "color": "customers",
+    },
+)
 heat.update_layout(height=360, margin={"t": 20, "b": 10})
 heat.update_xaxes(type="category")
 heat.update_yaxes(type="category")
@@ -101,19 +132,26 @@ st.plotly_chart(heat, key="rf_heatmap")
 st.subheader("Rule-based segments")
 summary = segment_summary(table, segments)
 by = st.radio("Size by", ["customers", "revenue"], horizontal=True, key="treemap_by")
-treemap = px.treemap(summary, path=["rfm_segment"], values=by, color="median_recency",
-                     color_continuous_scale="RdYlGn_r",
-                     hover_data={"customers": True, "revenue": ":,.0f"})  # fmt: skip
+treemap = px.treemap(
+    summary,
+    path=["rfm_segment"],
+    values=by,
+    color="median_recency",
+    color_continuous_scale="RdYlGn_r",
+    hover_data={"customers": True, "revenue": ":,.0f"},
+)
 treemap.update_layout(height=420, margin={"t": 10, "b": 10})
 st.plotly_chart(treemap, key="treemap")
 st.dataframe(
-    summary, hide_index=True, key="segment_table",
+    summary,
+    hide_index=True,
+    key="segment_table",
     column_config={
         "share_customers": st.column_config.NumberColumn("share of customers", format="percent"),
         "share_revenue": st.column_config.NumberColumn("share of revenue", format="percent"),
         "revenue": st.column_config.NumberColumn(format="%.0f"),
     },
-)  # fmt: skip
+)
 
 with st.expander("Edit the segment rules"):
     st.caption(
@@ -122,9 +160,11 @@ with st.expander("Edit the segment rules"):
     )
     with st.form("segments_form"):
         edited = st.data_editor(
-            segments_to_frame(segments), num_rows="dynamic", hide_index=True,
+            segments_to_frame(segments),
+            num_rows="dynamic",
+            hide_index=True,
             key="segments_editor",
-        )  # fmt: skip
+        )
         apply, reset = st.columns(2)
         if apply.form_submit_button("Apply segment rules"):
             try:

@@ -126,15 +126,23 @@ def log_spaced_stops(values: pd.Series, *, decimals: int, n: int = 80) -> list[f
     return [float(v) for v in stops]
 
 
-def show_frame(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "auto") -> None:
-    """Show a frame, at most :data:`MAX_TABLE_ROWS` rows of it, saying when it is cut."""
-    if len(frame) > MAX_TABLE_ROWS:
+def show_frame(
+    frame: pd.DataFrame,
+    *,
+    key: str | None = None,
+    height: int | str = "auto",
+    total: int | None = None,
+) -> None:
+    """Show a frame, at most :data:`MAX_TABLE_ROWS` rows of it, saying when it is cut.
+
+    ``total`` is the number of rows ``frame`` was taken from, when the caller already cut it.
+    """
+    total = len(frame) if total is None else total
+    if total > min(len(frame), MAX_TABLE_ROWS):
         st.caption(
-            f"Showing the first {MAX_TABLE_ROWS:,} of {len(frame):,} rows; "
-            "the download has them all."
+            f"Showing the first {MAX_TABLE_ROWS:,} of {total:,} rows; the download has them all."
         )
-        frame = frame.head(MAX_TABLE_ROWS)
-    st.dataframe(frame, key=key, height=height)
+    st.dataframe(frame.head(MAX_TABLE_ROWS), key=key, height=height)
 
 
 def current_customers() -> pd.DataFrame:
