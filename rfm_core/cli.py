@@ -303,11 +303,16 @@ def _run_segment(args: argparse.Namespace) -> int:
             random_state=args.random_state,
         ),
     )
-    segmentation = segment_customers(table, settings, anomalies=anomalies)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the classifier only needs the flags: it trains on the second core while k is chosen
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        training = None
+        if not args.no_classifier:
+            training = pool.submit(_train_classifier, table, anomalies, settings)
+        segmentation = segment_customers(table, settings, anomalies=anomalies)
+        classifier = training.result() if training is not None else None
     args.output.write_bytes(labeled_csv(labeled_customers(table, segmentation, anomalies)))
-    classifier = None
-    if not args.no_classifier:
-        classifier = _train_classifier(table, anomalies, settings)
     report["segmentation"] = segmentation_report_dict(segmentation, anomalies, classifier)
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
