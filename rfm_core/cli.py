@@ -293,23 +293,21 @@ def _run_segment(args: argparse.Namespace) -> int:
         name_scheme=args.names,
         random_state=args.random_state,
     )
-    anomalies = find_anomalies(
-        table,
-        AnomalySettings(
-            method=args.anomaly_method,
-            contamination=args.contamination,
-            features=args.features,
-            transform=args.transform,
-            random_state=args.random_state,
-        ),
+    flagging = AnomalySettings(
+        method=args.anomaly_method,
+        contamination=args.contamination,
+        features=args.features,
+        transform=args.transform,
+        random_state=args.random_state,
     )
+    anomalies = find_anomalies(table, flagging)
     from concurrent.futures import ThreadPoolExecutor
 
     # the classifier only needs the flags: it trains on the second core while k is chosen
     with ThreadPoolExecutor(max_workers=1) as pool:
         training = None
         if not args.no_classifier:
-            training = pool.submit(_train_classifier, table, anomalies, settings)
+            training = pool.submit(_train_classifier, table, anomalies, flagging)
         segmentation = segment_customers(table, settings, anomalies=anomalies)
         classifier = training.result() if training is not None else None
     args.output.write_bytes(labeled_csv(labeled_customers(table, segmentation, anomalies)))
@@ -322,16 +320,10 @@ def _run_segment(args: argparse.Namespace) -> int:
 
 
 def _train_classifier(table, anomalies, settings):
-    from rfm_core.anomalies import train_anomaly_classifier
+    from rfm_core.segmentation import train_classifier
 
     try:
-        return train_anomaly_classifier(
-            table,
-            anomalies.table["anomaly"],
-            features=settings.features,
-            random_state=settings.random_state,
-            sample_limit=50_000,
-        )
+        return train_classifier(table, anomalies, settings)
     except RfmError as exc:
         print(f"warning: no anomaly classifier: {exc}")
         return None

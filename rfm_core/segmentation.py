@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rfm_core.anomalies import AnomalyResult, detect_anomalies
+from rfm_core.anomalies import (
+    AnomalyResult,
+    ClassifierReport,
+    detect_anomalies,
+    train_anomaly_classifier,
+)
 from rfm_core.clustering import METHODS, ModelSelection, Segmenter, select_k
 from rfm_core.config import ANOMALY_METHODS
 from rfm_core.errors import RfmError
@@ -37,6 +42,7 @@ __all__ = [
     "find_anomalies",
     "labeled_customers",
     "segment_customers",
+    "train_classifier",
 ]
 
 NOISE_NAME = "Unassigned"
@@ -181,6 +187,22 @@ def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> Anomal
         transform=settings.transform,
         random_state=settings.random_state,
         **options,
+    )
+
+
+CLASSIFIER_SAMPLE = 50_000  # training customers, every flagged one kept: bounded time at any size
+
+
+def train_classifier(
+    rfm_table: pd.DataFrame, anomalies: AnomalyResult, settings: AnomalySettings
+) -> ClassifierReport:
+    """Train the classifier that reproduces the detector's flags on new customers."""
+    return train_anomaly_classifier(
+        rfm_table,
+        anomalies.table["anomaly"],
+        features=settings.features,
+        random_state=settings.random_state,
+        sample_limit=CLASSIFIER_SAMPLE,
     )
 
 

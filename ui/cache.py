@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rfm_core.anomalies import detector_agreement, train_anomaly_classifier
+from rfm_core.anomalies import detector_agreement
 from rfm_core.cleaning import CleaningRules
 from rfm_core.clustering import dendrogram, k_distance, silhouette_profile, stability
 from rfm_core.embedding import pca_projection, tsne_projection
@@ -35,10 +35,9 @@ from rfm_core.segmentation import (
     choose_k,
     find_anomalies,
     segment_customers,
+    train_classifier,
 )
 from ui.state import Dataset, data_folder, stored_file
-
-CLASSIFIER_SAMPLE = 50_000  # training customers (every flagged one kept): bounded time at any size
 
 
 @st.cache_resource(scope="session", max_entries=4, show_spinner=False)
@@ -266,8 +265,5 @@ def agreement_for(dataset, rules, anomaly_settings):
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def classifier_for(dataset, rules, anomaly_settings):
     """SMOTE + gradient boosting trained to reproduce the detector's flags."""
-    flags = anomalies_for(dataset, rules, anomaly_settings).table["anomaly"]
-    return train_anomaly_classifier(
-        _table(dataset, rules), flags, features=anomaly_settings.features,
-        random_state=anomaly_settings.random_state, sample_limit=CLASSIFIER_SAMPLE,
-    )  # fmt: skip
+    anomalies = anomalies_for(dataset, rules, anomaly_settings)
+    return train_classifier(_table(dataset, rules), anomalies, anomaly_settings)
