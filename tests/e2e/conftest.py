@@ -60,7 +60,19 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's data folder: one generated log as Parquet."""
+    from rfm_core.synthetic import generate_transactions
+
+    folder = tmp_path_factory.mktemp("data")
+    generate_transactions(300, random_state=51).transactions.to_parquet(
+        folder / "served.parquet", index=False
+    )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[str]:
     """Serve ``app.py`` with ``streamlit run`` on a free port; yield its base URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -72,8 +84,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ]  # fmt: skip
     with log.open("wb") as output:
         process = subprocess.Popen(
-            command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
+            command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "RFM_DATA_DIR": str(data_dir)},
+        )  # fmt: skip
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not _healthy(url):

@@ -79,3 +79,25 @@ def test_segment_pages_and_the_labeled_download(page: Page, tmp_path: Path) -> N
     go_to(page, "Anomalies")
     expect_metric(page, "Customers flagged", f"{anomalies.n_flagged:,}")
     page_done(page, "Anomalies")
+
+
+@pytest.mark.e2e
+def test_a_data_folder_file_is_processed_on_the_server(page: Page, data_dir: Path) -> None:
+    from rfm_core.engine import connect, open_file, rfm_on_engine
+
+    path = data_dir / "served.parquet"
+    source, mapping = open_file(path, backend=connect("duckdb"))
+    run = rfm_on_engine(source, name=path.name, mapping=mapping)
+
+    expect(page.get_by_text("Mapped: ")).to_be_visible()
+    page.get_by_text("Larger files").click()
+    page.get_by_role("button", name="Open this file").click()
+    expect(
+        page.get_by_text(f"Mapped: {run.n_in:,} lines → {run.rfm.n_customers:,}")
+    ).to_be_visible()
+    go_to(page, "Cleaning")
+    expect_metric(page, "Rows kept", f"{run.n_kept:,}")
+    expect(page.get_by_text("stay on the server")).to_be_visible()
+    go_to(page, "RFM")
+    expect_metric(page, "Customers", f"{run.rfm.n_customers:,}")
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
