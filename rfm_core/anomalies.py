@@ -131,6 +131,7 @@ __all__ = [
     "detector_agreement",
     "explain",
     "robust_z",
+    "share_options",
     "train_anomaly_classifier",
 ]
 
@@ -831,6 +832,15 @@ class AnomalyAgreement:
     counts: pd.Series
 
 
+def share_options(method: str, contamination: float) -> dict[str, float]:
+    """Options that make ``method`` flag the share ``contamination`` where it can.
+
+    The mixture's knob is its density percentile; the isolation forest and LOF take the share
+    itself; the robust z-score keeps its fixed cut-off.
+    """
+    return {"density_percentile": 100 * contamination} if method == "gmm" else {}
+
+
 def detector_agreement(
     rfm_table: pd.DataFrame,
     *,
@@ -860,7 +870,7 @@ def detector_agreement(
         raise RfmError(f"methods are repeated: {', '.join(methods)}")
     columns = {}
     for method in methods:
-        options = {"density_percentile": 100 * contamination} if method == "gmm" else {}
+        options = share_options(method, contamination)
         detector = AnomalyDetector(
             method=method,
             contamination=contamination,

@@ -25,6 +25,7 @@ from rfm_core.anomalies import (
     AnomalyResult,
     ClassifierReport,
     detect_anomalies,
+    share_options,
     train_anomaly_classifier,
 )
 from rfm_core.clustering import METHODS, ModelSelection, Segmenter, select_k
@@ -176,9 +177,6 @@ def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> Anomal
     least-dense share flagged by the mixture; the robust z-score flags whoever lies beyond its
     fixed cut-off (see :mod:`rfm_core.anomalies`).
     """
-    options = {}
-    if settings.method == "gmm":
-        options["density_percentile"] = 100 * settings.contamination
     return detect_anomalies(
         rfm_table,
         method=settings.method,
@@ -186,7 +184,7 @@ def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> Anomal
         features=settings.features,
         transform=settings.transform,
         random_state=settings.random_state,
-        **options,
+        **share_options(settings.method, settings.contamination),
     )
 
 
