@@ -38,6 +38,7 @@ import pyarrow as pa
 from rfm_core.cleaning import REASONS, CleaningRules, flag_rows, removal_report
 from rfm_core.errors import CleaningError, LoadError, RfmError
 from rfm_core.io import LoadedTable
+from rfm_core.pipeline import orders_of
 from rfm_core.rfm import (
     DEFAULT_SEGMENTS,
     RfmResult,
@@ -363,11 +364,4 @@ def customer_orders_on_engine(
     raw = [c for c in mine.columns if c.startswith("raw_")]
     flags = flag_rows(mine, replace(rules, max_zscore=None), raw_columns=raw)
     kept = flags.filter(flags.drop_reason.isnull())
-    order = ibis.coalesce(kept.invoice, kept.timestamp.cast("string"))
-    orders = kept.group_by(order=order, is_return=kept.is_return).agg(
-        timestamp=kept.timestamp.min(), lines=kept.count(), amount=kept.amount.sum()
-    )
-    frame = orders.to_pyarrow().to_pandas()
-    frame["amount"] = frame["amount"].round(2)
-    columns = ["order", "timestamp", "lines", "amount", "is_return"]
-    return frame.sort_values(["timestamp", "order"], ignore_index=True)[columns]
+    return orders_of(kept, backend=source._find_backend())

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,7 +22,7 @@ from rfm_core.rfm import DEFAULT_SEGMENTS, RfmResult, SegmentRule, compute_rfm
 from rfm_core.schema import ColumnMapping, DateOrder, Transactions, infer_mapping
 from rfm_core.schema import prepare_transactions as _prepare
 
-__all__ = ["RfmPipelineResult", "customer_orders", "prepare", "run_rfm"]
+__all__ = ["RfmPipelineResult", "customer_orders", "orders_of", "prepare", "run_rfm"]
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,19 @@ def customer_orders(result: RfmPipelineResult, customer_id: str) -> pd.DataFrame
     """
     lines = result.cleaning.transactions
     mine = lines.filter(pc.equal(lines.column("customer_id"), customer_id))
-    frame = mine.select(["invoice", "timestamp", "amount", "is_return"]).to_pandas()
-    frame["order"] = frame["invoice"].fillna(frame["timestamp"].astype("string"))
-    orders = frame.groupby(["order", "is_return"], as_index=False, dropna=False).agg(
-        timestamp=("timestamp", "min"), lines=("amount", "size"), amount=("amount", "sum")
+    return orders_of(ibis.memtable(mine), backend=ibis.duckdb.connect())
+
+
+def orders_of(kept: ir.Table, *, backend: ibis.BaseBackend) -> pd.DataFrame:
+    """Group kept lines (``invoice, timestamp, amount, is_return``) into orders, oldest first.
+
+    Shared by the in-memory drill-down and :func:`rfm_core.engine.customer_orders_on_engine`.
+    """
+    order = ibis.coalesce(kept.invoice, kept.timestamp.cast("string"))
+    orders = kept.group_by(order=order, is_return=kept.is_return).agg(
+        timestamp=kept.timestamp.min(), lines=kept.count(), amount=kept.amount.sum()
     )
-    orders["amount"] = orders["amount"].round(2)
+    frame = backend.to_pyarrow(orders).to_pandas()
+    frame["amount"] = frame["amount"].round(2)
     columns = ["order", "timestamp", "lines", "amount", "is_return"]
-    return orders.sort_values(["timestamp", "order"], ignore_index=True)[columns]
+    return frame.sort_values(["timestamp", "order"], ignore_index=True)[columns]
