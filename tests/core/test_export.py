@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pandas as pd
 import pytest
 
-from rfm_core.export import labeled_csv, neutralise_formulas, rfm_csv
+from rfm_core.export import cleaned_lines_csv, labeled_csv, neutralise_formulas, rfm_csv
 from rfm_core.pipeline import customer_orders, run_rfm
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
@@ -49,3 +50,36 @@ def test_customer_orders_hand_computed(retail):
     assert orders["amount"].tolist() == [12.5, 5.0, 6.0]
     assert not orders["is_return"].any()
     assert customer_orders(result, "no such id").empty
+
+
+def test_cleaned_lines_neutralise_product_codes(load):
+    log = (
+        "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+        '1,"=HYPERLINK(""http://x"")",1,2011-01-03 09:00,1.25,=1+1\n'
+        "2,@SUM(A1),2,2011-01-04 09:00,2.50,c2\n"
+        "3,plain,1,2011-01-05 09:00,1.00,c3\n"
+    )
+    text = cleaned_lines_csv(run_rfm(load(log))).decode("utf-8")
+    back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert back["customer_id"].tolist() == ["'=1+1", "c2", "c3"]
+    assert back["product"].tolist() == ['\'=HYPERLINK("http://x")', "'@SUM(A1)", "plain"]
+    assert back["amount"].tolist() == ["1.25", "5.0", "1.0"]
+
+
+def test_csv_round_trip_keeps_types_and_missing_values():
+    table = pd.DataFrame(
+        {
+            "flag": [True, False, True],
+            "score": pd.array([1, None, 3], dtype="Int64"),
+            "reason": pd.array(['big, "odd"', None, "multi\nline"], dtype="string"),
+            "day": [dt.date(2011, 1, 2), None, dt.date(2011, 12, 9)],
+        },
+        index=pd.Index(["007", "a", "b"], name="customer_id"),
+    )
+    back = pd.read_csv(io.BytesIO(rfm_csv(table)), dtype={"customer_id": str})
+    assert back["customer_id"].tolist() == ["007", "a", "b"]  # leading zeros survive
+    assert back["flag"].tolist() == [True, False, True]
+    assert back["score"].isna().tolist() == [False, True, False]
+    assert back["reason"].tolist()[0] == 'big, "odd"'
+    assert pd.isna(back["reason"][1]) and back["reason"][2] == "multi\nline"
+    assert back["day"].tolist()[0] == "2011-01-02" and pd.isna(back["day"][1])
