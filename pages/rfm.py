@@ -10,6 +10,7 @@ from rfm_core.rfm import (
     segment_summary,
     segments_from_frame,
     segments_to_frame,
+    select_range,
 )
 from ui.charts import distribution_figures
 from ui.components import (
@@ -66,21 +67,17 @@ def explore() -> None:
         format_func=lambda v: f"{v:,.2f}",
         key="slider_m",
     )
-    mask = (
-        table["recency"].between(*recency)
-        & table["frequency"].between(*frequency)
-        & table["monetary"].between(*monetary)
+    selected = select_range(
+        table, recency=recency, frequency=frequency, monetary=monetary, top=MAX_TABLE_ROWS
     )
-    revenue = table["monetary"]
     st.metric(
         "Customers in range",
-        f"{int(mask.sum()):,} of {len(table):,}",
-        f"{revenue[mask].sum() / max(revenue.sum(), 1e-9):.1%} of revenue",
+        f"{selected.count:,} of {len(table):,}",
+        f"{selected.revenue_share:.1%} of revenue",
         delta_color="off",
     )
-    # only the largest rows reach the browser: pick them without copying the whole selection
-    top = revenue[mask].nlargest(MAX_TABLE_ROWS).index
-    show_frame(table.loc[top], key="rfm_table", total=int(mask.sum()))
+    # only the largest rows reach the browser
+    show_frame(selected.top, key="rfm_table", total=selected.count)
     st.download_button(
         "Download RFM table (CSV)",
         lambda: rfm_csv(table),
@@ -90,7 +87,7 @@ def explore() -> None:
     )
     st.download_button(
         "Download the customers in range (CSV)",
-        lambda: rfm_csv(table[mask]),
+        lambda: rfm_csv(table[selected.mask]),
         file_name="rfm_customers_selected.csv",
         mime="text/csv",
         key="download_rfm_selected",

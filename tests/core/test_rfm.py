@@ -23,6 +23,7 @@ from rfm_core.rfm import (
     segment_summary,
     segments_from_frame,
     segments_to_frame,
+    select_range,
     validate_segments,
 )
 
@@ -391,3 +392,25 @@ def test_assign_segments_refuses_an_incomplete_partition():
     with pytest.raises(SegmentDefinitionError):
         assign_segments(pd.DataFrame({"r_score": [1], "f_score": [1], "m_score": [1]}),
                         TWO_SEGMENTS[:1])  # fmt: skip
+
+
+def test_select_range_hand_computed():
+    table = pd.DataFrame(
+        {
+            "recency": [1, 5, 10, 30, 60],
+            "frequency": [9, 3, 1, 4, 2],
+            "monetary": [500.0, 120.0, 80.0, 300.0, 0.0],
+        },
+        index=pd.Index(["a", "b", "c", "d", "e"], name="customer_id"),
+    )
+    chosen = select_range(table, recency=(1, 30), frequency=(2, 9), monetary=(0, 400), top=2)
+    # a is out on monetary, c on frequency, e on recency: b and d remain
+    assert chosen.count == 2
+    assert chosen.mask.tolist() == [False, True, False, True, False]
+    assert chosen.revenue_share == pytest.approx(420 / 1000)
+    assert chosen.top.index.tolist() == ["d", "b"]  # largest monetary first
+    bounds = {"recency": (0, 60), "frequency": (1, 9), "monetary": (0, 500)}
+    assert select_range(table, **bounds, top=3).top.index.tolist() == ["a", "d", "b"]
+    assert select_range(table, **bounds).count == 5  # inclusive ends select everyone
+    nobody = select_range(table, recency=(2, 4), frequency=(1, 9), monetary=(0, 500))
+    assert (nobody.count, nobody.revenue_share, len(nobody.top)) == (0, 0.0, 0)
