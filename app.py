@@ -12,7 +12,10 @@ pages = {
         st.Page("pages/cleaning.py", title="Cleaning", icon=":material/cleaning_services:"),
     ],
     "Customers": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:"),
         st.Page("pages/rfm.py", title="RFM", icon=":material/table_chart:"),
+        st.Page("pages/movement.py", title="Movement", icon=":material/swap_horiz:"),
+        st.Page("pages/cohorts.py", title="Cohorts", icon=":material/grid_on:"),
     ],
     "Segments": [
         st.Page("pages/model_selection.py", title="Model selection", icon=":material/tune:"),

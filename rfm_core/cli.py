@@ -174,6 +174,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(segment)
     segment.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     _add_segment_options(segment)
+    migrate = commands.add_parser(
+        "migrate", help="transactions → each customer's rule segment at two dates"
+    )
+    _add_input_options(migrate)
+    migrate.add_argument(
+        "--from", dest="move_from", type=_date, metavar="YYYY-MM-DD",
+        help="first snapshot: lines up to this date, included (default: 90 days before --to)",
+    )  # fmt: skip
+    migrate.add_argument(
+        "--to", dest="move_to", type=_date, metavar="YYYY-MM-DD",
+        help="second snapshot (default: the last purchase date)",
+    )  # fmt: skip
+    migrate.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     demo = commands.add_parser("demo", help="write a generated transaction log with known segments")
     demo.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet to write")
     demo.add_argument("--customers", type=int, default=1500)
@@ -388,6 +401,70 @@ def _print_summary(report: dict, output: Path, seconds: float) -> None:
         print(f"warning: {warning}")
 
 
+def _run_migrate(args: argparse.Namespace) -> int:
+    """Each customer's rule segment at ``--from`` and ``--to`` (:mod:`rfm_core.migration`)."""
+    started = time.perf_counter()
+    from rfm_core.migration import migrate
+
+    options = {"date_from": args.move_from, "date_to": args.move_to, "rules": _rules(args)}
+    engine = _engine(args)
+    moves = None
+    if engine != "memory":
+        from rfm_core.engine import EngineUnsupported, connect, open_file
+
+        backend = connect(engine)
+        if args.database:
+            import ibis
+
+            backend = ibis.duckdb.connect(str(args.database), read_only=True)
+        name = args.table or args.input.name
+        try:
+            mapping = dict(args.mapping) or None
+            if args.table:
+                source = backend.table(args.table)
+            else:
+                source, mapping = open_file(args.input, backend=backend, mapping=mapping)
+            moves = migrate(source, mapping=mapping, name=name, **options)
+        except EngineUnsupported as exc:
+            if args.table:
+                raise
+            print(f"note: {exc}; reading the file in memory instead")
+    if moves is None:
+        from rfm_core.pipeline import prepare
+
+        loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet))
+        name = loaded.file_name
+        data = prepare(loaded, mapping=dict(args.mapping), date_order=args.date_order)
+        moves = migrate(data, **options)
+    from rfm_core.export import rfm_csv
+
+    args.output.write_bytes(rfm_csv(moves.customers))
+    _print_moves(moves, name, args.output, time.perf_counter() - started)
+    return 0
+
+
+def _print_moves(moves, name: str, output: Path, seconds: float) -> None:
+    customers = moves.customers
+    print(
+        f"{name}: {len(customers):,} customers on {moves.date_to}, "
+        f"{len(customers) - len(moves.new_customers):,} of them already on {moves.date_from}"
+    )
+    print(f"segment on {moves.date_from} → segment on {moves.date_to} (customers)")
+    for segment_from, row in moves.counts.iterrows():
+        if row.sum() == 0:
+            continue
+        largest_first = row[row > 0].sort_values(ascending=False)
+        cells = ", ".join(f"{to} {count:,}" for to, count in largest_first.items())
+        print(f"  {segment_from:<22} {int(row.sum()):>7,} → {cells}")
+    print(
+        f"{len(moves.new_customers):,} new, {len(moves.worse):,} moved to a worse segment, "
+        f"{len(moves.lapsed):,} lapsed (no purchase after {moves.date_from})"
+    )
+    for note in moves.notes:
+        print(f"note: {note}")
+    print(f"→ {output} ({seconds:.2f} s)")
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from rfm_core.synthetic import generate_transactions
 
@@ -409,7 +486,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # results carry their warnings and the summary prints them once, as "warning: …" lines
     warnings.simplefilter("ignore", UserWarning)
     try:
-        commands = {"rfm": _run_rfm, "segment": _run_segment, "demo": _run_demo}
+        commands = {
+            "rfm": _run_rfm,
+            "segment": _run_segment,
+            "migrate": _run_migrate,
+            "demo": _run_demo,
+        }
         return commands[args.command](args)
     except RfmError as exc:
         print(f"error: {exc}", file=sys.stderr)

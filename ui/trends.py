@@ -1,0 +1,152 @@
+"""Cached calls of the Overview, Movement and Cohorts pages into rfm_core.trends and .migration.
+
+Keyed like :mod:`ui.cache`: the dataset, the cleaning rules and small settings values, never
+frames. Uploads keep their kept lines in memory (an embedded DuckDB reads them); files of the data
+folder are read again by DuckDB, where the same expressions run, and only small tables come back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import streamlit as st
+
+from rfm_core.cleaning import CleaningRules
+from rfm_core.engine import connect, open_file
+from rfm_core.io import folder_file
+from rfm_core.migration import Cohorts, Migration, cohort_retention, data_range, migrate
+from rfm_core.rfm import SegmentRule, relabel
+from rfm_core.schema import ColumnMapping
+from rfm_core.segmentation import AnomalySettings, SegmentationSettings
+from rfm_core.trends import (
+    Pareto,
+    activity_trend,
+    kept_lines,
+    kept_lines_on_engine,
+    new_vs_returning,
+    pareto_curve,
+    revenue_by_country,
+    segment_kpis,
+    top_products,
+)
+from ui.cache import pipeline_for, segmentation_for
+from ui.state import Dataset, data_folder
+
+TOP_PRODUCTS = 10
+
+
+def _folder_source(dataset: Dataset) -> tuple[ir.Table, ColumnMapping]:
+    columns = ColumnMapping(**dict(dataset.mapping))
+    path = folder_file(data_folder(), dataset.file_name)
+    return open_file(path, backend=connect("duckdb"), mapping=columns)[0], columns
+
+
+def _kept(dataset: Dataset, rules: CleaningRules) -> tuple[ir.Table, ibis.BaseBackend]:
+    """The kept lines as an expression, and the backend that runs it."""
+    result = pipeline_for(dataset, rules)
+    if result.lines is not None:
+        return kept_lines(result), ibis.duckdb.connect()
+    source, columns = _folder_source(dataset)
+    kept = kept_lines_on_engine(source, columns, rules, name=dataset.file_name)
+    return kept, source._find_backend()
+
+
+@st.cache_resource(scope="session", max_entries=3, show_spinner=False)
+def activity_for(dataset: Dataset, rules: CleaningRules, freq: str) -> pd.DataFrame:
+    """Revenue, orders and active customers per period (:func:`rfm_core.trends.activity_trend`)."""
+    kept, backend = _kept(dataset, rules)
+    return activity_trend(kept, backend=backend, freq=freq)
+
+
+@dataclass(frozen=True)
+class Breakdowns:
+    """New vs returning customers per month, revenue per country, top products."""
+
+    new_returning: pd.DataFrame
+    countries: pd.DataFrame | None
+    products: pd.DataFrame | None
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def breakdowns_for(dataset: Dataset, rules: CleaningRules) -> Breakdowns:
+    """The breakdowns of the Overview page (country and products: None without the column)."""
+    kept, backend = _kept(dataset, rules)
+    return Breakdowns(
+        new_vs_returning(kept, backend=backend),
+        revenue_by_country(kept, backend=backend),
+        top_products(kept, backend=backend, n=TOP_PRODUCTS),
+    )
+
+
+@dataclass(frozen=True)
+class Value:
+    """Per-segment KPIs of the rule segments and the Pareto curve."""
+
+    kpis: pd.DataFrame
+    pareto: Pareto
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def value_for(dataset: Dataset, rules: CleaningRules, segments: tuple[SegmentRule, ...]) -> Value:
+    """KPIs of the session's rule segments, and the Pareto curve of revenue."""
+    table = relabel(pipeline_for(dataset, rules).rfm.table, segments)
+    order = [rule.name for rule in segments]
+    return Value(segment_kpis(table, table["rfm_segment"], order=order), pareto_curve(table))
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def cluster_kpis_for(
+    dataset: Dataset,
+    rules: CleaningRules,
+    settings: SegmentationSettings,
+    anomaly_settings: AnomalySettings,
+) -> pd.DataFrame:
+    """KPIs of the fitted clusters (labels 0 = most valuable …, noise last)."""
+    labels = segmentation_for(dataset, rules, settings, anomaly_settings).labels
+    return segment_kpis(pipeline_for(dataset, rules).rfm.table, labels)
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def cohorts_for(dataset: Dataset, rules: CleaningRules) -> Cohorts:
+    """Monthly acquisition cohorts (:func:`rfm_core.migration.cohort_retention`)."""
+    kept, backend = _kept(dataset, rules)
+    return cohort_retention(kept, backend=backend)
+
+
+def span_for(dataset: Dataset, rules: CleaningRules) -> tuple[dt.date, dt.date]:
+    """First and last purchase date of the current data (the bounds of the date pickers)."""
+    return data_range(pipeline_for(dataset, rules).rfm.table)
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def migration_for(
+    dataset: Dataset,
+    rules: CleaningRules,
+    segments: tuple[SegmentRule, ...],
+    date_from: dt.date,
+    date_to: dt.date,
+    settings: SegmentationSettings | None = None,
+    anomaly_settings: AnomalySettings | None = None,
+) -> Migration:
+    """Segments at two dates; clusters too when segmentation settings are given (the fitted
+    model of the Segments page scores both snapshots)."""
+    segmenter = None
+    if settings is not None:
+        segmenter = segmentation_for(dataset, rules, settings, anomaly_settings).segmenter
+    options = {
+        "date_from": date_from,
+        "date_to": date_to,
+        "rules": rules,
+        "segments": segments,
+        "segmenter": segmenter,
+        "span": span_for(dataset, rules),
+    }
+    result = pipeline_for(dataset, rules)
+    if result.lines is not None:
+        return migrate(result.transactions, **options)
+    source, columns = _folder_source(dataset)
+    return migrate(source, mapping=columns, name=dataset.file_name, **options)
