@@ -23,6 +23,9 @@ pages = {
         st.Page("pages/projections.py", title="Projections", icon=":material/scatter_plot:"),
         st.Page("pages/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
     ],
+    "Export": [
+        st.Page("pages/export.py", title="Export & score", icon=":material/download:"),
+    ],
 }
 navigation = st.navigation(pages)
 

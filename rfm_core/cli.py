@@ -174,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(segment)
     segment.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     _add_segment_options(segment)
+    _add_export_options(segment)
+    _add_score_parser(commands)
     migrate = commands.add_parser(
         "migrate", help="transactions → each customer's rule segment at two dates"
     )
@@ -231,13 +233,25 @@ def _engine(args: argparse.Namespace) -> str:
     return "duckdb" if large and scannable else "memory"
 
 
-def _customers(args: argparse.Namespace, *, warm: tuple[str, ...] = ()) -> tuple[object, dict]:
-    """Run cleaning and RFM where ``--engine`` says; return the RFM result and its report."""
-    from rfm_core.export import cleaning_report_dict, engine_report_dict
+def _customers(
+    args: argparse.Namespace, *, warm: tuple[str, ...] = (), model=None
+) -> tuple[object, dict]:
+    """Run cleaning and RFM where ``--engine`` says; return the RFM result and its report.
 
+    With a saved ``model`` (:class:`rfm_core.persistence.ModelBundle`) the model's mapping, date
+    order, cleaning rules (``--reference-date`` may replace its date) and rule segments are used.
+    """
+    from rfm_core.export import cleaning_report_dict, engine_report_dict
+    from rfm_core.rfm import DEFAULT_SEGMENTS
+
+    if model is None:
+        mapping, rules, segments = dict(args.mapping) or None, _rules(args), DEFAULT_SEGMENTS
+    else:
+        mapping, segments = model.mapping, model.segments
+        rules = model.cleaning_rules(reference_date=args.reference_date)
     engine = _engine(args)
     if engine != "memory":
-        from rfm_core.engine import EngineUnsupported, connect, open_file, rfm_on_engine
+        from rfm_core.engine import EngineUnsupported, connect, open_file, rfm_on_engine, scan_file
 
         backend = connect(engine)
         if args.database:
@@ -245,15 +259,17 @@ def _customers(args: argparse.Namespace, *, warm: tuple[str, ...] = ()) -> tuple
 
             backend = ibis.duckdb.connect(str(args.database), read_only=True)
         try:
-            mapping = dict(args.mapping) or None
+            name = args.table or args.input.name
             if args.table:
                 source = backend.table(args.table)
-            else:
+            if model is not None:
+                found = source if args.table else scan_file(args.input, backend=backend)
+                model.require_columns(list(found.columns), name=name)
+            if not args.table:
                 source, mapping = open_file(args.input, backend=backend, mapping=mapping)
             run = rfm_on_engine(
-                source, name=args.table or args.input.name, mapping=mapping,
-                rules=_rules(args), engine=engine,
-            )  # fmt: skip
+                source, name=name, mapping=mapping, rules=rules, segments=segments, engine=engine
+            )
             return run.rfm, engine_report_dict(run)
         except EngineUnsupported as exc:
             if args.table:
@@ -262,9 +278,14 @@ def _customers(args: argparse.Namespace, *, warm: tuple[str, ...] = ()) -> tuple
     from rfm_core.pipeline import run_rfm
 
     loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet), warm=warm)
-    result = run_rfm(
-        loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=_rules(args)
-    )
+    if model is not None:
+        from rfm_core.persistence import rfm_for_bundle
+
+        result = rfm_for_bundle(loaded, model, reference_date=args.reference_date)
+    else:
+        result = run_rfm(
+            loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=_rules(args)
+        )
     return result.rfm, cleaning_report_dict(result)
 
 
@@ -329,6 +350,7 @@ def _run_segment(args: argparse.Namespace) -> int:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     _print_summary(report, args.output, time.perf_counter() - started)
     _print_segments(report["segmentation"])
+    _write_exports(args, table, report, segmentation, anomalies, classifier)
     return 0
 
 
@@ -340,6 +362,103 @@ def _train_classifier(table, anomalies, settings):
     except RfmError as exc:
         print(f"warning: no anomaly classifier: {exc}")
         return None
+
+
+def _add_export_options(parser: argparse.ArgumentParser) -> None:
+    exports = parser.add_argument_group("exports")
+    exports.add_argument(
+        "--save-model", type=Path, metavar="BUNDLE.rfm",
+        help="save the fitted models, signed, to score new data later with the score command",
+    )  # fmt: skip
+    exports.add_argument("--segments-zip", type=Path, help="write one CSV per segment in a zip")
+    exports.add_argument("--workbook", type=Path, help="write an Excel workbook (.xlsx)")
+    exports.add_argument(
+        "--html-report", type=Path, help="write a self-contained HTML report (opens offline)"
+    )
+
+
+def _add_score_parser(commands) -> None:
+    score = commands.add_parser(
+        "score", help="new transactions → segments and anomaly flags of a saved model, no refit"
+    )
+    score.add_argument("input", type=Path, help="transaction log with the model's columns")
+    score.add_argument(
+        "--model", type=Path, required=True, metavar="BUNDLE.rfm",
+        help="a model saved by segment --save-model or the app's Export page",
+    )  # fmt: skip
+    score.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    score.add_argument("--sheet", help="workbook sheet name or 1-based number (default: first)")
+    score.add_argument(
+        "--reference-date", type=_date,
+        help="YYYY-MM-DD, replaces the model's rule (by default the day after the last "
+        "purchase of INPUT, unless the model was fitted with a fixed date)",
+    )  # fmt: skip
+    score.add_argument(
+        "--engine", choices=["auto", "memory", "duckdb"], default="auto",
+        help="where cleaning and RFM run (see rfm --engine)",
+    )  # fmt: skip
+    score.add_argument("--report", type=Path, help="write the run report as JSON here")
+    score.set_defaults(table=None, database=None, mapping=[], date_order="auto")
+
+
+def _write_exports(args, table, report, segmentation, anomalies, classifier) -> None:
+    """Write what ``segment`` was asked for besides the labeled CSV."""
+    if args.save_model:
+        from rfm_core.persistence import build_bundle, dump_bundle, installation_key
+        from rfm_core.schema import ColumnMapping
+
+        bundle = build_bundle(
+            table, segmentation, anomalies, mapping=ColumnMapping(**report["mapping"]),
+            rules=_rules(args), date_order=args.date_order, date_format=report["date_format"],
+            classifier=classifier,
+            trained_on={"file": report["file"], "reference_date": report["reference_date"]},
+        )  # fmt: skip
+        args.save_model.write_bytes(dump_bundle(bundle, key=installation_key()))
+        print(f"model saved, signed → {args.save_model} (score new data: python -m rfm_core "
+              f"score --model {args.save_model} INPUT -o OUT.csv)")  # fmt: skip
+    if not (args.segments_zip or args.workbook or args.html_report):
+        return
+    from rfm_core.reports import excel_workbook, html_report, run_report, segment_csv_zip
+
+    run = run_report(report, table, segmentation, anomalies, classifier=classifier)
+    outputs = (
+        (args.segments_zip, lambda: segment_csv_zip(run.labeled)),
+        (args.workbook, lambda: excel_workbook(run)),
+        (args.html_report, lambda: html_report(run).encode("utf-8")),
+    )
+    for path, make in outputs:
+        if path:
+            path.write_bytes(make())
+            print(f"→ {path}")
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    from rfm_core.persistence import installation_key, load_bundle
+
+    model = load_bundle(args.model.read_bytes(), key=installation_key())
+    rfm, report = _customers(args, warm=("rfm_core.segmentation",), model=model)
+    from rfm_core.export import labeled_csv
+    from rfm_core.persistence import score_transactions
+
+    labeled = score_transactions(rfm.table, model)
+    args.output.write_bytes(labeled_csv(labeled))
+    report["warnings"] = [*model.warnings, *report["warnings"]]
+    report["model"] = {
+        "file": str(args.model), "created": model.created, "trained_on": model.trained_on,
+        "method": model.segmentation.method, "segments": labeled["segment_name"].value_counts()
+        .to_dict(), "flagged": int(labeled["anomaly"].sum()) if "anomaly" in labeled else None,
+    }  # fmt: skip
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _print_summary(report, args.output, time.perf_counter() - started)
+    scored = report["model"]
+    print(f"scored with the model of {scored['created']} ({scored['method']}, no refit):")
+    for name, count in scored["segments"].items():
+        print(f"  {name:<22} {count:>9,} customers")
+    if scored["flagged"] is not None:
+        print(f"anomalies: {scored['flagged']:,} customers flagged (column anomaly)")
+    return 0
 
 
 def _print_segments(report: dict) -> None:
@@ -489,6 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands = {
             "rfm": _run_rfm,
             "segment": _run_segment,
+            "score": _run_score,
             "migrate": _run_migrate,
             "demo": _run_demo,
         }

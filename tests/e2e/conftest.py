@@ -85,7 +85,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterato
     with log.open("wb") as output:
         process = subprocess.Popen(
             command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "RFM_DATA_DIR": str(data_dir)},
+            # the key that signs saved models lives in the test's folder, not in the home
+            env={**os.environ, "RFM_DATA_DIR": str(data_dir),
+                 "RFM_BUNDLE_KEY_FILE": str(log.parent / "bundle.key")},
         )  # fmt: skip
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT

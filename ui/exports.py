@@ -1,0 +1,143 @@
+"""Cached exports and scoring for the Export & score page (session-scoped, bounded caches).
+
+The keys are the small values the other caches use (Dataset, CleaningRules, settings) plus the
+session's segment names and actions as tuples; uploaded files are keyed by the sha256 of their
+bytes, which are passed unhashed (``_``-prefixed arguments).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from rfm_core.cleaning import CleaningRules
+from rfm_core.errors import RfmError
+from rfm_core.export import cleaning_report_dict, engine_report_dict
+from rfm_core.io import dataset_id, load_bytes
+from rfm_core.persistence import (
+    ModelBundle,
+    build_bundle,
+    installation_key,
+    load_bundle,
+    rfm_for_bundle,
+    score_transactions,
+)
+from rfm_core.pipeline import RfmPipelineResult
+from rfm_core.profiles import ACTION_COLUMNS
+from rfm_core.reports import RunReport, run_report
+from rfm_core.rfm import DEFAULT_SEGMENTS, SegmentRule, relabel
+from rfm_core.segmentation import AnomalySettings, SegmentationSettings
+from ui.cache import anomalies_for, classifier_for, pipeline_for, segmentation_for
+from ui.state import Dataset
+
+Actions = tuple[tuple[object, ...], ...] | None
+
+
+@dataclass(frozen=True)
+class ExportKey:
+    """Everything the exports of the current dataset depend on (hashable)."""
+
+    dataset: Dataset
+    rules: CleaningRules
+    segments: tuple[SegmentRule, ...]
+    settings: SegmentationSettings
+    anomaly_settings: AnomalySettings
+    renames: tuple[tuple[int, str], ...]
+    actions: Actions
+    with_classifier: bool
+
+
+def actions_key(records: list[dict] | None) -> Actions:
+    """The session's edited actions table as a hashable tuple (None for the suggestions)."""
+    if not records:
+        return None
+    return tuple(tuple(record.get(column) for column in ACTION_COLUMNS) for record in records)
+
+
+def _actions(key: ExportKey) -> pd.DataFrame | None:
+    return None if key.actions is None else pd.DataFrame(key.actions, columns=list(ACTION_COLUMNS))
+
+
+def _customers(key: ExportKey) -> pd.DataFrame:
+    table = pipeline_for(key.dataset, key.rules).rfm.table
+    return table if key.segments == DEFAULT_SEGMENTS else relabel(table, key.segments)
+
+
+def _classifier(key: ExportKey):
+    """The anomaly classifier if asked for and trainable (too few flagged: none)."""
+    if not key.with_classifier:
+        return None
+    try:
+        return classifier_for(key.dataset, key.rules, key.anomaly_settings)
+    except RfmError:
+        return None
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def report_for(key: ExportKey) -> RunReport:
+    """What the workbook and the HTML report show, for the current dataset and settings."""
+    result = pipeline_for(key.dataset, key.rules)
+    account = (
+        cleaning_report_dict(result)
+        if isinstance(result, RfmPipelineResult)
+        else engine_report_dict(result)
+    )
+    return run_report(
+        account,
+        _customers(key),
+        segmentation_for(key.dataset, key.rules, key.settings, key.anomaly_settings),
+        anomalies_for(key.dataset, key.rules, key.anomaly_settings),
+        renamed=dict(key.renames),
+        actions=_actions(key),
+        classifier=_classifier(key),
+    )
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def bundle_for(key: ExportKey) -> ModelBundle:
+    """The models and settings of the current dataset, ready to be signed and downloaded."""
+    result = pipeline_for(key.dataset, key.rules)
+    return build_bundle(
+        _customers(key),
+        segmentation_for(key.dataset, key.rules, key.settings, key.anomaly_settings),
+        anomalies_for(key.dataset, key.rules, key.anomaly_settings),
+        mapping=result.mapping,
+        rules=key.rules,
+        date_order=key.dataset.date_order,
+        date_format=result.date_format,
+        segments=key.segments,
+        classifier=_classifier(key),
+        renamed=dict(key.renames),
+        actions=_actions(key),
+        trained_on={
+            "file": key.dataset.file_name,
+            "reference_date": result.rfm.reference_date.isoformat(),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class ScoredUpload:
+    """A new transaction log scored with an uploaded bundle."""
+
+    bundle: ModelBundle
+    result: RfmPipelineResult
+    labeled: pd.DataFrame
+
+
+def score_upload(bundle_data: bytes, data: bytes, file_name: str) -> ScoredUpload:
+    """Verify the bundle, then clean, aggregate and score the log (cached on both digests)."""
+    digest = hashlib.sha256(bundle_data).hexdigest()
+    return _scored(digest, dataset_id(data), file_name, bundle_data, data)
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def _scored(
+    bundle_digest: str, data_digest: str, file_name: str, _bundle: bytes, _data: bytes
+) -> ScoredUpload:
+    bundle = load_bundle(_bundle, key=installation_key())
+    result = rfm_for_bundle(load_bytes(_data, file_name=file_name), bundle)
+    return ScoredUpload(bundle, result, score_transactions(result.rfm.table, bundle))
