@@ -92,7 +92,7 @@ def measure(repeats: int) -> list[float]:
                 page.get_by_role("button", name="Open this file").click()
                 page.get_by_text("→ 1,000,000 customers").wait_for()
                 page.goto(f"http://127.0.0.1:{port}/rfm")
-                page.get_by_text("Customers in range").wait_for()
+                page.get_by_text("Customers in range", exact=True).wait_for()
                 thumb = page.get_by_role("slider").nth(1)  # recency: upper thumb
                 times = []
                 for _ in range(repeats):
