@@ -389,9 +389,24 @@ def _warnings(transactions: Transactions) -> tuple[str, ...]:
             f"column {transactions.mapping.date!r}: every date fits both day-first and "
             f"month-first order; read as {dates.format}. Choose the order if that is wrong."
         )
+    future = _future_dates(transactions.table.column("timestamp"))
+    if future:
+        messages.append(
+            f"column {transactions.mapping.date!r}: {future[0]:,} lines are dated in the future "
+            f"(latest {future[1]}); they count unless a reference date leaves them out"
+        )
     for column, parsed in transactions.number_issues.items():
         messages.append(
             f"column {column!r}: {parsed.n_bad:,} values are not numbers, "
             f"first: {parsed.bad_examples[0]!r}"
         )
     return tuple(messages)
+
+
+def _future_dates(timestamps: pa.ChunkedArray) -> tuple[int, dt.date] | None:
+    """Count the lines dated after today and return the latest date, if there are any."""
+    now = pa.scalar(dt.datetime.now(), pa.timestamp("us"))
+    ahead = timestamps.filter(pc.greater(timestamps, now))
+    if len(ahead) == 0:
+        return None
+    return len(ahead), pc.max(ahead).as_py().date()

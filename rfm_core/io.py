@@ -10,14 +10,36 @@ Supported inputs
   openpyxl on the 541,909-row Online Retail workbook. Any sheet can be chosen.
 * ``.parquet``: read as is.
 
+Input checks
+------------
+Every refusal is a :class:`~rfm_core.errors.LoadError` naming the file and saying what to do:
+
+* more than :data:`MAX_UPLOAD_BYTES` (the upload limit of ``.streamlit/config.toml``) given to
+  :func:`load_bytes`; :func:`load_path` reads local files of any size;
+* a file whose first bytes say it is something else (an image, a PDF, a zip named ``.csv``, text
+  named ``.xlsx``), or binary data named ``.csv``;
+* a workbook whose zip directory announces more than :data:`MAX_UNCOMPRESSED_BYTES` in all, or a
+  member above :data:`_BOMB_MEMBER_BYTES` compressed more than :data:`MAX_COMPRESSION_RATIO` times
+  (a zip bomb), checked before the workbook is parsed; a password-protected (encrypted) workbook;
+* a first line with more than :data:`MAX_COLUMNS` fields; a line whose number of fields differs
+  from the header's (the message gives the line number).
+
+Lines above the header (a report title) are skipped when they have at most half as many fields as
+the rows below; in a workbook whose first row is mostly blank (a title) the first row filled like
+the rows below becomes the header. Without a chosen sheet the first sheet is read, or the first
+sheet with data when it is empty.
+
 The only file access of the package besides :mod:`rfm_core.persistence` lives here.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +53,10 @@ __all__ = [
     "CSV_SUFFIXES",
     "EXCEL_SUFFIXES",
     "FOLDER_SUFFIXES",
+    "MAX_COLUMNS",
+    "MAX_COMPRESSION_RATIO",
+    "MAX_UNCOMPRESSED_BYTES",
+    "MAX_UPLOAD_BYTES",
     "PARQUET_SUFFIXES",
     "SUPPORTED_SUFFIXES",
     "CsvDialect",
@@ -56,6 +82,42 @@ ENCODINGS = ("utf-8", "cp1252", "latin-1")
 NULL_TOKENS = ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "None"]
 _SNIFF_BYTES = 1 << 20  # the first MiB decides encoding and delimiter
 _SNIFF_LINES = 50
+
+MAX_UPLOAD_BYTES = 200 * 2**20
+"""Largest file :func:`load_bytes` reads: ``server.maxUploadSize = 200`` (MiB) of the app."""
+MAX_UNCOMPRESSED_BYTES = 2**30
+"""Largest total size a workbook's zip directory may announce (1 GiB of XML, ~7 million rows)."""
+MAX_COMPRESSION_RATIO = 100
+"""Largest compression ratio of a workbook member above :data:`_BOMB_MEMBER_BYTES`; real sheets
+compress 5 to 30 times, a zip bomb about 1,000 times."""
+_BOMB_MEMBER_BYTES = 16 * 2**20
+MAX_COLUMNS = 10_000
+"""Most fields a header line may have: a transaction log has a handful."""
+_HEADER_SCAN_ROWS = 30  # rows of a workbook searched for the header below a title
+_CONTROL_SHARE = 0.01  # more control characters than this in the sample: not text
+
+# a file's first bytes → what it is; checked so that a renamed file gets a message that says so
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"PAR1", "a Parquet file"),
+    (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one)"),
+    (b"PK\x05\x06", "an empty zip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Office binary file (an .xls workbook is one)"),
+)
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")  # Office's encryption container
+_PASSWORD_HINT = (
+    "it is password-protected; open it in Excel, remove the password (File › Info › Protect "
+    "Workbook) and save it again, or save it as CSV"
+)
+
+# csv's default limit (128 KiB per field) would raise on a long description in the sniffed sample;
+# the sample itself is bounded, so the limit only needs to exceed it (process-wide, raised only)
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 
 @dataclass(frozen=True)
@@ -137,10 +199,17 @@ def load_path(path: str | Path, *, sheet: str | int | None = None) -> LoadedTabl
         raise LoadError(f"{path}: is a folder, not a file") from exc
     except PermissionError as exc:
         raise LoadError(f"{path}: permission denied") from exc
-    return load_bytes(data, file_name=path.name, sheet=sheet)
+    # a local file is the user's own: no upload limit (the zip-bomb guard still applies)
+    return load_bytes(data, file_name=path.name, sheet=sheet, max_bytes=None)
 
 
-def load_bytes(data: bytes, *, file_name: str, sheet: str | int | None = None) -> LoadedTable:
+def load_bytes(
+    data: bytes,
+    *,
+    file_name: str,
+    sheet: str | int | None = None,
+    max_bytes: int | None = MAX_UPLOAD_BYTES,
+) -> LoadedTable:
     """Read the bytes of an uploaded file into an Arrow table.
 
     Parameters
@@ -150,7 +219,9 @@ def load_bytes(data: bytes, *, file_name: str, sheet: str | int | None = None) -
     file_name : str
         Its name; the suffix chooses the reader.
     sheet : str or int, optional
-        For workbooks: sheet name or 0-based position (default: the first sheet).
+        For workbooks: sheet name or 0-based position (default: the first sheet with data).
+    max_bytes : int or None
+        Largest file accepted (default :data:`MAX_UPLOAD_BYTES`); ``None`` for no limit.
 
     Returns
     -------
@@ -159,8 +230,9 @@ def load_bytes(data: bytes, *, file_name: str, sheet: str | int | None = None) -
     Raises
     ------
     LoadError
-        Unsupported suffix, empty file, undecodable text, corrupt workbook, missing sheet or a
-        table without data rows. The message names the file.
+        Unsupported suffix, a file over ``max_bytes``, empty file, a file of another kind,
+        undecodable text, ragged lines, corrupt, encrypted or zip-bomb workbook, missing sheet or
+        a table without data rows. The message names the file and says what to do.
     """
     suffix = Path(file_name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -168,7 +240,13 @@ def load_bytes(data: bytes, *, file_name: str, sheet: str | int | None = None) -
             f"{file_name}: unsupported file type {suffix or '(no extension)'!r}; "
             f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
-    if not data:
+    if max_bytes is not None and len(data) > max_bytes:
+        raise LoadError(
+            f"{file_name}: the file is {_size(len(data))}, over the upload limit of "
+            f"{_size(max_bytes)}; put larger logs in the server's data folder or use the "
+            "command line"
+        )
+    if not data or not data.lstrip(b"\xef\xbb\xbf").strip():
         raise LoadError(f"{file_name}: the file is empty")
     if suffix in CSV_SUFFIXES:
         table, dialect = _read_csv(data, file_name)
@@ -181,8 +259,18 @@ def load_bytes(data: bytes, *, file_name: str, sheet: str | int | None = None) -
     else:
         loaded = LoadedTable(_read_parquet(data, file_name), file_name, dataset_id(data))
     if loaded.table.num_columns == 0 or loaded.table.num_rows == 0:
-        raise LoadError(f"{file_name}: no data rows found (only a header, or nothing)")
+        where = f" on sheet {loaded.sheet!r}" if loaded.sheet is not None else ""
+        raise LoadError(f"{file_name}: no data rows found{where} (only a header, or nothing)")
     return loaded
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:,.1f} MB" if n_bytes >= 2**20 else f"{n_bytes:,} bytes"
+
+
+def _signature(data: bytes) -> str | None:
+    """Name the kind of file ``data`` starts like, if it is a known non-text format."""
+    return next((what for magic, what in _SIGNATURES if data.startswith(magic)), None)
 
 
 def list_sheets(data: bytes, *, file_name: str) -> list[str]:
@@ -239,17 +327,29 @@ def _field_counts(lines: list[str], delimiter: str) -> list[int]:
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
-    """Choose the delimiter giving the most fields, consistently across lines."""
+    """Choose the delimiter giving the most fields, consistently across lines.
+
+    The most common number of fields decides, not the first line's: a report title above the
+    header has a single field whatever the delimiter.
+    """
     best, best_key = ",", (-1, -1)
     for delimiter in DELIMITERS:
         counts = _field_counts(lines, delimiter)
-        if not counts or counts[0] < 2:
+        if not counts:
             continue
-        consistent = sum(c == counts[0] for c in counts)
-        key = (consistent, counts[0])
+        modal = _modal_count(counts)
+        if modal < 2:
+            continue
+        key = (counts.count(modal), modal)
         if key > best_key:
             best, best_key = delimiter, key
     return best
+
+
+def _modal_count(counts: list[int]) -> int:
+    """The most common field count (the larger one on a tie)."""
+    tally = Counter(counts)
+    return max(tally, key=lambda c: (tally[c], c))
 
 
 def _sniff_decimal(lines: list[str], delimiter: str) -> str:
@@ -270,20 +370,68 @@ def _sniff_decimal(lines: list[str], delimiter: str) -> str:
 
 
 def _read_csv(data: bytes, file_name: str) -> tuple[pa.Table, CsvDialect]:
-    dialect = sniff_csv(data[:_SNIFF_BYTES])
-    if b"\x00" in data[:_SNIFF_BYTES]:
-        raise LoadError(f"{file_name}: this is a binary file, not delimited text")
+    data, utf16 = _from_utf16(data, file_name)
+    sample = data[:_SNIFF_BYTES]
+    _refuse_non_text(sample, file_name)
+    dialect = sniff_csv(sample)
     for encoding in _encodings_to_try(dialect.encoding):
+        body = data[3:] if encoding == "utf-8-sig" else data
         try:
-            table = _parse_csv(data, dialect.delimiter, encoding)
+            skipped, header = _find_header(body, dialect.delimiter, encoding, file_name)
+            table = _parse_csv(body[skipped.offset :], header, dialect.delimiter, encoding)
         except UnicodeDecodeError:
             continue
         except pa.ArrowInvalid as exc:
             if "UTF8" in str(exc) or "utf8" in str(exc).lower():
                 continue
-            raise LoadError(f"{file_name}: cannot be read as delimited text ({exc})") from exc
-        return table, CsvDialect(dialect.delimiter, encoding, dialect.decimal)
-    raise LoadError(f"{file_name}: cannot decode the text (tried {', '.join(ENCODINGS)})")
+            raise LoadError(
+                _csv_error_message(
+                    body, skipped, header, dialect.delimiter, encoding, exc, file_name
+                )
+            ) from exc
+        return table, CsvDialect(dialect.delimiter, utf16 or encoding, dialect.decimal)
+    raise LoadError(
+        f"{file_name}: cannot decode the text (tried {', '.join(ENCODINGS)}); save it as UTF-8"
+    )
+
+
+def _from_utf16(data: bytes, file_name: str) -> tuple[bytes, str | None]:
+    """Transcode UTF-16 text (Excel's "Unicode text" export) to UTF-8; other data is unchanged."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        head = data[:4096]
+        odd, even = head[1::2], head[0::2]
+        if len(head) < 4 or max(odd.count(0), even.count(0)) < 0.4 * len(head) / 2:
+            return data, None
+        # ASCII characters in UTF-16 have a zero byte after (little-endian) or before them
+        encoding = "utf-16-le" if odd.count(0) > even.count(0) else "utf-16-be"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"{file_name}: looks like UTF-16 text but cannot be decoded as such "
+            f"(byte {exc.start:,}); save it as UTF-8 CSV"
+        ) from exc
+    return text.lstrip("\ufeff").encode("utf-8"), "utf-16"
+
+
+def _refuse_non_text(sample: bytes, file_name: str) -> None:
+    what = _signature(sample)
+    if what is not None:
+        hint = {
+            "a Parquet file": "rename it to .parquet",
+            "a zip archive (an .xlsx workbook is one)": "if it is a workbook, rename it to .xlsx",
+            "an Office binary file (an .xls workbook is one)": "if it is a workbook, rename it "
+            "to .xls, or save it from Excel as .xlsx or CSV",
+        }.get(what, "export the transactions as CSV or Excel")
+        raise LoadError(f"{file_name}: this is {what}, not delimited text; {hint}")
+    controls = sum(sample.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
+    if b"\x00" in sample or controls > _CONTROL_SHARE * len(sample):
+        raise LoadError(
+            f"{file_name}: this is a binary file, not delimited text; "
+            "export the transactions as CSV or Excel"
+        )
 
 
 def _encodings_to_try(first: str) -> list[str]:
@@ -291,31 +439,125 @@ def _encodings_to_try(first: str) -> list[str]:
     return [first, *rest]
 
 
-def _parse_csv(data: bytes, delimiter: str, encoding: str) -> pa.Table:
-    header = _header(data, delimiter, encoding)
+@dataclass(frozen=True)
+class _Skipped:
+    """Lines above the header: their number and their length in bytes."""
+
+    lines: int = 0
+    offset: int = 0
+
+
+def _find_header(
+    body: bytes, delimiter: str, encoding: str, file_name: str
+) -> tuple[_Skipped, list[str]]:
+    """Return the lines above the header (blank lines, a title) and the header's fields."""
+    codec = "utf-8" if encoding.startswith("utf-8") else encoding
+    sample = body[:_SNIFF_BYTES]
+    lines = sample.splitlines(keepends=True)  # \n, \r\n or a lone \r, as the CSV reader sees them
+    truncated = len(body) > len(sample)
+    if truncated and len(lines) == 1:
+        n_fields = sample.count(delimiter.encode(codec)) + 1
+        raise LoadError(
+            f"{file_name}: the first line is longer than {_size(_SNIFF_BYTES)} and has over "
+            f"{n_fields:,} fields (at most {MAX_COLUMNS:,} are read); a transaction log has a "
+            "few columns — check that this file is one table with one line per order line"
+        )
+    if truncated:
+        lines = lines[:-1]  # the last line of a truncated sample may be cut in half
+    lines = lines[:_SNIFF_LINES]
+    rows = [_fields(line.decode(codec).rstrip("\r\n"), delimiter) for line in lines]
+    counts = [len(r) if any(f.strip() for f in r) else 0 for r in rows]
+    filled = [c for c in counts if c]
+    if not filled:
+        raise LoadError(f"{file_name}: no data rows found (only blank lines)")
+    first = next(i for i, c in enumerate(counts) if c)
+    modal = _modal_count(filled)
+    header_at = first
+    if counts[first] * 2 <= modal:  # a title above the table: the header has the table's width
+        header_at = next(i for i, c in enumerate(counts) if c * 2 > modal)
+    header = [h.strip() for h in rows[header_at]]
+    if len(header) > MAX_COLUMNS:
+        raise LoadError(
+            f"{file_name}: the header has {len(header):,} fields (at most {MAX_COLUMNS:,} are "
+            "read); a transaction log has a few columns — check the separator and that this "
+            "file is one table"
+        )
+    offset = sum(len(line) for line in lines[:header_at])
+    return _Skipped(header_at, offset), header
+
+
+def _fields(line: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # a stray quote or line break: count the fields plainly
+        return line.split(delimiter)
+
+
+def _parse_csv(body: bytes, header: list[str], delimiter: str, encoding: str) -> pa.Table:
     names = _unique_names(header)
-    read = pacsv.ReadOptions(
-        encoding="utf8" if encoding.startswith("utf-8") else encoding,
-        column_names=names,
-        skip_rows=1,
-        block_size=1 << 24,
-    )
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     convert = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in names},
         null_values=NULL_TOKENS,
         strings_can_be_null=True,
     )
-    body = data[3:] if encoding == "utf-8-sig" else data
+    read = pacsv.ReadOptions(
+        encoding="utf8" if encoding.startswith("utf-8") else encoding,
+        column_names=names,
+        skip_rows=1,
+        block_size=1 << 24,
+    )
     return pacsv.read_csv(io.BytesIO(body), read, parse, convert)
 
 
-def _header(data: bytes, delimiter: str, encoding: str) -> list[str]:
-    body = data[3:] if encoding == "utf-8-sig" else data
+def _csv_error_message(
+    body: bytes,
+    skipped: _Skipped,
+    header: list[str],
+    delimiter: str,
+    encoding: str,
+    exc: pa.ArrowInvalid,
+    file_name: str,
+) -> str:
+    """Say which line breaks the table (pyarrow names no line) and what to check."""
     codec = "utf-8" if encoding.startswith("utf-8") else encoding
-    first_line = body[:_SNIFF_BYTES].split(b"\n", 1)[0].rstrip(b"\r")
-    header = next(csv.reader([first_line.decode(codec)], delimiter=delimiter), [])
-    return [h.strip() for h in header]
+    text = body[skipped.offset :].decode(codec, errors="replace")
+    shown = {"\t": "tab"}.get(delimiter, repr(delimiter))
+    advice = f"check the separator (read as {shown}) and that every quote is closed"
+    try:
+        found = _first_bad_line(text, skipped, header, delimiter, advice, file_name)
+    except csv.Error:
+        found = None
+    return found or (
+        f"{file_name}: cannot be read as delimited text ({_first_line(exc)}); {advice}"
+    )
+
+
+def _first_bad_line(
+    text: str, skipped: _Skipped, header: list[str], delimiter: str, advice: str, file_name: str
+) -> str | None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader, None)
+    previous_end = reader.line_num
+    for row in reader:
+        if row and len(row) != len(header):
+            line = skipped.lines + previous_end + 1
+            if any("\n" in field or "\r" in field for field in row):
+                return (
+                    f"{file_name}: a quote opened on line {line:,} is not closed before "
+                    f"line {skipped.lines + reader.line_num:,}; {advice}"
+                )
+            start = delimiter.join(row)
+            return (
+                f"{file_name}: line {line:,} has {len(row):,} fields but the header has "
+                f"{len(header):,} (line starts {_short(start)}); {advice}"
+            )
+        previous_end = reader.line_num
+    return None
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _unique_names(header: list[str]) -> list[str]:
@@ -336,10 +578,66 @@ def _unique_names(header: list[str]) -> list[str]:
 def _open_workbook(data: bytes, file_name: str):
     import fastexcel
 
+    _check_workbook_container(data, file_name)
     try:
         return fastexcel.read_excel(data)
     except Exception as exc:  # fastexcel raises its own error hierarchy
-        raise LoadError(f"{file_name}: not a readable Excel workbook ({_first_line(exc)})") from exc
+        raise LoadError(_workbook_error(file_name, exc)) from exc
+
+
+def _workbook_error(file_name: str, exc: BaseException) -> str:
+    detail = _first_line(exc)
+    if "password" in detail.lower() or "encrypt" in detail.lower():
+        return f"{file_name}: {_PASSWORD_HINT}"
+    return (
+        f"{file_name}: not a readable Excel workbook ({detail}); open it in Excel and save it "
+        "again as .xlsx, or export the transactions as CSV"
+    )
+
+
+def _check_workbook_container(data: bytes, file_name: str) -> None:
+    """Refuse what is not a workbook, an encrypted workbook or a zip bomb, before parsing."""
+    if data.startswith(_OLE):
+        if _ENCRYPTED_STREAM in data:
+            raise LoadError(f"{file_name}: {_PASSWORD_HINT}")
+        return  # a binary .xls workbook
+    what = _signature(data)
+    if what is None or not data.startswith(b"PK"):
+        kind = what or "plain text or an unknown format"
+        hint = (
+            "if it is CSV text, rename it to .csv"
+            if what is None
+            else ("export the transactions as CSV or Excel")
+        )
+        raise LoadError(f"{file_name}: not a readable Excel workbook: this is {kind}; {hint}")
+    _check_zip_sizes(data, file_name)
+
+
+def _check_zip_sizes(data: bytes, file_name: str) -> None:
+    """Read the zip directory and refuse a workbook that would inflate beyond the limits."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except Exception as exc:  # zipfile raises many kinds of error on a damaged directory
+        raise LoadError(
+            f"{file_name}: not a readable Excel workbook: the file is damaged or incomplete "
+            f"({_first_line(exc)}); upload it again, or open it in Excel and save it again"
+        ) from exc
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise LoadError(
+            f"{file_name}: the workbook would unpack to {_size(total)}, over the limit of "
+            f"{_size(MAX_UNCOMPRESSED_BYTES)}; export the transactions as CSV instead"
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > _BOMB_MEMBER_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            raise LoadError(
+                f"{file_name}: the workbook part {_short(member.filename)} unpacks "
+                f"{ratio:,.0f} times its size ({_size(member.file_size)}), more than a real "
+                f"sheet ({MAX_COMPRESSION_RATIO} times at most); refused as a possible zip bomb — "
+                "export the transactions as CSV instead"
+            )
 
 
 def _read_excel(
@@ -349,24 +647,69 @@ def _read_excel(
     names = list(reader.sheet_names)
     if not names:
         raise LoadError(f"{file_name}: the workbook has no sheets")
-    if sheet is None:
-        sheet = 0
     if isinstance(sheet, int) and not 0 <= sheet < len(names):
         raise LoadError(f"{file_name}: there is no sheet number {sheet + 1} (sheets: {names})")
     if isinstance(sheet, str) and sheet not in names:
         raise LoadError(f"{file_name}: there is no sheet {sheet!r} (sheets: {names})")
-    sheet_name = names[sheet] if isinstance(sheet, int) else sheet
+    if sheet is not None:
+        sheet_name = names[sheet] if isinstance(sheet, int) else sheet
+        return _read_sheet(reader, sheet_name, file_name), sheet_name, names
+    # no sheet asked for: the first sheet, unless it is empty (the data sits on a later sheet);
+    # a first sheet with other content stays chosen and the mapping step names the other sheets
+    first = _read_sheet(reader, names[0], file_name)
+    if _has_table(first):
+        return first, names[0], names
+    for name in names[1:]:
+        table = _read_sheet(reader, name, file_name)
+        if _has_table(table):
+            return table, name, names
+    return first, names[0], names
+
+
+def _has_table(table: pa.Table) -> bool:
+    return table.num_rows > 0 and table.num_columns > 0
+
+
+def _read_sheet(reader, sheet_name: str, file_name: str) -> pa.Table:
     try:
         # look at every row before choosing a column's type: a column of numeric invoice
         # numbers with a few "C…" cancellations further down must become text, not nulls
-        loaded = reader.load_sheet(sheet_name, schema_sample_rows=None)
-        table = pa.Table.from_batches([loaded.to_arrow()])  # fastexcel returns a RecordBatch
+        table = _load_sheet(reader, sheet_name, header_row=0)
+        header_row = _header_row_below_title(reader, sheet_name, table)
+        if header_row:
+            table = _load_sheet(reader, sheet_name, header_row=header_row)
     except Exception as exc:
         raise LoadError(
-            f"{file_name}: cannot read sheet {sheet_name!r} ({_first_line(exc)})"
+            f"{file_name}: cannot read sheet {sheet_name!r} ({_first_line(exc)}); open the "
+            "workbook in Excel and save it again, or export this sheet as CSV"
         ) from exc
-    renamed = table.rename_columns(_unique_names([str(c).strip() for c in table.column_names]))
-    return renamed, sheet_name, names
+    return table.rename_columns(_unique_names([_column_name(c) for c in table.column_names]))
+
+
+def _load_sheet(reader, sheet_name: str, *, header_row: int) -> pa.Table:
+    loaded = reader.load_sheet(sheet_name, header_row=header_row, schema_sample_rows=None)
+    return pa.Table.from_batches([loaded.to_arrow()])  # fastexcel returns a RecordBatch
+
+
+def _column_name(name: object) -> str:
+    text = str(name).strip()
+    return "" if text.startswith("__UNNAMED__") else text  # numbered like blank CSV headers
+
+
+def _header_row_below_title(reader, sheet_name: str, table: pa.Table) -> int:
+    """Return the row of the real header when the first row is a title (mostly blank cells)."""
+    unnamed = sum(str(c).startswith("__UNNAMED__") for c in table.column_names)
+    if table.num_columns < 2 or unnamed * 2 < table.num_columns:
+        return 0
+    top = reader.load_sheet(
+        sheet_name, header_row=None, skip_rows=0, n_rows=_HEADER_SCAN_ROWS, dtypes="string"
+    ).to_arrow()
+    filled = [sum(top.column(i)[r].is_valid for i in range(top.num_columns))
+              for r in range(top.num_rows)]  # fmt: skip
+    if not filled:
+        return 0
+    widest = max(filled)
+    return next(r for r, n in enumerate(filled) if n * 2 > widest)
 
 
 # -- Parquet -----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from rfm_core.errors import DateParseError, MappingError
 from rfm_core.io import LoadedTable
 
 __all__ = [
+    "MAX_ABS_NUMBER",
     "OPTIONAL_ROLES",
     "ROLES",
     "ROLE_LABELS",
@@ -360,8 +361,8 @@ def _explicit_roles(
             raise MappingError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
         if column is not None and column not in columns:
             raise MappingError(
-                f"{file_name}: no column {column!r} for role {role!r}; "
-                f"columns are {', '.join(repr(c) for c in columns)}"
+                f"{file_name}: no column {_short(column)} for role {role!r}; "
+                f"columns are {_listed(columns)}"
             )
         chosen[role] = column
     return chosen
@@ -423,16 +424,35 @@ def _require_roles(chosen: dict[str, str], loaded: LoadedTable) -> None:
     unused = [c for c in loaded.columns if c not in chosen.values()]
     labels = ", ".join(ROLE_LABELS[r] for r in missing)
     hint = " or ".join(f"--map {r}=COLUMN" for r in missing[:2])
+    others = [s for s in loaded.sheet_names if s != loaded.sheet]
     raise MappingError(
         f"{loaded.file_name}: cannot find the column for {labels}. "
-        f"Candidate columns: {', '.join(repr(c) for c in unused) or 'none'}. "
+        f"Candidate columns: {_listed(unused) or 'none'}. "
         f"Choose it in the mapping (e.g. {hint})."
         + (
             " Amount is needed unless both quantity and unit price are mapped."
             if "amount" in missing
             else ""
         )
+        + (
+            f" Sheet {loaded.sheet!r} was read; if the transactions are on another sheet "
+            f"({_listed(others)}), choose it (the Sheet box, or --sheet NAME)."
+            if others
+            else ""
+        )
     )
+
+
+def _listed(names: list[str], limit: int = 20) -> str:
+    """Quote up to ``limit`` names, each cut to a readable length."""
+    shown = ", ".join(_short(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """``repr`` of a value from the file, cut so that one message stays one readable line."""
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 # -- values ------------------------------------------------------------------------------------
@@ -476,6 +496,11 @@ def parse_text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     return parse_customer_ids(values)
 
 
+MAX_ABS_NUMBER = 1e12
+"""Largest quantity, price or line amount read as a number: amounts are summed exactly as whole
+ten-thousandths of the currency (64-bit integers), which holds about 900 lines of this size per
+customer; anything larger is a placeholder or a broken value, counted as not a number."""
+
 _CURRENCY = re.compile(r"[\s\u00a0\u202f'£$€¥₹]|(?i:eur|usd|gbp|chf)")
 
 
@@ -484,13 +509,14 @@ def parse_numbers(values: pa.ChunkedArray | pa.Array, *, decimal: str = ".") -> 
 
     Text values may carry currency symbols or codes, spaces or apostrophes as thousands
     separators, and a decimal comma (``decimal=","``, or detected from the column: values such as
-    ``1.234,50`` or ``12,5``). Infinite values and text that is not a number become null and are
-    counted in ``n_bad``; missing values are null but not counted.
+    ``1.234,50`` or ``12,5``). Infinite values, values beyond ±:data:`MAX_ABS_NUMBER` and text
+    that is not a number become null and are counted in ``n_bad``; missing values are null but
+    not counted.
     """
     values = _combine(values)
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
         floats = pc.cast(values, pa.float64())
-        finite = pc.is_finite(floats)
+        finite = pc.less_equal(pc.abs(floats), MAX_ABS_NUMBER)  # false for inf, null for NaN
         bad = pc.and_(finite.is_valid(), pc.invert(pc.fill_null(finite, True)))
         n_bad = pc.sum(bad).as_py() or 0
         examples = tuple(str(v) for v in pc.filter(floats, bad).slice(0, 5).to_pylist())
@@ -513,7 +539,7 @@ def _parse_number_text(values: pa.Array, decimal: str) -> NumberParse:
         text = text.str.replace(",", "", regex=False)
     text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)  # (12.50) is negative
     parsed = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy(copy=True)
-    parsed[~np.isfinite(parsed)] = np.nan
+    parsed[~(np.abs(parsed) <= MAX_ABS_NUMBER)] = np.nan  # inf and absurd sizes are not numbers
     bad_unique = np.isnan(parsed)
     out = np.full(len(codes), np.nan)
     present = codes >= 0
@@ -759,6 +785,10 @@ def _canonical_columns(
     quantity = numbers["quantity"].values if "quantity" in numbers else pa.nulls(n, pa.float64())
     price = numbers["price"].values if "price" in numbers else pa.nulls(n, pa.float64())
     amount = numbers["amount"].values if "amount" in numbers else pc.multiply(quantity, price)
+    # a product beyond the limit cannot be summed exactly: the line counts as an invalid number
+    amount = pc.if_else(
+        pc.greater(pc.abs(amount), MAX_ABS_NUMBER), pa.scalar(None, pa.float64()), amount
+    )
     return {
         "row_id": pa.array(np.arange(n, dtype=np.int64)),
         "customer_id": parse_customer_ids(table.column(mapping.customer)),
@@ -782,7 +812,7 @@ def _check_mostly_valid(
     n_present = len(parsed.values) - parsed.values.null_count + parsed.n_bad
     if parsed.n_bad and parsed.n_bad > 0.5 * max(n_present, 1):
         raise error(
-            f"{loaded.file_name}: column {column!r}: {parsed.n_bad:,} of {n_present:,} values "
-            f"are not {what}, first: {parsed.bad_examples[0]!r}. "
-            f"Check that {column!r} is the right column for this role."
+            f"{loaded.file_name}: column {_short(column)}: {parsed.n_bad:,} of {n_present:,} "
+            f"values are not {what}, first: {_short(parsed.bad_examples[0])}. "
+            f"Check that {_short(column)} is the right column for this role."
         )
