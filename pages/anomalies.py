@@ -8,7 +8,7 @@ from rfm_core.export import labeled_csv
 from rfm_core.segmentation import AnomalySettings, labeled_customers
 from ui import components
 from ui.cache import agreement_for, classifier_for
-from ui.charts import PALETTE, sample_for_display
+from ui.charts import PALETTE, escaped, sample_for_display
 from ui.components import cached, current_anomalies, current_pipeline, show_frame
 from ui.state import current_anomaly_settings, set_anomaly_settings
 
@@ -72,6 +72,7 @@ c.metric("Detector", METHOD_LABELS[anomalies.method])
 view = table[["recency", "frequency", "monetary"]].join(flags)
 view["flag"] = view["anomaly"].map({True: "anomaly", False: "normal"})
 drawn = sample_for_display(view, keep=view["anomaly"]).reset_index()
+drawn = escaped(drawn, ["customer_id", "anomaly_reason"])
 drawn["recency + 1"] = drawn["recency"].clip(lower=0) + 1
 drawn["monetary "] = drawn["monetary"].clip(lower=0.01)
 hover = {

@@ -9,7 +9,7 @@ from rfm_core.cleaning import CleaningRules
 from rfm_core.errors import CleaningError
 from rfm_core.export import cleaned_lines_csv
 from ui.cache import folder_values
-from ui.components import PREVIEW_ROWS, current_pipeline, show_warnings, user_errors
+from ui.components import PREVIEW_ROWS, current_pipeline, safe_md, show_warnings, user_errors
 from ui.state import current_dataset, current_rules, set_rules
 
 st.title("Cleaning")
@@ -87,7 +87,7 @@ with st.form("rules_form"):
                 )
             )  # fmt: skip
         except CleaningError as exc:
-            st.error(str(exc))
+            st.error(safe_md(exc))
         st.rerun()
 
 a, b, c = st.columns(3)

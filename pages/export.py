@@ -12,6 +12,7 @@ from ui.components import (
     current_customers,
     current_segmentation_result,
     ensure_dataset,
+    safe_md,
     show_frame,
     show_notes,
     show_warnings,
@@ -56,7 +57,7 @@ with user_errors(), st.spinner("Preparing the exports…"):
     bundle = bundle_for(key)
     signing_key = installation_key()
 st.caption(
-    f"{dataset.file_name}: {len(report.labeled):,} customers in {segmentation.n_clusters} "
+    f"{safe_md(dataset.file_name)}: {len(report.labeled):,} customers in {segmentation.n_clusters} "
     f"segments ({segmentation.settings.method}), {anomalies.n_flagged:,} flagged as anomalous "
     "(kept and marked in every export). Names and actions are those of the Segments page."
 )
@@ -105,7 +106,7 @@ new_file = b.file_uploader(
 if bundle_file is None or new_file is None:
     st.info("Upload a model bundle and a transaction log to score them.", icon=":material/info:")
 else:
-    with user_errors(), st.spinner(f"Scoring {new_file.name}…"):
+    with user_errors(), st.spinner(f"Scoring {safe_md(new_file.name)}…"):
         scored = score_upload(bundle_file.getvalue(), new_file.getvalue(), new_file.name)
     show_warnings((*scored.bundle.warnings, *scored.result.warnings))
     labeled = scored.labeled

@@ -5,6 +5,7 @@ import streamlit as st
 
 from rfm_core.migration import data_range
 from rfm_core.trends import FREQUENCIES
+from ui.charts import escaped
 from ui.components import (
     MAX_TABLE_ROWS,
     cached,
@@ -73,7 +74,7 @@ with left:
     else:
         countries = breakdowns.countries
         bars = px.bar(
-            countries.head(15),
+            escaped(countries.head(15), ["country"]),
             x="revenue",
             y="country",
             orientation="h",
@@ -94,7 +95,7 @@ with right:
     else:
         products = breakdowns.products
         bars = px.bar(
-            products,
+            escaped(products, ["product"]),
             x="revenue",
             y="product",
             orientation="h",

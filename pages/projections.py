@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from ui.cache import projection_for
-from ui.charts import MAX_POINTS, PALETTE, sample_for_display
+from ui.charts import MAX_POINTS, PALETTE, escaped, sample_for_display
 from ui.components import cached, current_anomalies, current_customers, current_segmentation_result
 from ui.state import (
     current_anomaly_settings,
@@ -46,6 +46,7 @@ def scatter(coords: pd.DataFrame, *, three_d: bool, title: str, log: bool = Fals
     drawn = sample_for_display(coords.join(colours), keep=is_anomaly)
     drawn = drawn.reset_index().rename(columns={"index": "customer_id"})
     drawn[colour] = drawn[colour].astype(str)
+    drawn = escaped(drawn, ["customer_id", colour])
     hover = {"customer_id": True, "recency": True, "frequency": True, "monetary": ":,.2f"}
     common = {
         "color": colour,

@@ -12,12 +12,13 @@ from rfm_core.rfm import (
     segments_to_frame,
     select_range,
 )
-from ui.charts import distribution_figures
+from ui.charts import distribution_figures, escaped
 from ui.components import (
     MAX_TABLE_ROWS,
     current_customers,
     current_pipeline,
     log_spaced_stops,
+    safe_md,
     show_frame,
     show_warnings,
 )
@@ -130,7 +131,7 @@ st.subheader("Rule-based segments")
 summary = segment_summary(table, segments)
 by = st.radio("Size by", ["customers", "revenue"], horizontal=True, key="treemap_by")
 treemap = px.treemap(
-    summary,
+    escaped(summary, ["rfm_segment"]),
     path=["rfm_segment"],
     values=by,
     color="median_recency",
@@ -168,7 +169,7 @@ with st.expander("Edit the segment rules"):
                 set_segments(segments_from_frame(edited))
                 st.rerun()
             except SegmentDefinitionError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(safe_md(exc), icon=":material/error:")
         if reset.form_submit_button("Restore the default rules"):
             set_segments(None)
             st.rerun()

@@ -8,12 +8,13 @@ from rfm_core.export import labeled_csv
 from rfm_core.profiles import crosswalk, default_actions, snake_plot_data
 from rfm_core.segmentation import labeled_customers
 from ui.cache import explanations_for, orders_for
-from ui.charts import snake_figure
+from ui.charts import escape_plotly, escaped, snake_figure
 from ui.components import (
     cached,
     current_anomalies,
     current_customers,
     current_segmentation_result,
+    safe_md,
     show_frame,
     show_notes,
 )
@@ -57,7 +58,7 @@ st.dataframe(
 )
 a, b = st.columns(2)
 shares = profile.reset_index()[["segment", "share_customers", "share_revenue"]]
-long = shares.melt("segment", var_name="share of", value_name="share")
+long = escaped(shares, ["segment"]).melt("segment", var_name="share of", value_name="share")
 bars = px.bar(long, x="segment", y="share", color="share of", barmode="group", labels={"share": ""})
 bars.update_layout(
     height=340, margin={"t": 30, "b": 10}, yaxis_tickformat=".0%", title="Customers and revenue"
@@ -122,7 +123,7 @@ b.markdown(
 rules = tree.rules
 if tree.unexplained:
     unexplained = ", ".join(str(names.get(label, label)) for label in tree.unexplained)
-    b.caption(f"No rule of this depth singles out: {unexplained}.")
+    b.caption(f"No rule of this depth singles out: {safe_md(unexplained)}.")
 b.dataframe(
     rules,
     hide_index=True,
@@ -135,6 +136,7 @@ b.dataframe(
 
 st.subheader("Rule segments × clusters")
 cross = crosswalk(table["rfm_segment"], segmentation.segment_names(segment_renames()))
+cross = cross.rename(index=escape_plotly, columns=escape_plotly)
 heat = px.imshow(
     cross,
     text_auto=True,
@@ -151,19 +153,22 @@ customer = st.text_input("Customer id", key="drill_customer", placeholder=str(ta
 if customer:
     customer = customer.strip()
     if customer not in labeled.index:
-        st.warning(f"No customer {customer!r} among the {len(labeled):,} customers kept.")
+        st.warning(
+            f"No customer {safe_md(repr(customer))} among the {len(labeled):,} customers kept."
+        )
     else:
         row = labeled.loc[customer]
         a, b, c, d = st.columns(4)
-        a.metric("Segment", str(row["segment_name"]))
+        a.metric("Segment", safe_md(row["segment_name"]))
         b.metric("Recency (days)", f"{row['recency']:,}")
         c.metric("Orders", f"{row['frequency']:,}")
         d.metric("Monetary", f"{row['monetary']:,.2f}")
         if row.get("anomaly", False):
-            st.warning(f"Anomalous customer: {row['anomaly_reason']}", icon=":material/warning:")
+            reason = safe_md(row["anomaly_reason"])
+            st.warning(f"Anomalous customer: {reason}", icon=":material/warning:")
         orders = cached(orders_for, customer)
         timeline = px.bar(
-            orders,
+            escaped(orders, ["order"]),
             x="timestamp",
             y="amount",
             color="is_return",

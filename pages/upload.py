@@ -11,6 +11,7 @@ from ui.components import (
     open_demo,
     open_file,
     open_folder_file,
+    safe_md,
     select_sheet,
     user_errors,
 )
@@ -36,7 +37,7 @@ with right:
 
 if upload is not None and st.session_state.get("opened_upload") != upload.file_id:
     st.session_state["opened_upload"] = upload.file_id
-    with user_errors(), st.spinner(f"Reading {upload.name}…"):
+    with user_errors(), st.spinner(f"Reading {safe_md(upload.name)}…"):
         open_file(upload.getvalue(), upload.name)
     st.rerun()  # the sidebar, drawn before this page, names the current file
 
@@ -53,7 +54,7 @@ if served:
             format_func=lambda n: f"{n} ({names[n].size / 2**20:,.1f} MB)",
         )  # fmt: skip
         if st.button("Open this file", key="open_folder_file"):
-            with user_errors(), st.spinner(f"Reading the first rows of {picked}…"):
+            with user_errors(), st.spinner(f"Reading the first rows of {safe_md(picked)}…"):
                 open_folder_file(names[picked])
             st.rerun()
 dataset = current_dataset()
@@ -86,10 +87,11 @@ if len(loaded.sheet_names) > 1:
 
 if dataset.in_folder:
     n_columns = len(loaded.columns)
-    st.subheader(f"{loaded.file_name}: first {loaded.n_rows:,} rows × {n_columns} columns")
+    st.subheader(f"{safe_md(loaded.file_name)}: first {loaded.n_rows:,} rows × {n_columns} columns")
     st.caption("A file of the server's data folder: counted and cleaned by DuckDB in place.")
 else:
-    st.subheader(f"{loaded.file_name}: {loaded.n_rows:,} rows × {len(loaded.columns)} columns")
+    shape = f"{loaded.n_rows:,} rows × {len(loaded.columns)} columns"
+    st.subheader(f"{safe_md(loaded.file_name)}: {shape}")
 st.dataframe(loaded.table.slice(0, PREVIEW_ROWS).to_pandas(), key="preview")
 
 st.subheader("Columns")

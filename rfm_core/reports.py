@@ -11,7 +11,9 @@ or a carriage return) is prefixed with a single quote in the CSV files and in ev
 workbook (see :func:`rfm_core.export.neutralise_formulas`), so no workbook cell is a formula.
 Characters that cannot be stored in a workbook (control characters) are removed there. In the HTML
 report every piece of text goes through :func:`html.escape`, and the charts' data is JSON in
-which plotly writes ``<`` as ``\\u003c``, so a customer id or segment name cannot open a tag.
+which plotly writes ``<`` as ``\\u003c``, so a customer id or segment name cannot open a tag;
+text drawn inside a chart goes through :func:`escape_plotly` too, because plotly renders a
+subset of HTML (``<b>``, ``<a href>``…) in labels, legends and hover text.
 The report loads nothing from the network: plotly.js is inlined once, in the head.
 """
 
@@ -41,6 +43,7 @@ __all__ = [
     "EXCEL_MAX_ROWS",
     "WORKBOOK_SHEETS",
     "RunReport",
+    "escape_plotly",
     "excel_workbook",
     "html_report",
     "run_report",
@@ -633,6 +636,17 @@ def _method_html(report: RunReport) -> str:
     return "\n".join(parts)
 
 
+def escape_plotly(text: Any) -> str:
+    """Return ``text`` for a plotly label, legend, tick or hover text, shown literally.
+
+    Plotly draws a subset of HTML in those (``<b>``, ``<br>``, ``<a href=…>``) and turns the
+    entities ``&amp;``, ``&lt;`` and ``&gt;`` back into characters, so escaping exactly these
+    three shows a customer id, product or segment name as written (``&quot;`` would stay
+    visible as such: quotes are left alone).
+    """
+    return html.escape("" if text is None else str(text), quote=False)
+
+
 def _chart(div_id: str, figure) -> str:
     body = figure.to_html(
         full_html=False, include_plotlyjs=False, div_id=div_id, config={"displaylogo": False}
@@ -643,10 +657,11 @@ def _chart(div_id: str, figure) -> str:
 def _shares_figure(segments: pd.DataFrame):
     import plotly.graph_objects as go
 
+    names = [escape_plotly(name) for name in segments["name"]]
     figure = go.Figure(
         [
-            go.Bar(name="share of customers", x=segments["name"], y=segments["share_customers"]),
-            go.Bar(name="share of revenue", x=segments["name"], y=segments["share_revenue"]),
+            go.Bar(name="share of customers", x=names, y=segments["share_customers"]),
+            go.Bar(name="share of revenue", x=names, y=segments["share_revenue"]),
         ]
     )
     figure.update_layout(
@@ -671,7 +686,7 @@ def _scatter_figure(labeled: pd.DataFrame):
                 x=group["recency"].clip(lower=0) + 1,
                 y=group["monetary"].clip(lower=0.01),
                 mode="markers",
-                name=str(name),
+                name=escape_plotly(name),
                 marker={"size": 5, "opacity": 0.7},
             )
         )

@@ -1,10 +1,44 @@
-"""Plotly figures shared by pages (pure functions of small frames)."""
+"""Plotly figures shared by pages (pure functions of small frames).
+
+Plotly draws a subset of HTML (``<b>``, ``<br>``, ``<a href=…>``) in labels, legends, ticks and
+hover text: every text that comes from the user's file or the user (ids, products, countries,
+segment names) goes through :func:`escape_plotly` or :func:`escaped` before it reaches a figure.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from rfm_core.reports import escape_plotly
+
+__all__ = [
+    "MAX_POINTS",
+    "PALETTE",
+    "dendrogram_figure",
+    "distribution_figures",
+    "escape_plotly",
+    "escaped",
+    "k_distance_figure",
+    "sample_for_display",
+    "selection_figures",
+    "silhouette_figure",
+    "snake_figure",
+]
+
+
+def escaped(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """Return a copy of ``frame`` whose ``columns`` hold :func:`escape_plotly` text.
+
+    Missing values stay missing.
+    """
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = frame[column].map(escape_plotly, na_action="ignore")
+    return frame
 
 
 def distribution_figures(
@@ -112,7 +146,7 @@ def silhouette_figure(samples: pd.DataFrame, names: dict[int, str], average: flo
         y = np.arange(offset, offset + len(values))
         figure.add_trace(go.Scatter(x=values, y=y, fill="tozerox", mode="lines",
                                     line={"width": 0.5, "color": PALETTE[i % len(PALETTE)]},
-                                    name=names.get(int(label), str(label))))  # fmt: skip
+                                    name=escape_plotly(names.get(int(label), label))))  # fmt: skip
         offset += len(values) + 20
     figure.add_vline(x=average, line_dash="dash", annotation_text=f"mean {average:.2f}")
     figure.update_layout(height=380, margin={"t": 30, "b": 10}, xaxis_title="silhouette",
@@ -155,7 +189,7 @@ def snake_figure(snake: pd.DataFrame, names: dict) -> go.Figure:
     figure = go.Figure()
     for i, (label, group) in enumerate(snake.groupby("segment", sort=True)):
         figure.add_trace(go.Scatter(x=group["feature"], y=group["value"], mode="lines+markers",
-                                    name=names.get(label, str(label)),
+                                    name=escape_plotly(names.get(label, label)),
                                     line_color=PALETTE[i % len(PALETTE)]))  # fmt: skip
     figure.update_layout(height=340, margin={"t": 20, "b": 10},
                          yaxis_title="standardized mean")  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -39,6 +40,36 @@ from ui.state import (
 PREVIEW_ROWS = 20
 MAX_TABLE_ROWS = 2_000  # the browser never receives more rows than this of any table
 LARGE_CUSTOMERS = 50_000  # above this, slow optional analyses wait for the user to ask
+# what Markdown (CommonMark + GFM, as Streamlit renders it) could turn into markup: emphasis,
+# code, links, images, tags, strikethrough, LaTeX; "_" unless inside a word (where it cannot
+# emphasise: "header_only"); ":" only where it opens an emoji, icon or colour directive or a URL
+# ("://"); "." only in "www." (an autolink); punctuation that matters only at the start of a line
+# is escaped there
+_MARKUP = re.compile(r"_+|[\\`*\[\]<>~$&@]|:(?=[^\s\d])|(?<=www)\.|^[!-/:-@\[-`{-~]", re.IGNORECASE)
+
+
+def _escaped(match: re.Match) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    found = match.group(0)
+    inside_word = (
+        found.startswith("_")
+        and start > 0
+        and (text[start - 1].isalnum() and end < len(text) and text[end].isalnum())
+    )
+    return found if inside_word else "".join("\\" + char for char in found)
+
+
+def safe_md(text: object) -> str:
+    """Return ``text`` as Markdown that displays it literally.
+
+    Line breaks become spaces and every character that could start markup is backslash-escaped
+    (CommonMark renders ``\\X`` as ``X``), so a column name, customer id, product, file or
+    segment name can never become a link, an image, emphasis, a heading, an icon or colour
+    directive, LaTeX or a tag in ``st.markdown``, ``st.caption``, ``st.error``, metric labels and
+    values, and the like. Ordinary text (``shop_2024.csv``, ``12:30``, ``'a' (b)``) is left as
+    it is.
+    """
+    return _MARKUP.sub(_escaped, re.sub(r"[\r\n]+", " ", str(text)))
 
 
 @contextlib.contextmanager
@@ -47,7 +78,8 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except RfmError as exc:
-        st.error(str(exc), icon=":material/error:")
+        # messages quote the user's column names and values: shown literally, never as Markdown
+        st.error(safe_md(exc), icon=":material/error:")
         st.stop()
 
 
@@ -109,7 +141,7 @@ def current_pipeline() -> RfmPipelineResult:
 def show_warnings(messages: tuple[str, ...]) -> None:
     """Show each warning of a step."""
     for message in messages:
-        st.warning(message, icon=":material/info:")
+        st.warning(safe_md(message), icon=":material/info:")
 
 
 def log_spaced_stops(values: pd.Series, *, decimals: int, n: int = 80) -> list[float]:
@@ -184,7 +216,7 @@ def current_segmentation_result():
 def show_notes(messages: tuple[str, ...]) -> None:
     """Show what a user should know about how a result was computed."""
     for message in messages:
-        st.info(message, icon=":material/info:")
+        st.info(safe_md(message), icon=":material/info:")
 
 
 def cached(function, *args):

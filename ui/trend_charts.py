@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from rfm_core.migration import NEW_CUSTOMER
 from rfm_core.trends import Pareto
-from ui.charts import PALETTE
+from ui.charts import PALETTE, escape_plotly
 
 MARGINS = {"t": 40, "b": 10, "l": 10, "r": 10}
 
@@ -49,7 +49,7 @@ def segment_treemap(kpis: pd.DataFrame) -> go.Figure:
     ]
     figure = go.Figure(
         go.Treemap(
-            labels=[str(label) for label in shown.index],
+            labels=[escape_plotly(label) for label in shown.index],
             parents=[""] * len(shown),
             values=shown["revenue"].to_numpy(),
             text=text,
@@ -113,7 +113,7 @@ def sankey_figure(counts: pd.DataFrame, *, date_from, date_to) -> go.Figure:
     columns = [label for label in counts.columns if counts[label].sum() > 0]
     colour = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(counts.columns)}
     colour[NEW_CUSTOMER] = "#bbbbbb"
-    labels = [str(r) for r in rows] + [str(c) for c in columns]
+    labels = [escape_plotly(r) for r in rows] + [escape_plotly(c) for c in columns]
     sources, targets, values, colours = [], [], [], []
     for i, row in enumerate(rows):
         for j, column in enumerate(columns):
@@ -147,8 +147,8 @@ def _translucent(hex_colour: str, alpha: float = 0.35) -> str:
 def transition_heatmap(matrix: pd.DataFrame, *, measure: str) -> go.Figure:
     """Customers (or their revenue at the later date) by segment at each date."""
     shown = matrix.copy()
-    shown.index = [str(label) for label in shown.index]
-    shown.columns = [str(label) for label in shown.columns]
+    shown.index = [escape_plotly(label) for label in shown.index]
+    shown.columns = [escape_plotly(label) for label in shown.columns]
     figure = px.imshow(
         shown,
         text_auto=".0f" if measure == "revenue" else True,

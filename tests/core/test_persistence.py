@@ -18,6 +18,7 @@ from rfm_core.export import labeled_csv
 from rfm_core.io import load_bytes
 from rfm_core.persistence import (
     MAGIC,
+    MAX_HEADER_BYTES,
     BundleError,
     BundleSignatureError,
     BundleVersionError,
@@ -245,6 +246,52 @@ def test_a_truncated_bundle_is_refused(saved):
         load_bundle(saved[:-100], key=KEY)
     with pytest.raises(BundleError, match="header is incomplete"):
         load_bundle(saved[: len(MAGIC) + 40], key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_a_huge_header_is_refused_without_reading_it_all(saved):
+    header_end = saved.index(b"\n", len(MAGIC))
+    # no line end within the limit: the header is never parsed, however long the file
+    endless = MAGIC + b"{" + b" " * (4 * MAX_HEADER_BYTES) + saved[header_end:]
+    with pytest.raises(BundleError, match="header is incomplete"):
+        load_bundle(endless, key=KEY)
+    # a valid-looking JSON header padded beyond the limit
+    header, payload = _header_and_payload(saved)
+    header["summary"]["padding"] = "x" * MAX_HEADER_BYTES
+    with pytest.raises(BundleError, match="header is incomplete"):
+        load_bundle(_with_header(header, payload), key=KEY)
+    with pytest.raises(BundleError, match="header is incomplete"):
+        bundle_header(_with_header(header, payload))
+
+
+@pytest.mark.usefixtures("no_unpickling")
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        b"",
+        b"PK\x03\x04" + b"\x00" * 200,  # a workbook or zip renamed .rfm
+        b"\x80\x04\x95" + b"\x00" * 64,  # a bare pickle: would run code if unpickled
+        b"RFM-MODEL-BUNDLE",  # the magic without its line end
+        b"rfm-model-bundle\n{}\n",  # another case
+    ],
+    ids=["empty", "zip", "pickle", "magic-only", "lowercase-magic"],
+)
+def test_foreign_files_are_refused_before_unpickling(foreign):
+    with pytest.raises(BundleError, match="not a model bundle"):
+        load_bundle(foreign, key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_a_joblib_file_of_the_right_content_is_refused(trained, tmp_path):
+    # what an attacker who knows the format but not the key would send: a valid header
+    # claiming the right size, an unsigned or self-signed payload
+    header, payload = _header_and_payload(dump_bundle(bundle_of(trained), key=OTHER_KEY))
+    forged = _with_header(header, payload)
+    with pytest.raises(BundleSignatureError, match="signed by another installation"):
+        load_bundle(forged, key=KEY)
+    header["signature"] = "0" * 64
+    with pytest.raises(BundleSignatureError, match="signature does not match"):
+        load_bundle(_with_header(header, payload), key=KEY)
 
 
 @pytest.mark.usefixtures("no_unpickling")

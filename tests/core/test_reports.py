@@ -229,6 +229,14 @@ def test_the_html_report_escapes_every_user_string(page):
     assert all("onerror" not in attrs for _, attrs in parser.tags)
 
 
+def test_the_html_report_charts_show_names_as_text(page):
+    # plotly draws <a href>, <b>… found in trace names and category labels: they are escaped
+    # before the figure is built (the JSON would otherwise hold \u003cimg…)
+    assert "\\u003cimg" not in page and "\\u003ca " not in page
+    charts = page[page.index('id="chart-segment-shares"') :]
+    assert "&lt;img src=x onerror=alert(3)&gt;" in charts
+
+
 def test_the_html_report_is_self_contained(page):
     assert page.count(get_plotlyjs()) == 1
     parser = _Tags()
