@@ -233,6 +233,30 @@ def _engine(args: argparse.Namespace) -> str:
     return "duckdb" if large and scannable else "memory"
 
 
+def _engine_source(args: argparse.Namespace, engine: str, mapping, *, model=None):
+    """The source on its engine, its mapping and its name: ``--table`` or the input file.
+
+    A file's roles are detected on a sample (explicit ``mapping`` wins); a saved ``model``'s
+    columns must all be present.
+    """
+    from rfm_core.engine import connect, open_file, scan_file
+
+    backend = connect(engine)
+    if args.database:
+        import ibis
+
+        backend = ibis.duckdb.connect(str(args.database), read_only=True)
+    name = args.table or args.input.name
+    if args.table:
+        source = backend.table(args.table)
+    if model is not None:
+        found = source if args.table else scan_file(args.input, backend=backend)
+        model.require_columns(list(found.columns), name=name)
+    if not args.table:
+        source, mapping = open_file(args.input, backend=backend, mapping=mapping)
+    return source, mapping, name
+
+
 def _customers(
     args: argparse.Namespace, *, warm: tuple[str, ...] = (), model=None
 ) -> tuple[object, dict]:
@@ -251,22 +275,10 @@ def _customers(
         rules = model.cleaning_rules(reference_date=args.reference_date)
     engine = _engine(args)
     if engine != "memory":
-        from rfm_core.engine import EngineUnsupported, connect, open_file, rfm_on_engine, scan_file
+        from rfm_core.engine import EngineUnsupported, rfm_on_engine
 
-        backend = connect(engine)
-        if args.database:
-            import ibis
-
-            backend = ibis.duckdb.connect(str(args.database), read_only=True)
         try:
-            name = args.table or args.input.name
-            if args.table:
-                source = backend.table(args.table)
-            if model is not None:
-                found = source if args.table else scan_file(args.input, backend=backend)
-                model.require_columns(list(found.columns), name=name)
-            if not args.table:
-                source, mapping = open_file(args.input, backend=backend, mapping=mapping)
+            source, mapping, name = _engine_source(args, engine, mapping, model=model)
             run = rfm_on_engine(
                 source, name=name, mapping=mapping, rules=rules, segments=segments, engine=engine
             )
@@ -529,20 +541,10 @@ def _run_migrate(args: argparse.Namespace) -> int:
     engine = _engine(args)
     moves = None
     if engine != "memory":
-        from rfm_core.engine import EngineUnsupported, connect, open_file
+        from rfm_core.engine import EngineUnsupported
 
-        backend = connect(engine)
-        if args.database:
-            import ibis
-
-            backend = ibis.duckdb.connect(str(args.database), read_only=True)
-        name = args.table or args.input.name
         try:
-            mapping = dict(args.mapping) or None
-            if args.table:
-                source = backend.table(args.table)
-            else:
-                source, mapping = open_file(args.input, backend=backend, mapping=mapping)
+            source, mapping, name = _engine_source(args, engine, dict(args.mapping) or None)
             moves = migrate(source, mapping=mapping, name=name, **options)
         except EngineUnsupported as exc:
             if args.table:

@@ -57,6 +57,7 @@ __all__ = [
     "connect",
     "customer_orders_on_engine",
     "distinct_values",
+    "flagged_lines",
     "open_file",
     "rfm_on_engine",
     "sample_of",
@@ -273,6 +274,24 @@ def _timestamps(
     )
 
 
+def flagged_lines(
+    source: ir.Table, mapping: ColumnMapping, rules: CleaningRules, *, name: str
+) -> ir.Table:
+    """Every distinct line of a source with its removal reason (an expression, nothing runs).
+
+    Exact copies first collapse into one row with their number in ``copies`` (a hash
+    aggregation that keeps memory bounded, where a window over every column would sort the whole
+    log); then :func:`canonical_lines` and :func:`rfm_core.cleaning.flag_rows`. Kept lines are
+    those with a null ``drop_reason``.
+    """
+    if rules.drop_duplicates:
+        source = source.group_by(list(source.columns)).agg(copies=source.count())
+        rules = replace(rules, drop_duplicates=False)
+    lines = canonical_lines(source, mapping, name=name)
+    raw = [c for c in lines.columns if c.startswith("raw_")]
+    return flag_rows(lines, rules, raw_columns=raw)
+
+
 def rfm_on_engine(
     source: ir.Table,
     *,
@@ -304,15 +323,7 @@ def rfm_on_engine(
         mapping = infer_mapping(sample_of(source, name=name), explicit=mapping)
     if rules.countries is not None and mapping.country is None:
         raise CleaningError("a country filter needs a country column in the mapping")
-    flag_rules = rules
-    if rules.drop_duplicates:
-        # exact copies collapse into one row with their number: a hash aggregation that keeps
-        # memory bounded, where a window over every column would sort the whole log
-        source = source.group_by(list(source.columns)).agg(copies=source.count())
-        flag_rules = replace(rules, drop_duplicates=False)
-    lines = canonical_lines(source, mapping, name=name)
-    raw = [c for c in lines.columns if c.startswith("raw_")]
-    flags = flag_rows(lines, flag_rules, raw_columns=raw)
+    flags = flagged_lines(source, mapping, rules, name=name)
     # one scan of the log: per-customer activity and the count of every removal reason
     activity = source._find_backend().to_pyarrow(customer_activity(flags))
     by_reason = {reason: _column_sum(activity, f"rows_{reason}") for reason in REASONS}

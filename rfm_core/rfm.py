@@ -68,6 +68,7 @@ __all__ = [
     "customer_activity",
     "default_reference_date",
     "finish_rfm",
+    "money_units",
     "relabel",
     "rfm_columns",
     "score",
@@ -156,7 +157,7 @@ def customer_activity(flags: ir.Table) -> ir.Table:
     """
     kept = flags.drop_reason.isnull()
     purchase = kept & ~flags.is_return
-    units = _money_units(flags.amount)
+    units = money_units(flags.amount)
     order_key = ibis.coalesce(flags.invoice, flags.timestamp.cast("string"))
     reasons = {
         f"rows_{reason}": (flags.drop_reason == reason).cast("int64").sum() for reason in REASONS
@@ -249,7 +250,7 @@ def aggregate_customers(
 MONEY_UNITS = 10_000  # line amounts are summed as whole ten-thousandths of the currency
 
 
-def _money_units(amount: ir.FloatingValue) -> ir.IntegerValue:
+def money_units(amount: ir.FloatingValue) -> ir.IntegerValue:
     """Line amounts as integers, so that sums are exact and the same in any order or engine."""
     return (amount * MONEY_UNITS).round().cast("int64")
 

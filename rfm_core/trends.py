@@ -34,17 +34,17 @@ on the RFM table (one row per customer) and work for rule segments and clusters 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from rfm_core.cleaning import CleaningRules, flag_rows
-from rfm_core.engine import canonical_lines
+from rfm_core.cleaning import CleaningRules
+from rfm_core.engine import flagged_lines
 from rfm_core.errors import RfmError
-from rfm_core.rfm import MONEY_UNITS
+from rfm_core.rfm import MONEY_UNITS, money_units
 from rfm_core.schema import ColumnMapping
 
 __all__ = [
@@ -93,21 +93,11 @@ def kept_lines_on_engine(
     """The kept lines of a source, as an expression on its engine (nothing is computed yet).
 
     The same steps as :func:`rfm_core.engine.rfm_on_engine`: exact copies collapse into one row
-    first (so that a large log is never sorted), then :func:`rfm_core.cleaning.flag_rows`.
+    first (so that a large log is never sorted), then :func:`rfm_core.cleaning.flag_rows`
+    (:func:`rfm_core.engine.flagged_lines`).
     """
-    rules = rules or CleaningRules()
-    if rules.drop_duplicates:
-        source = source.group_by(list(source.columns)).agg(copies=source.count())
-        rules = replace(rules, drop_duplicates=False)
-    lines = canonical_lines(source, mapping, name=name)
-    raw = [c for c in lines.columns if c.startswith("raw_")]
-    flags = flag_rows(lines, rules, raw_columns=raw)
+    flags = flagged_lines(source, mapping, rules or CleaningRules(), name=name)
     return flags.filter(flags.drop_reason.isnull())
-
-
-def _units(amount: ir.FloatingValue) -> ir.IntegerValue:
-    """Line amounts as whole ten-thousandths: exact sums, equal on every engine and row order."""
-    return (amount * MONEY_UNITS).round().cast("int64")
 
 
 def _money(units: pd.Series) -> pd.Series:
@@ -170,7 +160,7 @@ def activity_trend(
     """
     unit, pandas_freq = _unit(freq)
     revenue = kept.group_by(period=_period(kept.timestamp, unit)).agg(
-        units=_units(kept.amount).sum()
+        units=money_units(kept.amount).sum()
     )
     orders = _orders(kept)
     active = orders.group_by(period=_period(orders.timestamp, unit)).agg(
@@ -211,7 +201,7 @@ def new_vs_returning(kept: ir.Table, *, backend: ibis.BaseBackend) -> pd.DataFra
     )
     lines = kept.mutate(month=_period(kept.timestamp, unit)).left_join(first, "customer_id")
     in_first = (lines.month == lines.first_month).fill_null(False)
-    units = _units(lines.amount)
+    units = money_units(lines.amount)
     revenue = lines.group_by(period=lines.month).agg(
         new_units=units.sum(where=in_first), returning_units=units.sum(where=~in_first)
     )
@@ -235,7 +225,7 @@ def _breakdown(kept: ir.Table, column: str, *, backend: ibis.BaseBackend) -> pd.
     order = ibis.coalesce(lines.invoice, lines.timestamp.cast("string"))
     key = lines.customer_id.concat("\x1f", order)  # orders of different customers stay apart
     stats = {
-        "units": _units(lines.amount).sum(),
+        "units": money_units(lines.amount).sum(),
         "orders": key.nunique(where=~lines.is_return),
         "customers": lines.customer_id.nunique(),
     }
@@ -244,7 +234,7 @@ def _breakdown(kept: ir.Table, column: str, *, backend: ibis.BaseBackend) -> pd.
     frame = _fetch(lines.group_by(**{column: lines[column]}).agg(**stats), backend)
     if frame.empty:
         return None
-    total = _fetch(kept.aggregate(units=_units(kept.amount).sum()), backend)["units"].iloc[0]
+    total = _fetch(kept.aggregate(units=money_units(kept.amount).sum()), backend)["units"].iloc[0]
     frame["revenue"] = _money(frame["units"])
     frame["share_revenue"] = frame["units"] / total if total else 0.0
     frame["orders"] = frame["orders"].astype("int64")
