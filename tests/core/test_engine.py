@@ -266,3 +266,12 @@ def test_cli_day_first_text_dates_fall_back_to_memory(tmp_path, capsys):
     assert main(["rfm", str(path), "-o", str(engine), "--engine", "duckdb"]) == 0
     assert "dayfirst dates" in capsys.readouterr().out
     assert engine.read_bytes() == memory.read_bytes()
+
+
+def test_duckdb_connections_cap_their_memory():
+    def limit(backend) -> str:
+        return backend.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    assert limit(connect("duckdb")) == "2.3 GiB"  # DUCKDB_MEMORY_LIMIT, 2.5 GB
+    assert limit(connect("duckdb", memory_limit="1GB")) == "953.6 MiB"
+    assert limit(connect("duckdb", memory_limit=None)) != "2.3 GiB"  # DuckDB's own default
