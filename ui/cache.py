@@ -1,4 +1,4 @@
-"""Cached calls into rfm_core, keyed by the dataset id (sha256 of the bytes), never by frames.
+"""Cached calls into rfm_core, keyed by the dataset id (sha256 of the bytes and name), never frames.
 
 Every cache is session-scoped and bounded (``max_entries``): one user's data is never served to
 another session, and memory stays bounded however many files a session tries. ``cache_resource``

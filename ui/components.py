@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 from collections.abc import Iterator
 
@@ -84,8 +85,14 @@ def user_errors() -> Iterator[None]:
 
 
 def open_file(data: bytes, file_name: str, *, sheet: str | None = None, is_demo: bool = False):
-    """Make a file the current dataset with its detected mapping."""
-    dataset_id = compute_dataset_id(data)
+    """Make a file the current dataset with its detected mapping.
+
+    The session knows a file by its bytes *and* its name: the same bytes uploaded under another
+    name (or extension, which decides how they are read) are another dataset, never the cached
+    result of the first.
+    """
+    name_digest = hashlib.sha256(file_name.encode("utf-8")).hexdigest()[:16]
+    dataset_id = f"{compute_dataset_id(data)}-{name_digest}"
     remember_file(dataset_id, file_name, data)
     _open_sheet(dataset_id, file_name, sheet, is_demo=is_demo)
 

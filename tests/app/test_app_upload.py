@@ -17,8 +17,10 @@ from tests.app.apptest_support import (
     check,
     core,
     frame_with,
+    generated_csv,
     generated_log,
     metric,
+    new_session,
     sidebar_texts,
     submit,
     upload,
@@ -246,3 +248,12 @@ def test_a_chosen_mapping_is_shown_again_after_visiting_another_page(app: AppTes
     check(app.switch_page("pages/upload.py").run())
     assert app.selectbox(key="map_product").value == NONE
     assert app.selectbox(key="map_customer").value == "CustomerID"
+
+
+def test_the_same_bytes_under_another_name_are_another_dataset():
+    data = generated_csv(40, seed=91)
+    at = check(upload(new_session(), "january.csv", data))
+    assert at.subheader[0].value.startswith("january.csv:")
+    at = check(upload(at, "february.csv", data))
+    assert at.subheader[0].value.startswith("february.csv:")  # not the cached first upload
+    assert "february.csv" in sidebar_texts(at)
