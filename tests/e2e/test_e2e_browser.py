@@ -51,6 +51,13 @@ def no_exception(page: Page, title: str) -> None:
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
+def wait_idle(page: Page) -> None:
+    """Wait until the session's script has finished running (a download needs its last run)."""
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
+        "data-test-script-state", "notRunning"
+    )
+
+
 def sidebar(page: Page):
     return page.locator('[data-testid="stSidebar"]')
 
@@ -110,6 +117,7 @@ def test_upload_walk_the_pages_and_download_the_rfm_table(
     expect_metric(page, "Reference date", result.rfm.reference_date.isoformat())
     expect_metric(page, "Customers in range", f"{n_customers:,} of {n_customers:,}")
     no_exception(page, "RFM")
+    wait_idle(page)
 
     button = page.locator('[data-testid="stDownloadButton"]', has_text="Download RFM table (CSV)")
     with page.expect_download() as download_info:

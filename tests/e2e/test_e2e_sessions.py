@@ -26,7 +26,14 @@ from rfm_core.export import rfm_csv
 from rfm_core.io import load_bytes
 from rfm_core.pipeline import run_rfm
 from rfm_core.synthetic import generate_transactions
-from tests.e2e.test_e2e_browser import expect_metric, go_to, no_exception, sidebar, upload
+from tests.e2e.test_e2e_browser import (
+    expect_metric,
+    go_to,
+    no_exception,
+    sidebar,
+    upload,
+    wait_idle,
+)
 
 # (customers, seed, returns, drop duplicates): five files and five sets of rules
 SESSIONS = (
@@ -161,6 +168,7 @@ def test_five_simultaneous_sessions_keep_their_own_data(
         expect_metric(page, "Customers", f"{result.rfm.n_customers:,}")
         expect_metric(page, "Reference date", result.rfm.reference_date.isoformat())
         no_exception(page, "RFM")
+        wait_idle(page)
         button = page.locator(
             '[data-testid="stDownloadButton"]', has_text="Download RFM table (CSV)"
         )
