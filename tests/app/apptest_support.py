@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from rfm_core.io import load_bytes
@@ -90,3 +91,14 @@ def workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> bytes:
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name, index=False)
     return path.read_bytes()
+
+
+class Downloads:
+    """The media manager of the last AppTest run, to fetch what a download button serves."""
+
+    manager: MediaFileManager | None = None
+
+    def bytes_of(self, at: AppTest, key: str) -> bytes:
+        button = at.download_button(key=key)
+        url = self.manager.execute_deferred(button.proto.deferred_file_id)
+        return self.manager.read_file(Path(url).name).content

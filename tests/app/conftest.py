@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import AppTest, app_test
 
 from rfm_core.pipeline import RfmPipelineResult
 from tests.app.apptest_support import (
+    Downloads,
     check,
     core,
     generated_csv,
@@ -62,3 +64,17 @@ def on_generated(app: AppTest, gen_csv: bytes) -> AppTest:
     check(upload(app, "generated.csv", gen_csv))
     assert sidebar_texts(app) == ["generated.csv"]
     return app
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
+    """Records the media manager of each AppTest run, to read what download buttons serve."""
+    recorder = Downloads()
+
+    class Recording(MediaFileManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            recorder.manager = self
+
+    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
+    return recorder

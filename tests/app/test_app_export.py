@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.testing.v1 import AppTest, app_test
+from streamlit.testing.v1 import AppTest
 
 from rfm_core.export import cleaning_report_dict, labeled_csv
 from rfm_core.io import load_bytes
@@ -31,33 +29,9 @@ from rfm_core.segmentation import (
     segment_customers,
     train_classifier,
 )
-from tests.app.apptest_support import check, core, generated_csv, metric, upload
+from tests.app.apptest_support import Downloads, check, core, generated_csv, metric, upload
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
-
-
-class _Downloads:
-    """The media manager of the last AppTest run, to fetch what a download button serves."""
-
-    manager: MediaFileManager | None = None
-
-    def bytes_of(self, at: AppTest, key: str) -> bytes:
-        button = at.download_button(key=key)
-        url = self.manager.execute_deferred(button.proto.deferred_file_id)
-        return self.manager.read_file(Path(url).name).content
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> _Downloads:
-    recorder = _Downloads()
-
-    class Recording(MediaFileManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            recorder.manager = self
-
-    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
-    return recorder
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +60,7 @@ def expected(shop_csv):
 
 
 @pytest.fixture
-def export_page(app: AppTest, shop_csv: bytes, downloads: _Downloads) -> AppTest:
+def export_page(app: AppTest, shop_csv: bytes, downloads: Downloads) -> AppTest:
     check(upload(app, "shop.csv", shop_csv))
     return check(app.switch_page("pages/export.py").run())
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import io
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.testing.v1 import AppTest, app_test
+from streamlit.testing.v1 import AppTest
 
 from rfm_core.export import labeled_csv
 from rfm_core.segmentation import (
@@ -26,7 +24,7 @@ from rfm_core.segmentation import (
     labeled_customers,
     segment_customers,
 )
-from tests.app.apptest_support import check, core, frame_with, generated_csv, upload
+from tests.app.apptest_support import Downloads, check, core, frame_with, generated_csv, upload
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
 
@@ -35,30 +33,6 @@ PAGES = (
     "projections", "anomalies", "export",
 )  # fmt: skip
 MAX_STATE_BYTES = 16_384  # per session-state value, pickled: ids, settings, names — no frames
-
-
-class Downloads:
-    """The media manager of the last AppTest run, to fetch what a download button serves."""
-
-    manager: MediaFileManager | None = None
-
-    def bytes_of(self, at: AppTest, key: str) -> bytes:
-        button = at.download_button(key=key)
-        url = self.manager.execute_deferred(button.proto.deferred_file_id)
-        return self.manager.read_file(Path(url).name).content
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
-    recorder = Downloads()
-
-    class Recording(MediaFileManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            recorder.manager = self
-
-    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
-    return recorder
 
 
 @pytest.fixture(scope="module")
