@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from rfm_core.cleaning import CleaningRules
 from rfm_core.export import rfm_csv
@@ -90,7 +91,10 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.sampled_kb = max(self.sampled_kb, status_kb(self.pid, "VmRSS"))
+            try:
+                self.sampled_kb = max(self.sampled_kb, status_kb(self.pid, "VmRSS"))
+            except (OSError, AssertionError):  # the server stopped (end of the suite)
+                return
             time.sleep(0.05)
 
     def stop(self) -> int:
@@ -101,6 +105,29 @@ class PeakMemory:
         if self.reset:
             peak = max(peak, status_kb(self.pid, "VmHWM"))
         return peak
+
+
+CLICK_TIMEOUT_MS = 15_000
+lost_clicks: list[str] = []
+
+
+def click_download(page: Page, button):
+    """Click a download button; click once more if no download starts.
+
+    Streamlit builds a deferred download on its own thread when the button is clicked. With five
+    sessions running their scripts on two cores, about one click in ten produced no download in
+    our runs (no error shown, the next click worked). A user clicks again; so does this test, once,
+    and it records the lost click (printed at the end) rather than hiding it.
+    """
+    try:
+        with page.expect_download(timeout=CLICK_TIMEOUT_MS) as info:
+            button.locator("button").click()
+        return info.value
+    except PlaywrightTimeoutError:
+        lost_clicks.append(page.url)
+    with page.expect_download() as info:
+        button.locator("button").click()
+    return info.value
 
 
 def rules_of(returns: str, drop_duplicates: bool) -> CleaningRules:
@@ -172,10 +199,9 @@ def test_five_simultaneous_sessions_keep_their_own_data(
         button = page.locator(
             '[data-testid="stDownloadButton"]', has_text="Download RFM table (CSV)"
         )
-        with page.expect_download() as info:
-            button.locator("button").click()
+        download = click_download(page, button)
         saved = tmp_path / f"downloaded_{path.stem}.csv"
-        info.value.save_as(saved)
+        download.save_as(saved)
         got = pd.read_csv(saved, dtype={"customer_id": str})
         want = pd.read_csv(io.BytesIO(rfm_csv(result.rfm.table)), dtype={"customer_id": str})
         pd.testing.assert_frame_equal(got, want)
@@ -186,6 +212,6 @@ def test_five_simultaneous_sessions_keep_their_own_data(
     print(
         f"\n5 sessions: server RSS {memory.start_kb / 1024:,.0f} MB at the start, peak "
         f"{peak_mb:,.0f} MB ({'VmHWM after reset' if memory.reset else 'sampled VmRSS'}), "
-        f"{elapsed:.1f} s"
+        f"{elapsed:.1f} s; download clicks lost and repeated: {len(lost_clicks)}"
     )
     assert peak_mb < PEAK_RSS_BOUND_MB
