@@ -123,6 +123,9 @@ _NO_CANCELLED = pa.table(
 RETURN_REASONS = ("cancellation", "non_positive_quantity")
 # reasons checked before duplicates: every copy of such a row is removed for this reason
 BEFORE_DUPLICATES = ("missing_customer_id", "unparseable_date", "invalid_number")
+# the column an engine adds when it collapses exact copies first (see rfm_core.engine), named so
+# that no column of a user's file is taken for it
+COPIES = "__rfm_copies"
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,7 @@ def flag_rows(t: ir.Table, rules: CleaningRules, *, raw_columns: list[str]) -> i
     conditions = _row_conditions(t, rules, raw_columns)
     reason = ibis.cases(*[(cond, name) for name, cond in conditions], else_=ibis.null(str))
     # an engine that collapsed exact copies first carries their number along (see rfm_core.engine)
-    extra = ["copies"] if "copies" in t.columns else []
+    extra = [COPIES] if COPIES in t.columns else []
     flagged = t.select(*CANONICAL_COLUMNS, *extra, drop_reason=reason)
     flagged = flagged.mutate(is_return=~purchase_condition(flagged))
     if rules.returns == "net":

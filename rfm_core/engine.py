@@ -35,7 +35,13 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from rfm_core.cleaning import REASONS, CleaningRules, flag_rows, removal_report
+from rfm_core.cleaning import (
+    COPIES,
+    REASONS,
+    CleaningRules,
+    flag_rows,
+    removal_report,
+)
 from rfm_core.errors import CleaningError, LoadError, RfmError
 from rfm_core.io import LoadedTable
 from rfm_core.pipeline import orders_of
@@ -235,7 +241,7 @@ def canonical_lines(source: ir.Table, mapping: ColumnMapping, *, name: str) -> i
         if schema[column].is_floating():
             # integral ids written by Excel or pandas as 17850.0
             value = value.cast("int64")
-        return value.cast("string").strip().nullif("")
+        return _trimmed(value.cast("string")).nullif("")
 
     def number(role: str) -> ir.FloatingValue:
         column = getattr(mapping, role)
@@ -261,11 +267,23 @@ def canonical_lines(source: ir.Table, mapping: ColumnMapping, *, name: str) -> i
         "product": text("product"),
         "country": text("country"),
     }
-    originals = [c for c in source.columns if c != "copies"]
+    originals = [c for c in source.columns if c != COPIES]
     raw = {f"raw_{i}": source[c] for i, c in enumerate(originals)}
-    if "copies" in source.columns:
-        columns["copies"] = source["copies"]
+    if COPIES in source.columns:
+        columns[COPIES] = source[COPIES]
     return source.select(**columns, **raw)
+
+
+def _trimmed(value: ir.StringValue) -> ir.StringValue:
+    """``value.strip()``, called only where a value may need it (a third of the time on DuckDB).
+
+    Ibis trims spaces, tabs, line breaks, vertical tabs and form feeds, all of which sort at or
+    before the space; a value whose first and last characters sort after it is already trimmed.
+    (A text sorts before ``"!"`` exactly when it is empty or its first character is at most a
+    space.)
+    """
+    suspect = (value < "!") | (value.right(1) <= " ")
+    return ibis.ifelse(suspect, value.strip(), value)
 
 
 def _timestamps(
@@ -288,13 +306,13 @@ def flagged_lines(
 ) -> ir.Table:
     """Every distinct line of a source with its removal reason (an expression, nothing runs).
 
-    Exact copies first collapse into one row with their number in ``copies`` (a hash
+    Exact copies first collapse into one row with their number in a ``COPIES`` column (a hash
     aggregation that keeps memory bounded, where a window over every column would sort the whole
     log); then :func:`canonical_lines` and :func:`rfm_core.cleaning.flag_rows`. Kept lines are
     those with a null ``drop_reason``.
     """
     if rules.drop_duplicates:
-        source = source.group_by(list(source.columns)).agg(copies=source.count())
+        source = source.group_by(list(source.columns)).agg(**{COPIES: source.count()})
         rules = replace(rules, drop_duplicates=False)
     lines = canonical_lines(source, mapping, name=name)
     raw = [c for c in lines.columns if c.startswith("raw_")]
@@ -343,7 +361,9 @@ def rfm_on_engine(
         raise CleaningError(f"{name}: no line is left after cleaning")
     reference = rules.reference_date or _default_reference(activity)
     local = ibis.duckdb.connect()
-    per_customer = local.to_pyarrow(rfm_columns(ibis.memtable(activity), reference_date=reference))
+    per_customer = local.to_pyarrow(
+        rfm_columns(ibis.memtable(activity), reference_date=reference).order_by("customer_id")
+    )
     rfm = finish_rfm(per_customer, reference, segments)
     return EngineRun(name, mapping, rules, report, n_in, n_kept, rfm, engine, rfm.warnings)
 

@@ -275,3 +275,48 @@ def test_duckdb_connections_cap_their_memory():
     assert limit(connect("duckdb")) == "2.3 GiB"  # DUCKDB_MEMORY_LIMIT, 2.5 GB
     assert limit(connect("duckdb", memory_limit="1GB")) == "953.6 MiB"
     assert limit(connect("duckdb", memory_limit=None)) != "2.3 GiB"  # DuckDB's own default
+
+
+def test_a_column_named_copies_is_the_users_data(tmp_path):
+    """The engine's own count of exact copies never takes the place of a column of the file."""
+    path = tmp_path / "copies.parquet"
+    table = pa.table(
+        {
+            "Invoice": ["A1", "A1", "A2", "A3"],
+            "Customer ID": ["7", "7", "7", "8"],
+            "InvoiceDate": pa.array([dt.datetime(2024, 1, d) for d in (2, 2, 5, 6)]),
+            "Quantity": pa.array([2, 2, 1, 3], pa.int64()),
+            "Price": [1.5, 1.5, 4.0, 2.0],
+            "copies": pa.array([9, 9, 1, 1], pa.int64()),
+        }
+    )
+    pq.write_table(table, path)
+    run = on_duckdb(path)
+    assert_same(run, run_rfm(load_bytes(path.read_bytes(), file_name=path.name)))
+    assert run.report.set_index("reason").loc["duplicate_row", "rows"] == 1
+    assert run.rfm.table.loc["7", "monetary"] == 7.0
+
+
+def test_ids_and_invoices_are_trimmed_as_in_memory(tmp_path):
+    """Spaces, tabs, carriage returns, vertical tabs and form feeds around values are trimmed.
+
+    The engine only trims values that start or end with such a character; the others are
+    already trimmed, and every spelling below must land on the same customer and order.
+    """
+    path = tmp_path / "spaces.parquet"
+    ids = ["7", " 7", "7 ", "\t7", "7\r", "\x0b7\x0c", "8", "8 ", "é", " é"]
+    invoices = ["A1", "A1 ", " A1", "A2\t", "\rA2", "A3", "B1", " B1", "C9", "E1"]
+    table = pa.table(
+        {
+            "Invoice": invoices,
+            "Customer ID": ids,
+            "InvoiceDate": pa.array([dt.datetime(2024, 1, 1 + i) for i in range(len(ids))]),
+            "Quantity": pa.array([1] * len(ids), pa.int64()),
+            "Price": [float(i + 1) for i in range(len(ids))],
+        }
+    )
+    pq.write_table(table, path)
+    run = on_duckdb(path)
+    assert_same(run, run_rfm(load_bytes(path.read_bytes(), file_name=path.name)))
+    assert run.rfm.table.index.tolist() == ["7", "8", "é"]
+    assert run.rfm.table["frequency"].tolist() == [3, 1, 1]  # "C9" is a cancellation
