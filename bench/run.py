@@ -519,7 +519,7 @@ def machine() -> str:
 
 
 def load_average() -> str:
-    """1-minute load average (other work shares this machine)."""
+    """1-minute load average: whether other work shared the machine during the run."""
     return f"{os.getloadavg()[0]:.1f}"
 
 
@@ -533,8 +533,8 @@ def report(
             "",
             f"Machine: {machine()}.",
             f"Command: `{command}`; the whole harness took {seconds / 60:.1f} min "
-            f"(load average {loads[0]} at the start, {loads[1]} at the end: other work shared "
-            "the two cores).",
+            f"(1-minute load average {loads[0]} at the start, {loads[1]} at the end; the "
+            "harness itself keeps about one of the two cores busy).",
             "",
             f"Each cell: median seconds of {repeats[0]} fresh processes (naive on the generated"
             f" logs: {repeats[1]}), and in parentheses the peak RSS in MB (2^20 "

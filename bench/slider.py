@@ -6,6 +6,10 @@ the RFM page and moves the recency slider's upper thumb one keyboard step at a t
 timed from the key press to the moment the "Customers in range" figure shows the new count: the
 whole round trip (browser → server fragment rerun → browser render), so an upper bound of the
 server time the target is about (≤ 200 ms on a cached result).
+
+``python -m bench.slider --server`` times, in this process, what the fragment computes on each
+move on the same million customers: the slider stops, :func:`rfm_core.rfm.select_range` and the
+Arrow bytes of the 2,000 rows sent to the browser (Streamlit's own dispatch is not included).
 """
 
 from __future__ import annotations
@@ -110,11 +114,55 @@ def measure(repeats: int) -> list[float]:
     return times
 
 
+def server_work(repeats: int) -> list[float]:
+    """Seconds of the RFM page's slider fragment's own work per move, at a million customers."""
+    import pandas as pd
+    from streamlit import dataframe_util
+
+    from bench.run import rfm_table_path
+    from rfm_core.engine import connect, open_file, rfm_on_engine
+    from rfm_core.rfm import select_range
+    from ui.components import MAX_TABLE_ROWS, log_spaced_stops
+
+    log = next(d for d in all_datasets() if d.name == "log_1m_parquet")
+    cached = rfm_table_path(log)
+    if cached.exists():
+        table = pd.read_parquet(cached)
+    else:
+        ensure(log)
+        source, mapping = open_file(log.path, backend=connect())
+        table = rfm_on_engine(source, name=log.path.name, mapping=mapping).rfm.table
+    r_max = int(table["recency"].max())
+    times = []
+    for step in range(repeats):
+        started = time.perf_counter()
+        f_stops = log_spaced_stops(table["frequency"], decimals=0)
+        m_stops = log_spaced_stops(table["monetary"], decimals=2)
+        selected = select_range(
+            table,
+            recency=(0, max(r_max - 7 * (step + 1), 0)),  # one PageDown-like step each time
+            frequency=(f_stops[0], f_stops[-1]),
+            monetary=(m_stops[0], m_stops[-1]),
+            top=MAX_TABLE_ROWS,
+        )
+        dataframe_util.convert_pandas_df_to_arrow_bytes(selected.top.head(MAX_TABLE_ROWS))
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the measurement and print the times."""
     parser = argparse.ArgumentParser(prog="python -m bench.slider", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--server", action="store_true", help="time the fragment's own work, no browser"
+    )
     args = parser.parse_args(argv)
+    if args.server:
+        times = server_work(args.repeats)
+        print("fragment work per move, ms:", ", ".join(f"{t * 1000:.0f}" for t in times))
+        print(f"median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
+        return 0
     times = measure(args.repeats)
     print("slider move → new count, ms:", ", ".join(f"{t * 1000:.0f}" for t in times))
     print(f"median {statistics.median(times) * 1000:.0f} ms over {len(times)} moves")

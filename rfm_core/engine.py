@@ -16,10 +16,10 @@ memory with the full parsers of :mod:`rfm_core.schema`.
 
 Exact duplicates: instead of numbering the copies of each row in a window over every column
 (which sorts the whole log and held 8 GB for 13 million lines), the engine first collapses exact
-copies into one row with a ``copies`` count; the rules then see each distinct row once, and the
-extra copies are counted as ``duplicate_row`` (or under an earlier reason that removes every
-copy). The result is the same as the window's, row for row. ``row_id`` is 0 on an engine: it only
-ordered copies among themselves.
+copies into one row with their count (column :data:`rfm_core.cleaning.COPIES`); the rules then
+see each distinct row once, and the extra copies are counted as ``duplicate_row`` (or under an
+earlier reason that removes every copy). The result is the same as the window's, row for row.
+``row_id`` is 0 on an engine: it only ordered copies among themselves.
 """
 
 from __future__ import annotations
@@ -306,10 +306,10 @@ def flagged_lines(
 ) -> ir.Table:
     """Every distinct line of a source with its removal reason (an expression, nothing runs).
 
-    Exact copies first collapse into one row with their number in a ``COPIES`` column (a hash
-    aggregation that keeps memory bounded, where a window over every column would sort the whole
-    log); then :func:`canonical_lines` and :func:`rfm_core.cleaning.flag_rows`. Kept lines are
-    those with a null ``drop_reason``.
+    Exact copies first collapse into one row with their number in the column
+    :data:`~rfm_core.cleaning.COPIES` (a hash aggregation that keeps memory bounded, where a
+    window over every column would sort the whole log); then :func:`canonical_lines` and
+    :func:`rfm_core.cleaning.flag_rows`. Kept lines are those with a null ``drop_reason``.
     """
     if rules.drop_duplicates:
         source = source.group_by(list(source.columns)).agg(**{COPIES: source.count()})
