@@ -103,11 +103,25 @@ bundle_file = a.file_uploader("Model bundle (.rfm)", type=["rfm"], key="score_bu
 new_file = b.file_uploader(
     "Transaction log", type=[s.lstrip(".") for s in SUPPORTED_SUFFIXES], key="score_file"
 )
+score_basis = st.radio(
+    "R, F, M scores and rule segments",
+    ["model", "file"],
+    format_func={
+        "model": "as among the model's training customers",
+        "file": "ranked within the new log",
+    }.get,
+    horizontal=True,
+    key="score_basis",
+    help="Keep the model's score edges to compare a batch with the training customers; rank "
+    "within the log when it is the whole customer base, re-scored for a new period.",
+)
 if bundle_file is None or new_file is None:
     st.info("Upload a model bundle and a transaction log to score them.", icon=":material/info:")
 else:
     with user_errors(), st.spinner(f"Scoring {safe_md(new_file.name)}…"):
-        scored = score_upload(bundle_file.getvalue(), new_file.getvalue(), new_file.name)
+        scored = score_upload(
+            bundle_file.getvalue(), new_file.getvalue(), new_file.name, scores=score_basis
+        )
     show_warnings((*scored.bundle.warnings, *scored.result.warnings))
     labeled = scored.labeled
     a, b, c = st.columns(3)

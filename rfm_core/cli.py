@@ -409,6 +409,11 @@ def _add_score_parser(commands) -> None:
         "--engine", choices=["auto", "memory", "duckdb"], default="auto",
         help="where cleaning and RFM run (see rfm --engine)",
     )  # fmt: skip
+    score.add_argument(
+        "--scores", choices=["model", "file"], default="model",
+        help="R, F, M scores (and rule segments) as among the model's training customers "
+        "(default), or ranked within INPUT (when INPUT is a whole customer base re-scored)",
+    )  # fmt: skip
     score.add_argument("--report", type=Path, help="write the run report as JSON here")
     score.set_defaults(table=None, database=None, mapping=[], date_order="auto")
 
@@ -453,14 +458,19 @@ def _run_score(args: argparse.Namespace) -> int:
     from rfm_core.export import labeled_csv
     from rfm_core.persistence import score_transactions
 
-    labeled = score_transactions(rfm.table, model)
+    labeled = score_transactions(rfm.table, model, scores=args.scores)
     args.output.write_bytes(labeled_csv(labeled))
     report["warnings"] = [*model.warnings, *report["warnings"]]
     report["model"] = {
-        "file": str(args.model), "created": model.created, "trained_on": model.trained_on,
-        "method": model.segmentation.method, "segments": labeled["segment_name"].value_counts()
-        .to_dict(), "flagged": int(labeled["anomaly"].sum()) if "anomaly" in labeled else None,
-    }  # fmt: skip
+        "file": str(args.model),
+        "created": model.created,
+        "trained_on": model.trained_on,
+        "method": model.segmentation.method,
+        # a model saved before score edges ranks within the file whatever was asked
+        "scores": args.scores if model.score_edges is not None else "file",
+        "segments": labeled["segment_name"].value_counts().to_dict(),
+        "flagged": int(labeled["anomaly"].sum()) if "anomaly" in labeled else None,
+    }
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     _print_summary(report, args.output, time.perf_counter() - started)

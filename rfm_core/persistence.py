@@ -11,7 +11,7 @@ File format
 ``MAGIC`` (one line), then one line of JSON (the header), then the payload::
 
     RFM-MODEL-BUNDLE\\n
-    {"created": "...", "payload_bytes": N, "schema_version": 1, "signature": "<hex>",
+    {"created": "...", "payload_bytes": N, "schema_version": 2, "signature": "<hex>",
      "summary": {...}, "versions": {...}}\\n
     <N bytes: the fitted objects, joblib (pickle) with zlib compression>
 
@@ -40,12 +40,16 @@ New transactions go through the same mapping, date order and cleaning rules, the
 bundle's reference-date rule (by default the day after the last purchase of the *new* data, so a
 scheduled refresh measures recency from its own data), then ``Segmenter.predict`` (and
 ``predict_proba``) and the saved detector's ``score_samples`` against the saved threshold. Nothing
-is refitted: the same input and bundle always give the same labels. R, F and M *scores* (1–5) and
-the rule segment are ranks within the scored customers, by definition; the clusters and anomaly
-flags are not, they come from the saved models. Reasons compare a flagged customer with the
-saved not-flagged training customers (a seeded sample of :data:`REFERENCE_LIMIT` on large logs).
-For ``lof`` and the density and hierarchical methods a customer seen in training can be labelled
-differently when scored as a new one (see :meth:`rfm_core.anomalies.AnomalyDetector.predict`,
+is refitted: the same input and bundle always give the same labels. R, F and M *scores* (1–5), and
+so the rule segments, come from the training customers' score edges
+(:func:`rfm_core.rfm.score_edges`): a new customer gets the score they would have had among the
+training customers, so a batch of ten customers is not ranked against itself. Ask for
+``scores="file"`` to rank within the scored customers instead (the usual choice when a whole
+customer base is re-scored each period). The clusters and anomaly flags come from the saved
+models. Reasons compare a flagged customer with the saved not-flagged training customers (a
+seeded sample of :data:`REFERENCE_LIMIT` on large logs). For ``lof`` and the density and
+hierarchical methods a customer seen in training can be labelled differently when scored as a
+new one (see :meth:`rfm_core.anomalies.AnomalyDetector.predict`,
 :meth:`rfm_core.clustering.Segmenter.predict`).
 """
 
@@ -63,7 +67,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -71,7 +75,7 @@ import pandas as pd
 import rfm_core
 from rfm_core.cleaning import CleaningRules
 from rfm_core.errors import MappingError, RfmError
-from rfm_core.rfm import DEFAULT_SEGMENTS, SegmentRule
+from rfm_core.rfm import DEFAULT_SEGMENTS, SegmentRule, score_edges, score_with_edges
 from rfm_core.schema import ROLES, ColumnMapping, DateOrder
 
 if TYPE_CHECKING:
@@ -102,13 +106,18 @@ __all__ = [
 ]
 
 MAGIC = b"RFM-MODEL-BUNDLE\n"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: score_edges (schema 1 bundles load, and rank scores within the file)
 MAX_HEADER_BYTES = 64 * 1024
 KEY_ENV = "RFM_BUNDLE_KEY"
 KEY_FILE_ENV = "RFM_BUNDLE_KEY_FILE"
 DEFAULT_KEY_PATH = Path("~/.config/rfm-dashboard/bundle.key")
 MIN_KEY_CHARS = 32
 REFERENCE_LIMIT = 20_000
+SCORES_WITHIN_FILE = (
+    "this model was saved before models kept their R, F and M score edges: scores and rule "
+    "segments are ranked within the scored file; save the model again to score as in training"
+)
+ScoreBasis = Literal["model", "file"]
 # distributions whose objects are in the payload; scikit-learn's major.minor must match
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "imbalanced-learn", "joblib")
 STRICT_LIBRARY = "scikit-learn"
@@ -157,6 +166,9 @@ class ModelBundle:
         How text dates are read (a day- or month-first order detected in training is kept).
     segments : tuple of SegmentRule
         The rule segments (R, F, M score ranges → name).
+    score_edges : dict or None
+        :func:`rfm_core.rfm.score_edges` of the training customers: new customers get the R, F
+        and M scores they would have had among them. None in bundles saved before schema 2.
     segmentation : SegmentationSettings
     segmenter : Segmenter
         The fitted segmentation.
@@ -188,6 +200,7 @@ class ModelBundle:
     rules: CleaningRules
     date_order: str
     segments: tuple[SegmentRule, ...]
+    score_edges: dict[str, tuple[float, ...] | None] | None
     segmentation: SegmentationSettings
     segmenter: Segmenter
     names: dict[int, str]
@@ -303,6 +316,7 @@ def build_bundle(
         rules=rules,
         date_order=date_order,
         segments=tuple(segments),
+        score_edges=score_edges(rfm_table),
         segmentation=segmentation.settings,
         segmenter=segmentation.segmenter,
         names=names,
@@ -554,6 +568,9 @@ def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
     versions = header["versions"]
     notes = _version_warnings(versions)
     content = joblib.load(io.BytesIO(payload))
+    if schema < 2 and isinstance(content, dict) and "score_edges" not in content:
+        content = {**content, "score_edges": None}
+        notes = (*notes, SCORES_WITHIN_FILE)
     expected = set(ModelBundle.__dataclass_fields__) - set(_META_FIELDS)
     if not isinstance(content, dict) or set(content) != expected:
         raise BundleError("the model bundle's content is not what this version of the app saves")
@@ -636,6 +653,7 @@ def score_transactions(
     bundle: ModelBundle,
     *,
     reference_date: dt.date | None = None,
+    scores: ScoreBasis = "model",
 ) -> pd.DataFrame:
     """Label new customers with a bundle's models, without refitting anything.
 
@@ -647,6 +665,10 @@ def score_transactions(
     bundle : ModelBundle
     reference_date : datetime.date, optional
         For transactions only: replaces the saved reference-date rule.
+    scores : {"model", "file"}
+        R, F and M scores (and so the rule segments) as the training customers' edges give them
+        (default; a bundle saved before schema 2 has none and ranks within the file), or ranked
+        within the scored customers.
 
     Returns
     -------
@@ -661,10 +683,14 @@ def score_transactions(
     """
     from rfm_core.segmentation import labeled_customers
 
+    if scores not in ("model", "file"):
+        raise RfmError(f"scores must be 'model' or 'file', got {scores!r}")
     if isinstance(loaded_or_rfm, pd.DataFrame):
         table = loaded_or_rfm
     else:
         table = rfm_for_bundle(loaded_or_rfm, bundle, reference_date=reference_date).rfm.table
+    if scores == "model" and bundle.score_edges is not None:
+        table = score_with_edges(table, bundle.score_edges, bundle.segments)
     anomalies = _saved_anomalies(table, bundle)
     segmentation = _saved_segmentation(table, bundle, anomalies)
     return labeled_customers(table, segmentation, anomalies, renamed=segmentation.names)

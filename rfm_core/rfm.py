@@ -78,6 +78,8 @@ __all__ = [
     "relabel",
     "rfm_columns",
     "score",
+    "score_edges",
+    "score_with_edges",
     "segment_summary",
     "segments_from_frame",
     "segments_to_frame",
@@ -377,6 +379,78 @@ def score(values: pd.Series, *, higher_is_better: bool = True, bins: int = 5) ->
     worse = oriented.rank(method="min") - 1  # how many customers are strictly worse
     share = worse / len(values) if len(values) else worse
     return (1 + np.floor(bins * share)).clip(1, bins).astype("int8")
+
+
+# which way each score's value is oriented: fewer days since the last purchase is better
+SCORED = {
+    "r_score": ("recency", False),
+    "f_score": ("frequency", True),
+    "m_score": ("monetary", True),
+}
+
+
+def score_edges(table: pd.DataFrame, *, bins: int = 5) -> dict[str, tuple[float, ...] | None]:
+    """The thresholds that reproduce a table's R, F and M scores on any other customers.
+
+    :func:`score` gives a value ``1 + floor(bins × c / n)``, where ``c`` counts the ``n``
+    customers with a strictly worse value. That is at least ``s`` exactly when ``c ≥ k_s =
+    ceil((s − 1) n / bins)``, i.e. when the value is better than the ``k_s``-th worst one. The
+    ``bins − 1`` such values per score are its edges: :func:`score_with_edges` then scores the
+    same customers exactly as :func:`score` did, and new customers as if they were ranked among
+    these (without changing anyone's score). ``None`` when every value was the same (everyone
+    got the middle score).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An RFM table (``recency``, ``frequency``, ``monetary``).
+    bins : int
+
+    Returns
+    -------
+    dict
+        ``{"r_score": edges, "f_score": edges, "m_score": edges}``, each edges a tuple of
+        ``bins − 1`` values oriented so that larger is better (recency negated).
+    """
+    edges: dict[str, tuple[float, ...] | None] = {}
+    for column, (feature, higher_is_better) in SCORED.items():
+        values = table[feature].to_numpy(dtype="float64")
+        oriented = np.sort(values if higher_is_better else -values)
+        n = len(oriented)
+        if n == 0 or oriented[0] == oriented[-1]:
+            edges[column] = None
+            continue
+        ranks = [-(-(s - 1) * n // bins) for s in range(2, bins + 1)]  # ceil, in integers
+        edges[column] = tuple(float(oriented[k - 1]) for k in ranks)
+    return edges
+
+
+def score_with_edges(
+    table: pd.DataFrame,
+    edges: dict[str, tuple[float, ...] | None],
+    segments: tuple[SegmentRule, ...] = DEFAULT_SEGMENTS,
+    *,
+    bins: int = 5,
+) -> pd.DataFrame:
+    """Score an RFM table with saved :func:`score_edges` and assign the rule segments again.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table`` with ``r_score, f_score, m_score`` and ``rfm_segment`` replaced.
+    """
+    out = table.copy()
+    for column, (feature, higher_is_better) in SCORED.items():
+        values = out[feature].to_numpy(dtype="float64")
+        oriented = values if higher_is_better else -values
+        cut = edges.get(column)
+        if cut is None:
+            scores = np.full(len(out), (bins + 1) // 2)
+        else:
+            scores = 1 + (oriented[:, None] > np.asarray(cut)[None, :]).sum(axis=1)
+        out[column] = scores.astype("int8")
+    out["rfm_segment"] = assign_segments(out, segments)
+    return out
 
 
 def _scores(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

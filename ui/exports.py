@@ -19,6 +19,7 @@ from rfm_core.export import cleaning_report_dict, engine_report_dict
 from rfm_core.io import dataset_id, load_bytes
 from rfm_core.persistence import (
     ModelBundle,
+    ScoreBasis,
     build_bundle,
     installation_key,
     load_bundle,
@@ -128,16 +129,24 @@ class ScoredUpload:
     labeled: pd.DataFrame
 
 
-def score_upload(bundle_data: bytes, data: bytes, file_name: str) -> ScoredUpload:
+def score_upload(
+    bundle_data: bytes, data: bytes, file_name: str, *, scores: ScoreBasis = "model"
+) -> ScoredUpload:
     """Verify the bundle, then clean, aggregate and score the log (cached on both digests)."""
     digest = hashlib.sha256(bundle_data).hexdigest()
-    return _scored(digest, dataset_id(data), file_name, bundle_data, data)
+    return _scored(digest, dataset_id(data), file_name, scores, bundle_data, data)
 
 
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def _scored(
-    bundle_digest: str, data_digest: str, file_name: str, _bundle: bytes, _data: bytes
+    bundle_digest: str,
+    data_digest: str,
+    file_name: str,
+    scores: ScoreBasis,
+    _bundle: bytes,
+    _data: bytes,
 ) -> ScoredUpload:
     bundle = load_bundle(_bundle, key=installation_key())
     result = rfm_for_bundle(load_bytes(_data, file_name=file_name), bundle)
-    return ScoredUpload(bundle, result, score_transactions(result.rfm.table, bundle))
+    labeled = score_transactions(result.rfm.table, bundle, scores=scores)
+    return ScoredUpload(bundle, result, labeled)

@@ -130,6 +130,16 @@ def test_scoring_on_the_page_equals_the_core(export_page, downloads, expected):
     assert metric(export_page, "Flagged as anomalous") == f"{int(want['anomaly'].sum()):,}"
     assert downloads.bytes_of(export_page, "download_scored") == labeled_csv(want)
     assert not export_page.error
+    # the same log ranked within itself: the core's scores="file"
+    export_page.radio(key="score_basis").set_value("file").run()
+    within = score_transactions(
+        load_bytes(log, file_name="next.csv"),
+        load_bundle(bundle, key=installation_key()),
+        scores="file",
+    )
+    assert not within.equals(want)  # another population, other edges
+    assert downloads.bytes_of(export_page, "download_scored") == labeled_csv(within)
+    assert not export_page.error
 
 
 def test_a_tampered_bundle_is_refused_with_its_reason(export_page, expected):

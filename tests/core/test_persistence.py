@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import json
 import stat
 
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rfm_core import persistence
 from rfm_core.cli import main
 from rfm_core.errors import MappingError, RfmError
 from rfm_core.export import labeled_csv
@@ -19,6 +21,8 @@ from rfm_core.io import load_bytes
 from rfm_core.persistence import (
     MAGIC,
     MAX_HEADER_BYTES,
+    SCHEMA_VERSION,
+    SCORES_WITHIN_FILE,
     BundleError,
     BundleSignatureError,
     BundleVersionError,
@@ -203,7 +207,7 @@ def _with_header(header: dict, payload: bytes) -> bytes:
 
 def test_the_header_is_readable_without_the_key(saved):
     header = bundle_header(saved)
-    assert header["schema_version"] == 1
+    assert header["schema_version"] == SCHEMA_VERSION == 2
     assert header["summary"]["method"] == "kmeans"
     assert header["summary"]["segments"] == 4
     assert header["versions"]["scikit-learn"] == library_versions()["scikit-learn"]
@@ -232,7 +236,8 @@ def test_one_tampered_header_byte_is_refused(saved):
     with pytest.raises(BundleSignatureError, match="signature does not match"):
         load_bundle(changed, key=KEY)
     # a space added: the header is no longer the one that was signed
-    spaced = saved.replace(b'"schema_version":1', b'"schema_version": 1', 1)
+    spaced = saved.replace(b'"schema_version":2', b'"schema_version": 2', 1)
+    assert spaced != saved
     with pytest.raises(BundleSignatureError, match="header was altered"):
         load_bundle(spaced, key=KEY)
     broken = saved.replace(b'{"created"', b'["created"', 1)
@@ -313,9 +318,9 @@ def _resigned(trained, **changes) -> bytes:
 
 
 def test_a_newer_schema_is_refused(trained, monkeypatch):
-    data = _resigned(trained, schema_version=2)
+    data = _resigned(trained, schema_version=SCHEMA_VERSION + 1)
     monkeypatch.setattr(joblib, "load", pytest.fail)
-    with pytest.raises(BundleVersionError, match=r"newer version of the app \(schema 2"):
+    with pytest.raises(BundleVersionError, match=r"newer version of the app \(schema 3"):
         load_bundle(data, key=KEY)
 
 
@@ -408,6 +413,16 @@ def test_segment_saves_a_model_that_score_reproduces(tmp_path, monkeypatch, caps
         reference_date=dt.date(2024, 3, 1),
     )  # fmt: skip
     assert later.read_bytes() == labeled_csv(expected)
+    assert report["model"]["scores"] == "model"
+    # ranked within the file instead: what score_transactions gives with scores="file"
+    ranked = tmp_path / "ranked.csv"
+    assert main(["score", "--model", str(model), str(log), "-o", str(ranked),
+                 "--reference-date", "2024-03-01", "--scores", "file"]) == 0  # fmt: skip
+    expected = score_transactions(
+        load_bytes(log.read_bytes(), file_name="log.csv"), bundle,
+        reference_date=dt.date(2024, 3, 1), scores="file",
+    )  # fmt: skip
+    assert ranked.read_bytes() == labeled_csv(expected)
 
 
 def test_score_refuses_a_tampered_model_in_one_line(tmp_path, monkeypatch, capsys, saved):
@@ -420,3 +435,61 @@ def test_score_refuses_a_tampered_model_in_one_line(tmp_path, monkeypatch, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: the model bundle's signature does not")
     assert not (tmp_path / "o.csv").exists()
+
+
+# -- R, F, M scores of new customers ---------------------------------------------------------
+
+
+def test_a_batch_is_scored_as_among_the_training_customers(trained, saved):
+    """A handful of customers keep the scores and rule segments they had in training."""
+    _, result, *_ = trained
+    table = result.rfm.table
+    bundle = load_bundle(saved, key=KEY)
+    # the training customers themselves: exactly their scores
+    again = score_transactions(table, bundle)
+    for column in ("r_score", "f_score", "m_score", "rfm_segment"):
+        assert again[column].tolist() == table[column].tolist(), column
+    # the transactions of ten of the best customers alone, measured from the same day
+    best = table.nlargest(10, "monetary")
+    log = generate_transactions(400, random_state=21).transactions
+    column = result.mapping.customer
+    batch = log[log[column].astype(str).str.strip().isin(best.index)]
+    loaded = load_bytes(batch.to_csv(index=False).encode(), file_name="batch.csv")
+    day = result.rfm.reference_date
+    as_model = score_transactions(loaded, bundle, reference_date=day)
+    expected = table.loc[as_model.index]
+    for column in ("recency", "frequency", "monetary", "r_score", "f_score", "m_score"):
+        assert as_model[column].tolist() == expected[column].tolist(), column
+    assert as_model["rfm_segment"].tolist() == expected["rfm_segment"].tolist()
+    # ranked within the batch instead, the same ten spread over every monetary score
+    within = score_transactions(loaded, bundle, reference_date=day, scores="file")
+    assert sorted(set(within["m_score"])) == [1, 2, 3, 4, 5]
+    assert set(expected["m_score"]) == {5}
+    with pytest.raises(RfmError, match="scores must be 'model' or 'file'"):
+        score_transactions(best, bundle, scores="batch")
+
+
+def test_a_schema_1_bundle_still_loads_and_ranks_within_the_file(trained):
+    """Bundles saved before score edges existed load, with a warning saying what changes."""
+    old = dataclasses.replace(bundle_of(trained), schema_version=1)
+    content = {
+        name: getattr(old, name)
+        for name in old.__dataclass_fields__
+        if name not in ("versions", "schema_version", "created", "warnings", "score_edges")
+    }
+    buffer = io.BytesIO()
+    joblib.dump(content, buffer)
+    payload = buffer.getvalue()
+    header = {
+        "created": old.created,
+        "payload_bytes": len(payload),
+        "schema_version": 1,
+        "summary": {},
+        "versions": library_versions(),
+    }
+    header["signature"] = persistence._signature(KEY, header, payload)
+    loaded = load_bundle(_with_header(header, payload), key=KEY)
+    assert loaded.score_edges is None
+    assert SCORES_WITHIN_FILE in loaded.warnings
+    table = trained[1].rfm.table
+    assert score_transactions(table, loaded)["m_score"].tolist() == table["m_score"].tolist()

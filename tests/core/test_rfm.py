@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rfm_core.cleaning import CleaningRules
 from rfm_core.errors import SegmentDefinitionError
@@ -20,6 +22,8 @@ from rfm_core.rfm import (
     assign_segments,
     relabel,
     score,
+    score_edges,
+    score_with_edges,
     segment_summary,
     segments_from_frame,
     segments_to_frame,
@@ -414,3 +418,47 @@ def test_select_range_hand_computed():
     assert select_range(table, **bounds).count == 5  # inclusive ends select everyone
     nobody = select_range(table, recency=(2, 4), frequency=(1, 9), monetary=(0, 500))
     assert (nobody.count, nobody.revenue_share, len(nobody.top)) == (0, 0.0, 0)
+
+
+def _scored(recency, frequency, monetary) -> pd.DataFrame:
+    table = pd.DataFrame({"recency": recency, "frequency": frequency, "monetary": monetary})
+    return table.assign(
+        r_score=score(table["recency"], higher_is_better=False),
+        f_score=score(table["frequency"]),
+        m_score=score(table["monetary"]),
+        rfm_segment=lambda t: assign_segments(t),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 12),
+            st.integers(1, 6),
+            st.sampled_from([0.0, 1.5, 2.0, 2.01, 10.0, 99.99, 1e6]),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_score_edges_reproduce_the_scores_they_come_from(rows):
+    """Ties, one customer, all equal: the edges give every customer the score it had."""
+    table = _scored(*zip(*rows, strict=True))
+    again = score_with_edges(table, score_edges(table))
+    pd.testing.assert_frame_equal(again, table, check_dtype=False)
+
+
+def test_score_edges_by_hand():
+    """Ten customers: F-scores 1 + ⌊5 × (number of customers with fewer orders) / 10⌋."""
+    frequency = [1, 1, 1, 2, 2, 3, 4, 5, 8, 9]
+    table = _scored([5] * 10, frequency, [10.0] * 10)
+    assert table["f_score"].tolist() == [1, 1, 1, 2, 2, 3, 4, 4, 5, 5]
+    edges = score_edges(table)
+    # the 2nd, 4th, 6th and 8th smallest values (k = ⌈(s − 1) × 10 / 5⌉)
+    assert edges["f_score"] == (1.0, 2.0, 3.0, 5.0)
+    assert edges["r_score"] is None and edges["m_score"] is None  # everyone equal
+    new = pd.DataFrame({"recency": [0, 99], "frequency": [1, 6], "monetary": [0.0, 1e9]})
+    scored = score_with_edges(new, edges)
+    assert scored["f_score"].tolist() == [1, 5]  # 6 orders: better than 8 of the 10
+    assert scored["r_score"].tolist() == [3, 3] and scored["m_score"].tolist() == [3, 3]
