@@ -450,6 +450,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
 h1 { font-size: 1.7rem; margin-bottom: 0.2rem; } h2 { margin-top: 2.4rem; border-bottom:
        2px solid #3b6fb6; padding-bottom: 0.2rem; }
 table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.88rem; }
+.wide { overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #d3d9e0; padding: 0.3rem 0.55rem; text-align: left;
          vertical-align: top; }
 th { background: #eef2f7; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -547,7 +548,8 @@ def _frame_table(frame: pd.DataFrame, *, index: bool = True) -> str:
     """An HTML table of a frame; every header and cell escaped."""
     names = ([str(frame.index.name or "")] if index else []) + [str(c) for c in frame.columns]
     head = "".join(f"<th>{_e(name)}</th>" for name in names)
-    lines = [f"<table><thead><tr>{head}</tr></thead><tbody>"]
+    # wide tables (segment profiles) scroll inside their box instead of widening the page
+    lines = [f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>']
     for key, row in zip(frame.index, frame.itertuples(index=False, name=None), strict=True):
         cells = [(key, "")] if index else []
         cells += list(zip(row, [str(c) for c in frame.columns], strict=True))
@@ -556,7 +558,7 @@ def _frame_table(frame: pd.DataFrame, *, index: bool = True) -> str:
             text, numeric = _format(value, column)
             shown.append(f'<td class="num">{_e(text)}</td>' if numeric else f"<td>{_e(text)}</td>")
         lines.append(f"<tr>{''.join(shown)}</tr>")
-    lines.append("</tbody></table>")
+    lines.append("</tbody></table></div>")
     return "\n".join(lines)
 
 

@@ -93,6 +93,13 @@ def test_workbook_and_html_report_open(page: Page, browser, tmp_path: Path, demo
     expect(viewer.locator(".plotly-graph-div .main-svg").first).to_be_visible()
     assert viewer.locator(".plotly-graph-div").count() == 2
     assert viewer.get_by_text("Method and settings").first.is_visible()
+    # on a narrow window wide tables scroll inside their box: the page is never wider
+    narrow = offline.new_page()
+    narrow.set_viewport_size({"width": 900, "height": 800})
+    narrow.goto(report.as_uri())
+    expect(narrow.locator(".plotly-graph-div .main-svg").first).to_be_visible()
+    width = narrow.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width
     offline.close()
     assert requests == []
 
