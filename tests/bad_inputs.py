@@ -224,6 +224,43 @@ def _declared_huge_xlsx() -> bytes:
     return bytes(data)
 
 
+def _with_declared_size(book: bytes, member: str, size: int) -> bytes:
+    """The same zip, its directory and local header announcing ``size`` bytes for ``member``."""
+    data = bytearray(book)
+    name = member.encode()
+    # (signature, offset of the uncompressed size, offset of the name's length, of the name)
+    for signature, at, length_at, name_at in (
+        (b"PK\x01\x02", 24, 28, 46),
+        (b"PK\x03\x04", 22, 26, 30),
+    ):
+        position = 0
+        while (position := data.find(signature, position)) >= 0:
+            length = struct.unpack("<H", data[position + length_at : position + length_at + 2])[0]
+            if data[position + name_at : position + name_at + length] == name:
+                data[position + at : position + at + 4] = struct.pack("<I", size)
+            position += 4
+    return bytes(data)
+
+
+def _lying_bomb_xlsx() -> bytes:
+    """20 MiB of blanks between the rows of a sheet, the directory announcing 600 KB: the reader
+    would inflate all of it, the directory check alone would let it through."""
+    book = _xlsx({"Orders": ORDERS})
+    with zipfile.ZipFile(io.BytesIO(book)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    padded = sheet.replace(b"<sheetData>", b"<sheetData>" + b" " * (20 * 2**20), 1)
+    bomb = _rezip(book, {"xl/worksheets/sheet1.xml": padded}, level=9)
+    return _with_declared_size(bomb, "xl/worksheets/sheet1.xml", 600_000)
+
+
+def _understated_xlsx() -> bytes:
+    """A sheet whose directory announces half of what it unpacks to."""
+    book = _rezip(_xlsx({"Orders": ORDERS}), {})
+    with zipfile.ZipFile(io.BytesIO(book)) as archive:
+        real = archive.getinfo("xl/worksheets/sheet1.xml").file_size
+    return _with_declared_size(book, "xl/worksheets/sheet1.xml", real // 2)
+
+
 def _truncated_xlsx() -> bytes:
     book = _xlsx({"Orders": ORDERS})
     return book[: len(book) * 2 // 3]
@@ -413,6 +450,20 @@ CASES: list[Case] = [
         _zip_bomb_xlsx,
         LoadError,
         ("'xl/worksheets/sheet1.xml'", "zip bomb", "export the transactions as CSV"),
+    ),
+    Case(
+        "zip bomb whose directory lies: 20 MiB inside the rows, 600 KB announced",
+        "lying.xlsx",
+        _lying_bomb_xlsx,
+        LoadError,
+        ("'xl/worksheets/sheet1.xml'", "1,0", "times its size", "zip bomb"),
+    ),
+    Case(
+        "workbook whose directory understates a sheet",
+        "understated.xlsx",
+        _understated_xlsx,
+        LoadError,
+        ("'xl/worksheets/sheet1.xml' unpacks to", "where the workbook's directory says", "altered"),
     ),
     Case(
         "zip bomb: 1.5 GiB announced",
