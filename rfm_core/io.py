@@ -95,6 +95,10 @@ MAX_COMPRESSION_RATIO = 100
 """Largest compression ratio of a workbook member above :data:`_BOMB_MEMBER_BYTES`; real sheets
 compress 5 to 30 times, a zip bomb about 1,000 times."""
 _BOMB_MEMBER_BYTES = 16 * 2**20
+# parts are inflated in steps this large: few enough to leave the GIL alone while the command
+# line imports its modules beside the read (1 MiB steps cost a second there), small enough to
+# stop a bomb early
+_INFLATE_STEP = 32 * 2**20
 MAX_COLUMNS = 10_000
 """Most fields a header line may have: a transaction log has a handful."""
 _HEADER_SCAN_ROWS = 30  # rows of a workbook searched for the header below a title
@@ -650,7 +654,7 @@ def _check_zip_sizes(data: bytes, file_name: str) -> None:
 
 
 def _unpacked_size(data: bytes, member: zipfile.ZipInfo, limit: int, file_name: str) -> int:
-    """Bytes a member's compressed data inflates to, counting no further than just past ``limit``.
+    """Bytes a member's compressed data inflates to, counting no further than ``limit`` + a step.
 
     The whole compressed stream is inflated, as the Excel reader would, not just the number of
     bytes the directory announces (where :mod:`zipfile` stops).
@@ -672,9 +676,9 @@ def _unpacked_size(data: bytes, member: zipfile.ZipInfo, limit: int, file_name: 
             "does not write; open the workbook in Excel and save it again"
         )
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as in a zip
-    size = len(inflater.decompress(packed, 1 << 20))
+    size = len(inflater.decompress(packed, _INFLATE_STEP))
     while size <= limit and not inflater.eof and inflater.unconsumed_tail:
-        size += len(inflater.decompress(inflater.unconsumed_tail, 1 << 20))
+        size += len(inflater.decompress(inflater.unconsumed_tail, _INFLATE_STEP))
     if size <= limit and not inflater.eof:
         size += len(inflater.flush())
     return size
