@@ -5,7 +5,7 @@ Usage::
     python -m bench.anomalies [--customers 1000000] [--repeats 3] [--skip-retail]
 
 The million-customer table is built from the truth of a generated log
-(:func:`rfm_core.synthetic.generate_transactions`, ``mess=False``, 2% planted anomalies):
+(:func:`rfm_core.ingest.synthetic.generate_transactions`, ``mess=False``, 2% planted anomalies):
 ``recency``, ``frequency`` and ``monetary`` are exactly what the RFM step computes on the clean
 log, ``avg_order_value`` is derived. Generating the log takes ~15 s and ~3 GB, so it runs once in
 a child process and the table is cached in ``bench/data/`` (not tracked); the peak RSS printed
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rfm_core.anomalies import (
+from rfm_core.segments.anomalies import (
     ANOMALY_METHODS,
     AnomalyDetector,
     detect_anomalies,
@@ -43,7 +43,7 @@ SHARED_PARQUET = ROOT.parent / "shared" / "data" / "online_retail.parquet"
 
 BUILD = r"""
 import sys
-from rfm_core.synthetic import generate_transactions
+from rfm_core.ingest.synthetic import generate_transactions
 n, target = int(sys.argv[1]), sys.argv[2]
 truth = generate_transactions(n, anomaly_share=0.02, mess=False, random_state=0).customers
 truth.to_parquet(target)
@@ -119,8 +119,8 @@ def million(n_customers: int, repeats: int) -> None:
 
 def online_retail() -> None:
     """Default detector on the Online Retail RFM table; the five strangest with reasons."""
-    from rfm_core.io import load_path
-    from rfm_core.pipeline import run_rfm
+    from rfm_core.customers.pipeline import run_rfm
+    from rfm_core.ingest.io import load_path
 
     result = run_rfm(load_path(SHARED_PARQUET))
     table = result.rfm.table

@@ -82,7 +82,7 @@ def table_path(n_customers: int) -> Path:
 
 def build(n_customers: int, path: str) -> None:
     """Write the table: truth recency, frequency, monetary, derived average order, group."""
-    from rfm_core.synthetic import generate_transactions
+    from rfm_core.ingest.synthetic import generate_transactions
 
     truth = generate_transactions(n_customers, mess=False, random_state=0).customers
     table = truth[["recency", "frequency", "monetary", "group"]].copy()
@@ -97,7 +97,7 @@ def worker(step: str, path: str, repeats: int) -> None:
     import pandas as pd
     from sklearn.metrics import adjusted_rand_score
 
-    from rfm_core import clustering
+    from rfm_core.segments import clustering
 
     frame = pd.read_parquet(path)
     truth = frame["group"]
@@ -179,9 +179,9 @@ def scale_benchmark(n_customers: int, repeats: int) -> None:
 def online_retail() -> None:
     import pandas as pd
 
-    from rfm_core.clustering import Segmenter, select_k
-    from rfm_core.io import load_path
-    from rfm_core.pipeline import run_rfm
+    from rfm_core.customers.pipeline import run_rfm
+    from rfm_core.ingest.io import load_path
+    from rfm_core.segments.clustering import Segmenter, select_k
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -3,7 +3,7 @@
 * ``online_retail``: the real Online Retail workbook (541,909 rows), written once from
   ``../shared/data/online_retail.parquet`` by :func:`bench.ingest.workbook_path`, or a given path.
 * ``log_100k_csv`` / ``log_100k_parquet`` / ``log_1m_csv`` / ``log_1m_parquet``: the log of
-  :func:`rfm_core.synthetic.generate_transactions` ``(n, random_state=1)`` for 100,000 and
+  :func:`rfm_core.ingest.synthetic.generate_transactions` ``(n, random_state=1)`` for 100,000 and
   1,000,000 customers, written like a shop export: CSV unquoted unless a value needs it, dates
   ``%Y-%m-%d %H:%M``, and the same rows as Parquet.
 
@@ -96,7 +96,7 @@ def build_synthetic(customers: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from rfm_core.synthetic import generate_transactions
+    from rfm_core.ingest.synthetic import generate_transactions
 
     started = time.perf_counter()
     log = generate_transactions(customers, random_state=SYNTHETIC_SEED).transactions

@@ -7,10 +7,10 @@ Usage::
 The customer table is built once and cached in ``bench/data/`` (not tracked):
 
 ``log`` (default)
-    :func:`rfm_core.synthetic.generate_transactions` writes a seeded log (about 13 million
+    :func:`rfm_core.ingest.synthetic.generate_transactions` writes a seeded log (about 13 million
     lines for a million customers), which goes through the real pipeline (Parquet bytes →
-    :func:`rfm_core.io.load_bytes` → :func:`rfm_core.pipeline.run_rfm`): every column of the RFM
-    table is the real one. Takes a minute or two and several GB once.
+    :func:`rfm_core.ingest.io.load_bytes` → :func:`rfm_core.customers.pipeline.run_rfm`): every
+    column of the RFM table is the real one. Takes a minute or two and several GB once.
 ``truth``
     The generator's per-customer truth (recency, frequency, monetary) plus derived extras
     (``avg_order_value = monetary / frequency``; tenure and gaps drawn to fit): seconds.
@@ -40,9 +40,14 @@ STEP = r"""
 import json, statistics, sys, time, warnings
 import pandas as pd
 warnings.simplefilter("ignore")
-from rfm_core.embedding import pca_projection, tsne_projection
-from rfm_core.features import transformed_features
-from rfm_core.profiles import feature_importances, profile_segments, segment_rules, snake_plot_data
+from rfm_core.segments.embedding import pca_projection, tsne_projection
+from rfm_core.segments.features import transformed_features
+from rfm_core.segments.profiles import (
+    feature_importances,
+    profile_segments,
+    segment_rules,
+    snake_plot_data,
+)
 
 def rss_mb():
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over execve from the forking parent
@@ -53,7 +58,7 @@ def rss_mb():
 def fft_tsne(features, size):
     # the same sample and settings as tsne_projection, with FFT-interpolated gradients
     from openTSNE import TSNE
-    from rfm_core.embedding import sample_customers
+    from rfm_core.segments.embedding import sample_customers
     shown = sample_customers(features.index, size=size)
     TSNE(perplexity=30, initialization="pca", neighbors="exact", negative_gradient_method="fft",
          early_exaggeration_iter=100, n_iter=200, random_state=0, n_jobs=1).fit(
@@ -119,9 +124,9 @@ def _table_from_log(n_customers: int):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from rfm_core.io import load_bytes
-    from rfm_core.pipeline import run_rfm
-    from rfm_core.synthetic import generate_transactions
+    from rfm_core.customers.pipeline import run_rfm
+    from rfm_core.ingest.io import load_bytes
+    from rfm_core.ingest.synthetic import generate_transactions
 
     log = generate_transactions(n_customers, random_state=0)
     buffer = io.BytesIO()
@@ -138,7 +143,7 @@ def _table_from_truth(n_customers: int):
     import numpy as np
     import pandas as pd
 
-    from rfm_core.synthetic import generate_transactions
+    from rfm_core.ingest.synthetic import generate_transactions
 
     truth = generate_transactions(n_customers, mess=False, random_state=0).customers
     rng = np.random.default_rng(0)

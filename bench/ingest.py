@@ -27,10 +27,10 @@ DATA = ROOT / "bench" / "data"
 STAGES = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from rfm_core.io import load_path
-from rfm_core.pipeline import prepare
-from rfm_core.cleaning import clean
-from rfm_core.rfm import compute_rfm
+from rfm_core.ingest.io import load_path
+from rfm_core.customers.pipeline import prepare
+from rfm_core.lines.cleaning import clean
+from rfm_core.customers.rfm import compute_rfm
 import ibis
 t1 = time.perf_counter()
 loaded = load_path(sys.argv[1])

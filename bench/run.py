@@ -199,9 +199,9 @@ def worker_rfm(path: str, table_out: str) -> None:
     """Load, clean and aggregate; print the seconds after imports; save the table once."""
     import warnings
 
-    from rfm_core.engine import connect, rfm_on_engine, scan_file
-    from rfm_core.io import load_path
-    from rfm_core.pipeline import run_rfm
+    from rfm_core.customers.engine import connect, rfm_on_engine, scan_file
+    from rfm_core.customers.pipeline import run_rfm
+    from rfm_core.ingest.io import load_path
 
     warnings.simplefilter("ignore", UserWarning)
     started = time.perf_counter()
@@ -220,8 +220,8 @@ def worker_tsne(table_path: str) -> None:
     """t-SNE view of a 5,000-customer sample; print the seconds of ``tsne_projection``."""
     import pandas as pd
 
-    from rfm_core.embedding import tsne_projection
-    from rfm_core.features import transformed_features
+    from rfm_core.segments.embedding import tsne_projection
+    from rfm_core.segments.features import transformed_features
 
     features = transformed_features(pd.read_parquet(table_path))
     started = time.perf_counter()

@@ -8,8 +8,9 @@ whole round trip (browser → server fragment rerun → browser render), so an u
 server time the target is about (≤ 200 ms on a cached result).
 
 ``python -m bench.slider --server`` times, in this process, what the fragment computes on each
-move on the same million customers: the slider stops, :func:`rfm_core.rfm.select_range` and the
-Arrow bytes of the 2,000 rows sent to the browser (Streamlit's own dispatch is not included).
+move on the same million customers: the slider stops, :func:`rfm_core.customers.rfm.select_range`
+and the Arrow bytes of the 2,000 rows sent to the browser (Streamlit's own dispatch is not
+included).
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ def server_work(repeats: int) -> list[float]:
     from streamlit import dataframe_util
 
     from bench.run import rfm_table_path
-    from rfm_core.engine import connect, open_file, rfm_on_engine
-    from rfm_core.rfm import select_range
+    from rfm_core.customers.engine import connect, open_file, rfm_on_engine
+    from rfm_core.customers.rfm import select_range
     from ui.components import MAX_TABLE_ROWS, log_spaced_stops
 
     log = next(d for d in all_datasets() if d.name == "log_1m_parquet")

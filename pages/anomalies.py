@@ -4,8 +4,8 @@ import plotly.express as px
 import streamlit as st
 
 from rfm_core.config import ANOMALY_METHODS
-from rfm_core.export import labeled_csv
-from rfm_core.segmentation import AnomalySettings, labeled_customers
+from rfm_core.outputs.export import labeled_csv
+from rfm_core.segments.segmentation import AnomalySettings, labeled_customers
 from ui import components
 from ui.cache import agreement_for, classifier_for
 from ui.charts import PALETTE, escaped, sample_for_display

@@ -5,9 +5,9 @@ import datetime as dt
 import plotly.graph_objects as go
 import streamlit as st
 
-from rfm_core.cleaning import CleaningRules
 from rfm_core.errors import CleaningError
-from rfm_core.export import cleaned_lines_csv
+from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.outputs.export import cleaned_lines_csv
 from ui.cache import folder_values
 from ui.components import PREVIEW_ROWS, current_pipeline, safe_md, show_warnings, user_errors
 from ui.state import current_dataset, current_rules, set_rules

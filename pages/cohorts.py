@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from rfm_core.export import rfm_csv
+from rfm_core.outputs.export import rfm_csv
 from ui.components import cached, current_pipeline
 from ui.trend_charts import cohort_heatmap
 from ui.trends import cohorts_for

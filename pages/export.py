@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from rfm_core.export import labeled_csv
-from rfm_core.io import SUPPORTED_SUFFIXES
-from rfm_core.persistence import dump_bundle, installation_key
-from rfm_core.reports import excel_workbook, html_report, segment_csv_zip
+from rfm_core.ingest.io import SUPPORTED_SUFFIXES
+from rfm_core.outputs.export import labeled_csv
+from rfm_core.outputs.persistence import dump_bundle, installation_key
+from rfm_core.outputs.reports import excel_workbook, html_report, segment_csv_zip
 from ui import components
 from ui.components import (
     current_anomalies,

@@ -5,7 +5,7 @@ from dataclasses import replace
 import streamlit as st
 
 from rfm_core.config import DEFAULT_FEATURES, LINKAGES, METHODS, OPTIONAL_FEATURES, TRANSFORMS
-from rfm_core.features import FEATURE_LABELS
+from rfm_core.segments.features import FEATURE_LABELS
 from ui.cache import dendrogram_for, k_distance_for, silhouette_for, stability_for
 from ui.charts import dendrogram_figure, k_distance_figure, selection_figures, silhouette_figure
 from ui.components import cached, current_segmentation_result, current_selection, show_notes

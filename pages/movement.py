@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from rfm_core.export import rfm_csv
-from rfm_core.migration import default_dates
+from rfm_core.customers.migration import default_dates
+from rfm_core.outputs.export import rfm_csv
 from ui.components import (
     cached,
     current_pipeline,

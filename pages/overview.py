@@ -3,8 +3,8 @@
 import plotly.express as px
 import streamlit as st
 
-from rfm_core.migration import data_range
-from rfm_core.trends import FREQUENCIES
+from rfm_core.customers.migration import data_range
+from rfm_core.customers.trends import FREQUENCIES
 from ui.charts import escaped
 from ui.components import (
     MAX_TABLE_ROWS,

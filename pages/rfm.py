@@ -4,14 +4,14 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from rfm_core.errors import SegmentDefinitionError
-from rfm_core.export import rfm_csv
-from rfm_core.rfm import (
+from rfm_core.customers.rfm import (
     segment_summary,
     segments_from_frame,
     segments_to_frame,
     select_range,
 )
+from rfm_core.errors import SegmentDefinitionError
+from rfm_core.outputs.export import rfm_csv
 from ui.charts import distribution_figures, escaped
 from ui.components import (
     MAX_TABLE_ROWS,

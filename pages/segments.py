@@ -4,9 +4,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from rfm_core.export import labeled_csv
-from rfm_core.profiles import crosswalk, default_actions, snake_plot_data
-from rfm_core.segmentation import labeled_customers
+from rfm_core.outputs.export import labeled_csv
+from rfm_core.segments.profiles import crosswalk, default_actions, snake_plot_data
+from rfm_core.segments.segmentation import labeled_customers
 from ui.cache import explanations_for, orders_for
 from ui.charts import escape_plotly, escaped, snake_figure
 from ui.components import (

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from rfm_core.errors import RfmError
 
 if TYPE_CHECKING:
-    from rfm_core.io import LoadedTable
+    from rfm_core.ingest.io import LoadedTable
 
 __all__ = ["build_parser", "main"]
 
@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _rules(args: argparse.Namespace):
-    from rfm_core.cleaning import CleaningRules
+    from rfm_core.lines.cleaning import CleaningRules
 
     return CleaningRules(
         returns=args.returns,
@@ -239,7 +239,7 @@ def _engine_source(args: argparse.Namespace, engine: str, mapping, *, model=None
     A file's roles are detected on a sample (explicit ``mapping`` wins); a saved ``model``'s
     columns must all be present.
     """
-    from rfm_core.engine import connect, open_file, scan_file
+    from rfm_core.customers.engine import connect, open_file, scan_file
 
     backend = connect(engine)
     if args.database:
@@ -262,11 +262,12 @@ def _customers(
 ) -> tuple[object, dict]:
     """Run cleaning and RFM where ``--engine`` says; return the RFM result and its report.
 
-    With a saved ``model`` (:class:`rfm_core.persistence.ModelBundle`) the model's mapping, date
-    order, cleaning rules (``--reference-date`` may replace its date) and rule segments are used.
+    With a saved ``model`` (:class:`rfm_core.outputs.persistence.ModelBundle`) the model's mapping,
+    date order, cleaning rules (``--reference-date`` may replace its date) and rule segments are
+    used.
     """
-    from rfm_core.export import cleaning_report_dict, engine_report_dict
-    from rfm_core.rfm import DEFAULT_SEGMENTS
+    from rfm_core.customers.rfm import DEFAULT_SEGMENTS
+    from rfm_core.outputs.export import cleaning_report_dict, engine_report_dict
 
     if model is None:
         mapping, rules, segments = dict(args.mapping) or None, _rules(args), DEFAULT_SEGMENTS
@@ -275,7 +276,7 @@ def _customers(
         rules = model.cleaning_rules(reference_date=args.reference_date)
     engine = _engine(args)
     if engine != "memory":
-        from rfm_core.engine import EngineUnsupported, rfm_on_engine
+        from rfm_core.customers.engine import EngineUnsupported, rfm_on_engine
 
         try:
             source, mapping, name = _engine_source(args, engine, mapping, model=model)
@@ -287,11 +288,11 @@ def _customers(
             if args.table:
                 raise
             print(f"note: {exc}; reading the file in memory instead")
-    from rfm_core.pipeline import run_rfm
+    from rfm_core.customers.pipeline import run_rfm
 
     loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet), warm=warm)
     if model is not None:
-        from rfm_core.persistence import rfm_for_bundle
+        from rfm_core.outputs.persistence import rfm_for_bundle
 
         result = rfm_for_bundle(loaded, model, reference_date=args.reference_date)
     else:
@@ -304,7 +305,7 @@ def _customers(
 def _run_rfm(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     rfm, report = _customers(args)
-    from rfm_core.export import rfm_csv
+    from rfm_core.outputs.export import rfm_csv
 
     args.output.write_bytes(rfm_csv(rfm.table))
     if args.report:
@@ -315,9 +316,9 @@ def _run_rfm(args: argparse.Namespace) -> int:
 
 def _run_segment(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    rfm, report = _customers(args, warm=("rfm_core.segmentation",))
-    from rfm_core.export import labeled_csv, segmentation_report_dict
-    from rfm_core.segmentation import (
+    rfm, report = _customers(args, warm=("rfm_core.segments.segmentation",))
+    from rfm_core.outputs.export import labeled_csv, segmentation_report_dict
+    from rfm_core.segments.segmentation import (
         AnomalySettings,
         SegmentationSettings,
         find_anomalies,
@@ -367,7 +368,7 @@ def _run_segment(args: argparse.Namespace) -> int:
 
 
 def _train_classifier(table, anomalies, settings):
-    from rfm_core.segmentation import train_classifier
+    from rfm_core.segments.segmentation import train_classifier
 
     try:
         return train_classifier(table, anomalies, settings)
@@ -421,8 +422,8 @@ def _add_score_parser(commands) -> None:
 def _write_exports(args, table, report, segmentation, anomalies, classifier) -> None:
     """Write what ``segment`` was asked for besides the labeled CSV."""
     if args.save_model:
-        from rfm_core.persistence import build_bundle, dump_bundle, installation_key
-        from rfm_core.schema import ColumnMapping
+        from rfm_core.ingest.schema import ColumnMapping
+        from rfm_core.outputs.persistence import build_bundle, dump_bundle, installation_key
 
         bundle = build_bundle(
             table, segmentation, anomalies, mapping=ColumnMapping(**report["mapping"]),
@@ -435,7 +436,7 @@ def _write_exports(args, table, report, segmentation, anomalies, classifier) -> 
               f"score --model {args.save_model} INPUT -o OUT.csv)")  # fmt: skip
     if not (args.segments_zip or args.workbook or args.html_report):
         return
-    from rfm_core.reports import excel_workbook, html_report, run_report, segment_csv_zip
+    from rfm_core.outputs.reports import excel_workbook, html_report, run_report, segment_csv_zip
 
     run = run_report(report, table, segmentation, anomalies, classifier=classifier)
     outputs = (
@@ -451,12 +452,12 @@ def _write_exports(args, table, report, segmentation, anomalies, classifier) -> 
 
 def _run_score(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    from rfm_core.persistence import installation_key, load_bundle
+    from rfm_core.outputs.persistence import installation_key, load_bundle
 
     model = load_bundle(args.model.read_bytes(), key=installation_key())
-    rfm, report = _customers(args, warm=("rfm_core.segmentation",), model=model)
-    from rfm_core.export import labeled_csv
-    from rfm_core.persistence import score_transactions
+    rfm, report = _customers(args, warm=("rfm_core.segments.segmentation",), model=model)
+    from rfm_core.outputs.export import labeled_csv
+    from rfm_core.outputs.persistence import score_transactions
 
     labeled = score_transactions(rfm.table, model, scores=args.scores)
     args.output.write_bytes(labeled_csv(labeled))
@@ -521,11 +522,11 @@ def _load_while_importing(
     import importlib
     from concurrent.futures import ThreadPoolExecutor
 
-    from rfm_core.io import load_path
+    from rfm_core.ingest.io import load_path
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(load_path, path, sheet=sheet)
-        for module in ("rfm_core.pipeline", *warm):
+        for module in ("rfm_core.customers.pipeline", *warm):
             importlib.import_module(module)  # warm the import cache meanwhile
         return future.result()
 
@@ -543,15 +544,18 @@ def _print_summary(report: dict, output: Path, seconds: float) -> None:
 
 
 def _run_migrate(args: argparse.Namespace) -> int:
-    """Each customer's rule segment at ``--from`` and ``--to`` (:mod:`rfm_core.migration`)."""
+    """Each customer's rule segment at ``--from`` and ``--to``.
+
+    See :mod:`rfm_core.customers.migration`.
+    """
     started = time.perf_counter()
-    from rfm_core.migration import migrate
+    from rfm_core.customers.migration import migrate
 
     options = {"date_from": args.move_from, "date_to": args.move_to, "rules": _rules(args)}
     engine = _engine(args)
     moves = None
     if engine != "memory":
-        from rfm_core.engine import EngineUnsupported
+        from rfm_core.customers.engine import EngineUnsupported
 
         try:
             source, mapping, name = _engine_source(args, engine, dict(args.mapping) or None)
@@ -561,13 +565,13 @@ def _run_migrate(args: argparse.Namespace) -> int:
                 raise
             print(f"note: {exc}; reading the file in memory instead")
     if moves is None:
-        from rfm_core.pipeline import prepare
+        from rfm_core.customers.pipeline import prepare
 
         loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet))
         name = loaded.file_name
         data = prepare(loaded, mapping=dict(args.mapping), date_order=args.date_order)
         moves = migrate(data, **options)
-    from rfm_core.export import rfm_csv
+    from rfm_core.outputs.export import rfm_csv
 
     args.output.write_bytes(rfm_csv(moves.customers))
     _print_moves(moves, name, args.output, time.perf_counter() - started)
@@ -597,7 +601,7 @@ def _print_moves(moves, name: str, output: Path, seconds: float) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from rfm_core.synthetic import generate_transactions
+    from rfm_core.ingest.synthetic import generate_transactions
 
     log = generate_transactions(args.customers, random_state=args.random_state)
     suffix = args.output.suffix.lower()

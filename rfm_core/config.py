@@ -1,8 +1,8 @@
 """Names of the choices a user makes, importable without loading scikit-learn.
 
 The command line builds its parser from these before the heavy modules are imported;
-:mod:`rfm_core.clustering`, :mod:`rfm_core.anomalies` and :mod:`rfm_core.features` use the same
-tuples.
+:mod:`rfm_core.segments.clustering`, :mod:`rfm_core.segments.anomalies` and
+:mod:`rfm_core.segments.features` use the same tuples.
 """
 
 from __future__ import annotations

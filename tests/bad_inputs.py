@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import openpyxl
 
 from rfm_core.errors import CleaningError, DateParseError, LoadError, MappingError, RfmError
-from rfm_core.io import MAX_UPLOAD_BYTES
+from rfm_core.ingest.io import MAX_UPLOAD_BYTES
 
 __all__ = ["CASES", "FAILING", "SUCCEEDING", "Case", "Expected", "case_by_name", "good_csv"]
 

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rfm_core.anomalies import detector_agreement
-from rfm_core.cleaning import CleaningRules
-from rfm_core.clustering import dendrogram, k_distance, silhouette_profile, stability
-from rfm_core.embedding import pca_projection, tsne_projection
-from rfm_core.engine import (
+from rfm_core.customers.engine import (
     EngineRun,
     connect,
     customer_orders_on_engine,
@@ -23,13 +19,17 @@ from rfm_core.engine import (
     sample_of,
     scan_file,
 )
+from rfm_core.customers.pipeline import RfmPipelineResult, customer_orders, run_rfm
 from rfm_core.errors import LoadError
-from rfm_core.features import transformed_features
-from rfm_core.io import LoadedTable, folder_file, load_bytes
-from rfm_core.pipeline import RfmPipelineResult, customer_orders, run_rfm
-from rfm_core.profiles import feature_importances, segment_rules
-from rfm_core.schema import ColumnMapping, infer_mapping
-from rfm_core.segmentation import (
+from rfm_core.ingest.io import LoadedTable, folder_file, load_bytes
+from rfm_core.ingest.schema import ColumnMapping, infer_mapping
+from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.segments.anomalies import detector_agreement
+from rfm_core.segments.clustering import dendrogram, k_distance, silhouette_profile, stability
+from rfm_core.segments.embedding import pca_projection, tsne_projection
+from rfm_core.segments.features import transformed_features
+from rfm_core.segments.profiles import feature_importances, segment_rules
+from rfm_core.segments.segmentation import (
     AnomalySettings,
     SegmentationSettings,
     choose_k,
@@ -71,7 +71,7 @@ def rfm_result(
 def pipeline_for(dataset: Dataset, rules: CleaningRules) -> RfmPipelineResult | EngineRun:
     """Return the cached pipeline result of the current dataset and rules.
 
-    Files of the data folder run on DuckDB (:class:`rfm_core.engine.EngineRun`: the same
+    Files of the data folder run on DuckDB (:class:`rfm_core.customers.engine.EngineRun`: the same
     counts and RFM table, without the kept lines in memory).
     """
     if dataset.in_folder:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rfm_core.reports import escape_plotly
+from rfm_core.outputs.reports import escape_plotly
 
 __all__ = [
     "MAX_POINTS",

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from rfm_core.cleaning import CleaningRules
+from rfm_core.customers.pipeline import RfmPipelineResult
+from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, relabel
 from rfm_core.errors import RfmError
-from rfm_core.export import cleaning_report_dict, engine_report_dict
-from rfm_core.io import dataset_id, load_bytes
-from rfm_core.persistence import (
+from rfm_core.ingest.io import dataset_id, load_bytes
+from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.outputs.export import cleaning_report_dict, engine_report_dict
+from rfm_core.outputs.persistence import (
     ModelBundle,
     ScoreBasis,
     build_bundle,
@@ -26,11 +28,9 @@ from rfm_core.persistence import (
     rfm_for_bundle,
     score_transactions,
 )
-from rfm_core.pipeline import RfmPipelineResult
-from rfm_core.profiles import ACTION_COLUMNS
-from rfm_core.reports import RunReport, run_report
-from rfm_core.rfm import DEFAULT_SEGMENTS, SegmentRule, relabel
-from rfm_core.segmentation import AnomalySettings, SegmentationSettings
+from rfm_core.outputs.reports import RunReport, run_report
+from rfm_core.segments.profiles import ACTION_COLUMNS
+from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
 from ui.cache import anomalies_for, classifier_for, pipeline_for, segmentation_for
 from ui.state import Dataset
 

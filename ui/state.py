@@ -14,9 +14,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from rfm_core.cleaning import CleaningRules
-from rfm_core.rfm import DEFAULT_SEGMENTS, SegmentRule
-from rfm_core.segmentation import AnomalySettings, SegmentationSettings
+from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule
+from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
 
 DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo_transactions.csv"
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"

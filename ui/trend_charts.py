@@ -7,15 +7,15 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from rfm_core.migration import NEW_CUSTOMER
-from rfm_core.trends import Pareto
+from rfm_core.customers.migration import NEW_CUSTOMER
+from rfm_core.customers.trends import Pareto
 from ui.charts import PALETTE, escape_plotly
 
 MARGINS = {"t": 40, "b": 10, "l": 10, "r": 10}
 
 
 def trend_figure(trend: pd.DataFrame, column: str, *, title: str, freq: str) -> go.Figure:
-    """One measure of :func:`rfm_core.trends.activity_trend` over time."""
+    """One measure of :func:`rfm_core.customers.trends.activity_trend` over time."""
     kind = go.Bar if freq == "month" else go.Scatter
     trace = kind(x=trend["period"], y=trend[column], name=column, marker_color=PALETTE[0])
     figure = go.Figure(trace)

@@ -1,4 +1,5 @@
-"""Cached calls of the Overview, Movement and Cohorts pages into rfm_core.trends and .migration.
+"""Cached calls of the Overview, Movement and Cohorts pages into rfm_core.customers.trends and
+.migration.
 
 Keyed like :mod:`ui.cache`: the dataset, the cleaning rules and small settings values, never
 frames. Uploads keep their kept lines in memory (an embedded DuckDB reads them); files of the data
@@ -15,14 +16,10 @@ import ibis.expr.types as ir
 import pandas as pd
 import streamlit as st
 
-from rfm_core.cleaning import CleaningRules
-from rfm_core.engine import connect, open_file
-from rfm_core.io import folder_file
-from rfm_core.migration import Cohorts, Migration, cohort_retention, data_range, migrate
-from rfm_core.rfm import SegmentRule, relabel
-from rfm_core.schema import ColumnMapping
-from rfm_core.segmentation import AnomalySettings, SegmentationSettings
-from rfm_core.trends import (
+from rfm_core.customers.engine import connect, open_file
+from rfm_core.customers.migration import Cohorts, Migration, cohort_retention, data_range, migrate
+from rfm_core.customers.rfm import SegmentRule, relabel
+from rfm_core.customers.trends import (
     Pareto,
     activity_trend,
     kept_lines,
@@ -33,6 +30,10 @@ from rfm_core.trends import (
     segment_kpis,
     top_products,
 )
+from rfm_core.ingest.io import folder_file
+from rfm_core.ingest.schema import ColumnMapping
+from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
 from ui.cache import pipeline_for, segmentation_for
 from ui.state import Dataset, data_folder
 
@@ -57,7 +58,10 @@ def _kept(dataset: Dataset, rules: CleaningRules) -> tuple[ir.Table, ibis.BaseBa
 
 @st.cache_resource(scope="session", max_entries=3, show_spinner=False)
 def activity_for(dataset: Dataset, rules: CleaningRules, freq: str) -> pd.DataFrame:
-    """Revenue, orders and active customers per period (:func:`rfm_core.trends.activity_trend`)."""
+    """Revenue, orders and active customers per period.
+
+    See :func:`rfm_core.customers.trends.activity_trend`.
+    """
     kept, backend = _kept(dataset, rules)
     return activity_trend(kept, backend=backend, freq=freq)
 
@@ -112,7 +116,7 @@ def cluster_kpis_for(
 
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def cohorts_for(dataset: Dataset, rules: CleaningRules) -> Cohorts:
-    """Monthly acquisition cohorts (:func:`rfm_core.migration.cohort_retention`)."""
+    """Monthly acquisition cohorts (:func:`rfm_core.customers.migration.cohort_retention`)."""
     kept, backend = _kept(dataset, rules)
     return cohort_retention(kept, backend=backend)
 

@@ -12,9 +12,9 @@ import pandas as pd
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from rfm_core.io import load_bytes
-from rfm_core.pipeline import RfmPipelineResult, run_rfm
-from rfm_core.synthetic import generate_transactions
+from rfm_core.customers.pipeline import RfmPipelineResult, run_rfm
+from rfm_core.ingest.io import load_bytes
+from rfm_core.ingest.synthetic import generate_transactions
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app.py"

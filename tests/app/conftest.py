@@ -7,7 +7,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from rfm_core.pipeline import RfmPipelineResult
+from rfm_core.customers.pipeline import RfmPipelineResult
 from tests.app.apptest_support import (
     Downloads,
     check,

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.cache
-from rfm_core.io import load_bytes
+from rfm_core.ingest.io import load_bytes
 from tests.app.apptest_support import check, sidebar_texts, upload
 from tests.bad_inputs import FAILING, Case, good_csv
 

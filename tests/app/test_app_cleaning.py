@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rfm_core.cleaning import CleaningRules
-from rfm_core.pipeline import RfmPipelineResult
+from rfm_core.customers.pipeline import RfmPipelineResult
+from rfm_core.lines.cleaning import CleaningRules
 from tests.app.apptest_support import (
     RULES_SUBMIT,
     check,

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rfm_core.reports import escape_plotly
-from rfm_core.rfm import DEFAULT_SEGMENTS
+from rfm_core.customers.rfm import DEFAULT_SEGMENTS
+from rfm_core.outputs.reports import escape_plotly
 from tests.app.apptest_support import check, generated_log, metric, upload
 from ui.components import safe_md
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rfm_core.export import cleaning_report_dict, labeled_csv
-from rfm_core.io import load_bytes
-from rfm_core.persistence import (
+from rfm_core.ingest.io import load_bytes
+from rfm_core.outputs.export import cleaning_report_dict, labeled_csv
+from rfm_core.outputs.persistence import (
     build_bundle,
     bundle_header,
     dump_bundle,
@@ -19,9 +19,9 @@ from rfm_core.persistence import (
     load_bundle,
     score_transactions,
 )
-from rfm_core.reports import WORKBOOK_SHEETS, excel_workbook, html_report, run_report
-from rfm_core.reports import segment_csv_zip as core_zip
-from rfm_core.segmentation import (
+from rfm_core.outputs.reports import WORKBOOK_SHEETS, excel_workbook, html_report, run_report
+from rfm_core.outputs.reports import segment_csv_zip as core_zip
+from rfm_core.segments.segmentation import (
     AnomalySettings,
     SegmentationSettings,
     find_anomalies,

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rfm_core.engine import connect, rfm_on_engine, scan_file
-from rfm_core.synthetic import generate_transactions
+from rfm_core.customers.engine import connect, rfm_on_engine, scan_file
+from rfm_core.ingest.synthetic import generate_transactions
 from tests.app.apptest_support import check, frame_with, metric, new_session, sidebar_texts
 
 

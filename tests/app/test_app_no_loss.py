@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rfm_core.export import labeled_csv
-from rfm_core.segmentation import (
+from rfm_core.outputs.export import labeled_csv
+from rfm_core.segments.segmentation import (
     AnomalySettings,
     SegmentationSettings,
     find_anomalies,

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rfm_core.pipeline import RfmPipelineResult
-from rfm_core.rfm import SegmentRule, relabel
+from rfm_core.customers.pipeline import RfmPipelineResult
+from rfm_core.customers.rfm import SegmentRule, relabel
 from tests.app.apptest_support import check, frame_with, metric, submit
 from ui.components import log_spaced_stops
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rfm_core.segmentation import (
+from rfm_core.segments.segmentation import (
     AnomalySettings,
     SegmentationSettings,
     choose_k,

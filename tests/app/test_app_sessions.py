@@ -7,7 +7,7 @@ import itertools
 import pytest
 from streamlit.runtime.scriptrunner import script_runner
 
-from rfm_core.cleaning import CleaningRules
+from rfm_core.lines.cleaning import CleaningRules
 from tests.app.apptest_support import (
     DEMO,
     RULES_SUBMIT,

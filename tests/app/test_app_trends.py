@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rfm_core.engine import connect, open_file, rfm_on_engine
-from rfm_core.migration import cohort_retention, data_range, migrate
-from rfm_core.pipeline import RfmPipelineResult
-from rfm_core.synthetic import generate_transactions
-from rfm_core.trends import (
+from rfm_core.customers.engine import connect, open_file, rfm_on_engine
+from rfm_core.customers.migration import cohort_retention, data_range, migrate
+from rfm_core.customers.pipeline import RfmPipelineResult
+from rfm_core.customers.trends import (
     activity_trend,
     kept_lines,
     kept_lines_on_engine,
@@ -23,6 +22,7 @@ from rfm_core.trends import (
     revenue_by_country,
     segment_kpis,
 )
+from rfm_core.ingest.synthetic import generate_transactions
 from tests.app.apptest_support import DEMO, check, core, frame_with, metric, new_session
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
@@ -115,7 +115,7 @@ def test_overview_cluster_kpis_on_demand(app: AppTest, demo: RfmPipelineResult) 
 
 
 def _rule_order() -> list[str]:
-    from rfm_core.rfm import DEFAULT_SEGMENTS
+    from rfm_core.customers.rfm import DEFAULT_SEGMENTS
 
     return [rule.name for rule in DEFAULT_SEGMENTS]
 

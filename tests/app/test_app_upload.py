@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rfm_core.customers.pipeline import RfmPipelineResult
 from rfm_core.errors import LoadError
-from rfm_core.io import load_bytes
-from rfm_core.pipeline import RfmPipelineResult
-from rfm_core.schema import ROLES, infer_mapping
+from rfm_core.ingest.io import load_bytes
+from rfm_core.ingest.schema import ROLES, infer_mapping
 from tests.app.apptest_support import (
     DEMO,
     MAPPING_SUBMIT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rfm_core.io import LoadedTable, load_bytes
+from rfm_core.ingest.io import LoadedTable, load_bytes
 
 # Online Retail layout. Customer by customer (amount = quantity × price):
 #   12346  1001 (2 lines: 2×1.25 + 1×10.00), 1002 (4×1.25), C1003 cancelled, 1004 (3×2.00)

@@ -25,13 +25,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rfm_core.cleaning import CleaningRules
-from rfm_core.export import FORMULA_PREFIXES, cleaning_report_dict, labeled_csv, rfm_csv
-from rfm_core.io import load_bytes
-from rfm_core.persistence import build_bundle, score_transactions
-from rfm_core.pipeline import RfmPipelineResult, run_rfm
-from rfm_core.reports import excel_workbook, run_report, segment_csv_zip
-from rfm_core.segmentation import (
+from rfm_core.customers.pipeline import RfmPipelineResult, run_rfm
+from rfm_core.ingest.io import load_bytes
+from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.outputs.export import FORMULA_PREFIXES, cleaning_report_dict, labeled_csv, rfm_csv
+from rfm_core.outputs.persistence import build_bundle, score_transactions
+from rfm_core.outputs.reports import excel_workbook, run_report, segment_csv_zip
+from rfm_core.segments.segmentation import (
     AnomalySettings,
     SegmentationSettings,
     find_anomalies,
@@ -160,7 +160,7 @@ def purchasers(result: RfmPipelineResult) -> set[str]:
 
 def segmented(result: RfmPipelineResult):
     """The RFM table, its segmentation and anomaly flags (the argument order of
-    :func:`rfm_core.segmentation.labeled_customers`)."""
+    :func:`rfm_core.segments.segmentation.labeled_customers`)."""
     table = result.rfm.table
     anomalies = find_anomalies(table, FLAGS)
     segmentation = segment_customers(table, SEGMENTS, anomalies=anomalies)

@@ -13,10 +13,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rfm_core.cleaning import CleaningRules
 from rfm_core.cli import main
-from rfm_core.export import cleaned_lines_csv, cleaning_report_dict, rfm_csv
-from rfm_core.pipeline import run_rfm
+from rfm_core.customers.pipeline import run_rfm
+from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.outputs.export import cleaned_lines_csv, cleaning_report_dict, rfm_csv
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
 

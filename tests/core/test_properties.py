@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rfm_core.cleaning import CleaningRules, clean
+from rfm_core.customers.pipeline import prepare, run_rfm
+from rfm_core.customers.rfm import DEFAULT_SEGMENTS
 from rfm_core.errors import CleaningError
-from rfm_core.io import load_bytes
-from rfm_core.pipeline import prepare, run_rfm
-from rfm_core.rfm import DEFAULT_SEGMENTS
+from rfm_core.ingest.io import load_bytes
+from rfm_core.lines.cleaning import CleaningRules, clean
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
 

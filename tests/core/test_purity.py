@@ -45,7 +45,11 @@ def test_import_scan_would_see_a_streamlit_import(tmp_path):
 
 
 def test_importing_the_core_does_not_load_streamlit():
-    modules = [f"rfm_core.{p.stem}" for p in MODULES if p.stem not in ("__init__", "__main__")]
+    modules = [
+        ".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts)
+        for p in MODULES
+        if p.stem not in ("__init__", "__main__")
+    ]
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"

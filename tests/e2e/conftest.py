@@ -62,7 +62,7 @@ def _stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The server's data folder: one generated log as Parquet."""
-    from rfm_core.synthetic import generate_transactions
+    from rfm_core.ingest.synthetic import generate_transactions
 
     folder = tmp_path_factory.mktemp("data")
     generate_transactions(300, random_state=51).transactions.to_parquet(

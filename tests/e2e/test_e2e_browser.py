@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from rfm_core.export import rfm_csv
-from rfm_core.io import load_bytes
-from rfm_core.pipeline import RfmPipelineResult, run_rfm
-from rfm_core.synthetic import generate_transactions
+from rfm_core.customers.pipeline import RfmPipelineResult, run_rfm
+from rfm_core.ingest.io import load_bytes
+from rfm_core.ingest.synthetic import generate_transactions
+from rfm_core.outputs.export import rfm_csv
 
 DEMO = Path(__file__).resolve().parents[2] / "assets" / "demo_transactions.csv"
 

@@ -14,12 +14,12 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
-from rfm_core.export import labeled_csv
-from rfm_core.io import load_bytes
-from rfm_core.persistence import build_bundle, bundle_header, score_transactions
-from rfm_core.pipeline import run_rfm
-from rfm_core.reports import WORKBOOK_SHEETS
-from rfm_core.segmentation import (
+from rfm_core.customers.pipeline import run_rfm
+from rfm_core.ingest.io import load_bytes
+from rfm_core.outputs.export import labeled_csv
+from rfm_core.outputs.persistence import build_bundle, bundle_header, score_transactions
+from rfm_core.outputs.reports import WORKBOOK_SHEETS
+from rfm_core.segments.segmentation import (
     AnomalySettings,
     SegmentationSettings,
     find_anomalies,

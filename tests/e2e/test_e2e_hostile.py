@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from rfm_core.synthetic import generate_transactions
+from rfm_core.ingest.synthetic import generate_transactions
 from tests.e2e.test_e2e_browser import go_to, no_exception, sidebar, upload
 
 IMG = "<img src=x onerror=alert(1)>"

@@ -13,17 +13,17 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from rfm_core.export import labeled_csv
-from rfm_core.io import load_bytes
-from rfm_core.pipeline import run_rfm
-from rfm_core.segmentation import (
+from rfm_core.customers.pipeline import run_rfm
+from rfm_core.ingest.io import load_bytes
+from rfm_core.ingest.synthetic import generate_transactions
+from rfm_core.outputs.export import labeled_csv
+from rfm_core.segments.segmentation import (
     AnomalySettings,
     SegmentationSettings,
     find_anomalies,
     labeled_customers,
     segment_customers,
 )
-from rfm_core.synthetic import generate_transactions
 from tests.e2e.test_e2e_browser import expect_metric, go_to, upload
 
 # the last element each page draws: once it is there, the page's script ran to its end
@@ -83,7 +83,7 @@ def test_segment_pages_and_the_labeled_download(page: Page, tmp_path: Path) -> N
 
 @pytest.mark.e2e
 def test_a_data_folder_file_is_processed_on_the_server(page: Page, data_dir: Path) -> None:
-    from rfm_core.engine import connect, open_file, rfm_on_engine
+    from rfm_core.customers.engine import connect, open_file, rfm_on_engine
 
     path = data_dir / "served.parquet"
     source, mapping = open_file(path, backend=connect("duckdb"))

@@ -22,11 +22,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from rfm_core.cleaning import CleaningRules
-from rfm_core.export import rfm_csv
-from rfm_core.io import load_bytes
-from rfm_core.pipeline import run_rfm
-from rfm_core.synthetic import generate_transactions
+from rfm_core.customers.pipeline import run_rfm
+from rfm_core.ingest.io import load_bytes
+from rfm_core.ingest.synthetic import generate_transactions
+from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.outputs.export import rfm_csv
 from tests.e2e.test_e2e_browser import (
     expect_metric,
     go_to,

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from rfm_core.export import rfm_csv
-from rfm_core.migration import cohort_retention, data_range, migrate
-from rfm_core.trends import kept_lines, pareto_curve
+from rfm_core.customers.migration import cohort_retention, data_range, migrate
+from rfm_core.customers.trends import kept_lines, pareto_curve
+from rfm_core.outputs.export import rfm_csv
 from tests.e2e.test_e2e_browser import DEMO, core_on, expect_metric, go_to
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")

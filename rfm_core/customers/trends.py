@@ -1,0 +1,428 @@
+"""What the kept lines say over time and per segment: trends, breakdowns, KPIs, Pareto curve.
+
+The trend functions are Ibis expressions over the kept lines (the ``customer_id, invoice,
+timestamp, amount, is_return, product, country`` columns of :mod:`rfm_core.lines.cleaning`), run on
+the backend given: an embedded DuckDB over the Arrow lines for uploads (:func:`kept_lines`), or
+the engine holding a large file (:func:`kept_lines_on_engine`). Only small tables come back, one
+row per period, country or product.
+
+Definitions
+-----------
+revenue
+    Sum of the kept line amounts, summed exactly in whole ten-thousandths and rounded to cents.
+    With returns netted (``returns="net"``) the negative amounts of kept returns reduce it, in the
+    period (country, product) of the return line; with the default ``returns="drop"`` returns were
+    removed by cleaning and never count.
+order
+    A distinct invoice of a customer with a purchase line (without an invoice column: a distinct
+    purchase timestamp), as for frequency in :mod:`rfm_core.customers.rfm`. An order belongs to the
+    period of its first line.
+active customers
+    Customers with at least one order starting in the period.
+new and returning customers (per month)
+    A customer is *new* in the month of their first order and *returning* in any later month in
+    which they order. New revenue is the amount of the lines dated in the customer's first month;
+    returning revenue is the rest, so both add up to the month's revenue.
+periods
+    ``day``, ``week`` (starting on Monday) or ``month`` (starting on the 1st); every period from
+    the first to the last one is listed, with zeros where nothing happened.
+
+Per-segment KPIs (:func:`segment_kpis`) and the Pareto curve (:func:`pareto_curve`) are computed
+on the RFM table (one row per customer) and work for rule segments and clusters alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from rfm_core.customers.engine import flagged_lines
+from rfm_core.errors import RfmError
+from rfm_core.ingest.schema import ColumnMapping
+from rfm_core.lines.aggregate import MONEY_UNITS, money_units
+from rfm_core.lines.cleaning import CleaningRules
+
+__all__ = [
+    "FREQUENCIES",
+    "PARETO_SHARES",
+    "Pareto",
+    "activity_trend",
+    "kept_lines",
+    "kept_lines_on_engine",
+    "new_vs_returning",
+    "pareto_curve",
+    "revenue_by_country",
+    "segment_kpis",
+    "top_products",
+]
+
+# period name → Ibis truncation unit and the pandas frequency of the same calendar
+FREQUENCIES: dict[str, tuple[str, str]] = {
+    "day": ("D", "D"),
+    "week": ("W", "W-MON"),
+    "month": ("M", "MS"),
+}
+PARETO_SHARES: tuple[float, ...] = (0.01, 0.05, 0.1, 0.2, 0.5)
+
+
+# -- the kept lines ----------------------------------------------------------------------------
+
+
+def kept_lines(result) -> ir.Table:
+    """The kept lines of an in-memory pipeline result as an Ibis table (run it on DuckDB).
+
+    Parameters
+    ----------
+    result : RfmPipelineResult
+        :func:`rfm_core.customers.pipeline.run_rfm`; an :class:`rfm_core.customers.engine.EngineRun`
+        has no lines in memory: use :func:`kept_lines_on_engine` on its source.
+    """
+    if result.lines is None:
+        raise RfmError("the kept lines of this file stay on the engine; use kept_lines_on_engine")
+    return ibis.memtable(result.lines)
+
+
+def kept_lines_on_engine(
+    source: ir.Table, mapping: ColumnMapping, rules: CleaningRules | None = None, *, name: str = ""
+) -> ir.Table:
+    """The kept lines of a source, as an expression on its engine (nothing is computed yet).
+
+    The same steps as :func:`rfm_core.customers.engine.rfm_on_engine`: exact copies collapse into
+    one row first (so that a large log is never sorted), then
+    :func:`rfm_core.lines.cleaning.flag_rows` (:func:`rfm_core.customers.engine.flagged_lines`).
+    """
+    flags = flagged_lines(source, mapping, rules or CleaningRules(), name=name)
+    return flags.filter(flags.drop_reason.isnull())
+
+
+def _money(units: pd.Series) -> pd.Series:
+    return (units.fillna(0).astype("float64") / MONEY_UNITS).round(2)
+
+
+def _orders(kept: ir.Table) -> ir.Table:
+    """One row per order: ``customer_id, order, timestamp`` (of its first line)."""
+    purchases = kept.filter(~kept.is_return)
+    order = ibis.coalesce(purchases.invoice, purchases.timestamp.cast("string"))
+    return purchases.group_by(customer_id=purchases.customer_id, order=order).agg(
+        timestamp=purchases.timestamp.min()
+    )
+
+
+def _unit(freq: str) -> tuple[str, str]:
+    if freq not in FREQUENCIES:
+        raise RfmError(f"unknown period {freq!r}; choose from {', '.join(FREQUENCIES)}")
+    return FREQUENCIES[freq]
+
+
+def _period(timestamp: ir.TimestampValue, unit: str) -> ir.DateValue:
+    return timestamp.truncate(unit).date()
+
+
+def _fetch(expr: ir.Table, backend: ibis.BaseBackend) -> pd.DataFrame:
+    return backend.to_pyarrow(expr).to_pandas()
+
+
+def _calendar(frame: pd.DataFrame, pandas_freq: str) -> pd.DataFrame:
+    """Every period from the first to the last, zeros where nothing happened."""
+    if frame.empty:
+        return frame
+    frame = frame.assign(period=pd.to_datetime(frame["period"])).set_index("period").sort_index()
+    periods = pd.date_range(frame.index.min(), frame.index.max(), freq=pandas_freq)
+    return frame.reindex(periods, fill_value=0).rename_axis("period").reset_index()
+
+
+# -- trends ------------------------------------------------------------------------------------
+
+
+def activity_trend(
+    kept: ir.Table, *, backend: ibis.BaseBackend, freq: str = "month"
+) -> pd.DataFrame:
+    """Revenue, orders and active customers per day, week or month.
+
+    Parameters
+    ----------
+    kept : ibis Table
+        Kept lines (:func:`kept_lines`, :func:`kept_lines_on_engine`).
+    backend : ibis backend
+        Where to run the expression.
+    freq : {"day", "week", "month"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``period`` (start of the period, datetime64), ``revenue`` (float64), ``orders``,
+        ``customers`` (int64); every period from the first to the last.
+    """
+    unit, pandas_freq = _unit(freq)
+    revenue = kept.group_by(period=_period(kept.timestamp, unit)).agg(
+        units=money_units(kept.amount).sum()
+    )
+    orders = _orders(kept)
+    active = orders.group_by(period=_period(orders.timestamp, unit)).agg(
+        orders=orders.count(), customers=orders.customer_id.nunique()
+    )
+    frame = _fetch(revenue, backend).merge(_fetch(active, backend), on="period", how="outer")
+    frame = pd.DataFrame(
+        {
+            "period": frame["period"],
+            "revenue": _money(frame["units"]),
+            "orders": frame["orders"].fillna(0).astype("int64"),
+            "customers": frame["customers"].fillna(0).astype("int64"),
+        }
+    )
+    return _calendar(frame, pandas_freq)
+
+
+def new_vs_returning(kept: ir.Table, *, backend: ibis.BaseBackend) -> pd.DataFrame:
+    """New and returning customers per month, and the revenue of each (see the definitions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``period`` (first day of the month), ``new_customers``, ``returning_customers`` (int64),
+        ``new_revenue``, ``returning_revenue`` (float64); every month from the first to the last.
+        ``new_customers + returning_customers`` equals the month's active customers of
+        :func:`activity_trend`, and the two revenues add up to its revenue.
+    """
+    unit, pandas_freq = _unit("month")
+    orders = _orders(kept)
+    orders = orders.mutate(month=_period(orders.timestamp, unit))
+    first = orders.group_by("customer_id").agg(first_month=orders.month.min())
+    active = orders.select("customer_id", "month").distinct().join(first, "customer_id")
+    is_new = active.month == active.first_month
+    customers = active.group_by(period=active.month).agg(
+        new_customers=is_new.cast("int64").sum(),
+        returning_customers=(~is_new).cast("int64").sum(),
+    )
+    lines = kept.mutate(month=_period(kept.timestamp, unit)).left_join(first, "customer_id")
+    in_first = (lines.month == lines.first_month).fill_null(False)
+    units = money_units(lines.amount)
+    revenue = lines.group_by(period=lines.month).agg(
+        new_units=units.sum(where=in_first), returning_units=units.sum(where=~in_first)
+    )
+    frame = _fetch(customers, backend).merge(_fetch(revenue, backend), on="period", how="outer")
+    frame = pd.DataFrame(
+        {
+            "period": frame["period"],
+            "new_customers": frame["new_customers"].fillna(0).astype("int64"),
+            "returning_customers": frame["returning_customers"].fillna(0).astype("int64"),
+            "new_revenue": _money(frame["new_units"]),
+            "returning_revenue": _money(frame["returning_units"]),
+        }
+    )
+    return _calendar(frame, pandas_freq)
+
+
+def _breakdown(kept: ir.Table, column: str, *, backend: ibis.BaseBackend) -> pd.DataFrame | None:
+    """Revenue, orders and customers per value of a text column; None when it is always empty."""
+    value = kept[column]
+    lines = kept.filter(value.notnull())
+    order = ibis.coalesce(lines.invoice, lines.timestamp.cast("string"))
+    key = lines.customer_id.concat("\x1f", order)  # orders of different customers stay apart
+    stats = {
+        "units": money_units(lines.amount).sum(),
+        "orders": key.nunique(where=~lines.is_return),
+        "customers": lines.customer_id.nunique(),
+    }
+    if "quantity" in lines.columns:
+        stats["quantity"] = lines.quantity.sum()
+    frame = _fetch(lines.group_by(**{column: lines[column]}).agg(**stats), backend)
+    if frame.empty:
+        return None
+    total = _fetch(kept.aggregate(units=money_units(kept.amount).sum()), backend)["units"].iloc[0]
+    frame["revenue"] = _money(frame["units"])
+    frame["share_revenue"] = frame["units"] / total if total else 0.0
+    frame["orders"] = frame["orders"].astype("int64")
+    frame["customers"] = frame["customers"].astype("int64")
+    columns = [column, "revenue", "share_revenue", "orders", "customers"]
+    if "quantity" in frame.columns and frame["quantity"].notna().any():
+        columns.append("quantity")
+    ordered = frame.sort_values(["units", column], ascending=[False, True], ignore_index=True)
+    return ordered[columns]
+
+
+def revenue_by_country(kept: ir.Table, *, backend: ibis.BaseBackend) -> pd.DataFrame | None:
+    """Revenue, its share, orders and customers per country, largest revenue first.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``country, revenue, share_revenue, orders, customers, quantity`` (``quantity`` only when
+        the log has quantities); None when the log has no country column (no country value).
+        ``share_revenue`` is the part of all kept revenue, lines without a country included.
+    """
+    return _breakdown(kept, "country", backend=backend)
+
+
+def top_products(kept: ir.Table, *, backend: ibis.BaseBackend, n: int = 10) -> pd.DataFrame | None:
+    """The ``n`` products with the largest revenue (ties by product), with their share of it.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``product, revenue, share_revenue, orders, customers, quantity`` (as
+        :func:`revenue_by_country`); None when the log has no product column.
+    """
+    if n < 1:
+        raise RfmError(f"n must be at least 1, got {n}")
+    frame = _breakdown(kept, "product", backend=backend)
+    return None if frame is None else frame.head(n).reset_index(drop=True)
+
+
+# -- per segment -------------------------------------------------------------------------------
+
+
+def _aligned_labels(rfm_table: pd.DataFrame, labels: pd.Series) -> pd.Series:
+    if not isinstance(labels, pd.Series):
+        raise RfmError(f"labels must be a pandas Series, got {type(labels).__name__}")
+    aligned = labels.reindex(rfm_table.index)
+    if len(labels) != len(rfm_table) or aligned.isna().any():
+        missing = int(aligned.isna().sum())
+        raise RfmError(
+            f"labels must give one segment per customer: {len(labels):,} labels for "
+            f"{len(rfm_table):,} customers ({missing:,} customers without a label)"
+        )
+    return aligned
+
+
+def _label_order(labels: pd.Series, order: Sequence[Hashable] | None) -> list[Hashable]:
+    present = list(dict.fromkeys(labels.tolist()))
+    if order is not None:
+        first = [label for label in order if label in set(present)]
+        return first + sorted((v for v in present if v not in set(first)), key=str)
+    try:
+        ordered = sorted(present)
+    except TypeError:
+        ordered = sorted(present, key=str)
+    noise = [v for v in ordered if isinstance(v, int | np.integer) and v == -1]
+    return [v for v in ordered if v not in noise] + noise
+
+
+def segment_kpis(
+    rfm_table: pd.DataFrame,
+    labels: pd.Series,
+    *,
+    order: Sequence[Hashable] | None = None,
+) -> pd.DataFrame:
+    """Size and value of each segment (rule segments or clusters).
+
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        :attr:`rfm_core.customers.rfm.RfmResult.table` (``recency, frequency, monetary``).
+    labels : pandas.Series
+        Segment of every customer, indexed by ``customer_id`` (e.g. ``table["rfm_segment"]`` or
+        :attr:`rfm_core.segments.segmentation.SegmentationResult.labels`).
+    order : sequence, optional
+        Segments in this order first (e.g. the rule table's order), the others after them;
+        default: sorted, noise (−1) last.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``segment``; columns ``customers`` (int64), ``share_customers``, ``revenue``
+        (sum of monetary), ``share_revenue``, ``orders`` (sum of frequency, int64),
+        ``avg_order_value`` (revenue / orders of the segment), ``orders_per_customer``,
+        ``median_recency`` (days). Customers and revenue add up to the table's totals.
+    """
+    segments = _aligned_labels(rfm_table, labels)
+    values = rfm_table[["recency", "frequency", "monetary"]]
+    grouped = values.groupby(segments.to_numpy(), sort=False)
+    customers = grouped.size().astype("int64")
+    revenue = grouped["monetary"].sum()
+    orders = grouped["frequency"].sum().astype("int64")
+    total = float(values["monetary"].sum())
+    kpis = pd.DataFrame(
+        {
+            "customers": customers,
+            "share_customers": customers / len(values),
+            "revenue": revenue.round(2),
+            "share_revenue": revenue / total if total else revenue * 0.0,
+            "orders": orders,
+            "avg_order_value": (revenue / orders.where(orders > 0)).round(2),
+            "orders_per_customer": orders / customers,
+            "median_recency": grouped["recency"].median().astype("float64"),
+        }
+    )
+    labels_in_order = _label_order(segments, order)
+    kpis = kpis.loc[labels_in_order]
+    kpis.index = pd.Index(labels_in_order, name="segment")
+    return kpis
+
+
+@dataclass(frozen=True)
+class Pareto:
+    """Concentration of revenue on the best customers.
+
+    Attributes
+    ----------
+    curve : pandas.DataFrame
+        ``share_customers`` (top x of the customers by monetary, from 0 to 1) and
+        ``share_revenue`` (their part of the revenue, from 0 to 1); at most ``max_points`` rows,
+        from (0, 0) to (1, 1).
+    points : pandas.DataFrame
+        Index ``top_share`` (:data:`PARETO_SHARES`); ``customers`` (how many customers that
+        is, rounded up) and ``share_revenue``.
+    n_customers : int
+    revenue : float
+    """
+
+    curve: pd.DataFrame
+    points: pd.DataFrame
+    n_customers: int
+    revenue: float
+
+    def share_of(self, top_share: float) -> float:
+        """Share of revenue of the top ``top_share`` of customers (one of the points)."""
+        return float(self.points.loc[top_share, "share_revenue"])
+
+
+def pareto_curve(
+    rfm_table: pd.DataFrame,
+    *,
+    shares: Sequence[float] = PARETO_SHARES,
+    max_points: int = 1001,
+) -> Pareto:
+    """Share of revenue brought by the top x % of customers (ranked by monetary value).
+
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        Needs ``monetary``.
+    shares : sequence of float
+        The top shares to report as points (each in (0, 1]).
+    max_points : int
+        Points of the curve (the browser gets no more): customers at evenly spaced shares.
+
+    Returns
+    -------
+    Pareto
+
+    Raises
+    ------
+    RfmError
+        When there are no customers or no revenue to share.
+    """
+    monetary = np.sort(rfm_table["monetary"].to_numpy(dtype="float64"))[::-1]
+    total = float(monetary.sum())
+    n = len(monetary)
+    if n == 0 or not total > 0:
+        raise RfmError("a Pareto curve needs customers with revenue")
+    if any(not 0 < share <= 1 for share in shares):
+        raise RfmError(f"Pareto shares must lie in (0, 1], got {list(shares)}")
+    cumulative = np.concatenate([[0.0], np.cumsum(monetary)]) / total
+    counts = np.arange(n + 1) if n + 1 <= max_points else np.unique(
+        np.round(np.linspace(0, n, max_points)).astype(int)
+    )  # fmt: skip
+    curve = pd.DataFrame({"share_customers": counts / n, "share_revenue": cumulative[counts]})
+    top = np.ceil(np.asarray(shares, dtype="float64") * n - 1e-9).astype(int).clip(1, n)
+    points = pd.DataFrame(
+        {"customers": top, "share_revenue": cumulative[top]},
+        index=pd.Index(list(shares), name="top_share"),
+    )
+    return Pareto(curve, points, n, round(total, 2))

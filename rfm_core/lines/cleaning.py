@@ -1,0 +1,390 @@
+"""Cleaning rules, each counting the rows it removes.
+
+Every input row ends up either kept or removed under exactly one reason: the first rule, in the
+order of :data:`REASONS`, that matches it. The report therefore always satisfies
+``rows in = rows kept + Σ rows removed``.
+
+What counts as a purchase
+-------------------------
+A line with a customer id, a readable date, a positive quantity (when there is a quantity
+column), a positive price (or a positive amount) and an invoice number that does not start with
+``C``. With ``returns="drop"`` (the default) cancellations and non-positive quantities are
+removed. With ``returns="net"`` they are kept as *returns*: their (negative) amounts are
+subtracted from the customer's monetary value, but they never count as a purchase for recency or
+frequency; the rows of customers who only returned goods are removed under
+``return_without_purchase``.
+
+The rules are written once as an Ibis expression (:func:`flag_rows`) and executed by an embedded
+DuckDB; the same expression can run on any Ibis backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rfm_core.errors import CleaningError
+from rfm_core.ingest.schema import Transactions
+from rfm_core.lines.aggregate import aggregate_customers
+from rfm_core.lines.reasons import COPIES, REASONS, RETURN_REASONS
+
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "CleaningResult",
+    "CleaningRules",
+    "clean",
+    "flag_rows",
+    "purchase_condition",
+    "removal_report",
+]
+
+Returns = Literal["drop", "net"]
+
+CANONICAL_COLUMNS = (
+    "row_id", "customer_id", "invoice", "timestamp", "quantity", "price", "amount", "product",
+    "country",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CleaningRules:
+    """Which rows to remove.
+
+    Parameters
+    ----------
+    returns : {"drop", "net"}
+        Drop cancellations and non-positive quantities (default), or keep them as returns netted
+        against the customer's purchases.
+    drop_duplicates : bool
+        Remove exact duplicate rows, keeping the first (default True).
+    countries : tuple of str, optional
+        Keep only these countries (needs a country column).
+    date_from, date_to : datetime.date, optional
+        Keep only lines dated within this window (both ends included).
+    max_quantity, max_line_amount : float, optional
+        Remove lines whose absolute quantity or absolute line amount exceeds the cap.
+    max_zscore : float, optional
+        Remove every line of customers whose recency, frequency or monetary value lies more than
+        this many standard deviations from the mean (computed on the lines kept by the other rules).
+    reference_date : datetime.date, optional
+        Lines dated after it are removed under ``after_reference_date``; see
+        :mod:`rfm_core.customers.rfm`.
+    """
+
+    returns: Returns = "drop"
+    drop_duplicates: bool = True
+    countries: tuple[str, ...] | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    max_quantity: float | None = None
+    max_line_amount: float | None = None
+    max_zscore: float | None = None
+    reference_date: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.returns not in ("drop", "net"):
+            raise CleaningError(f"returns must be 'drop' or 'net', got {self.returns!r}")
+        for name in ("max_quantity", "max_line_amount", "max_zscore"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise CleaningError(f"{name} must be positive, got {value!r}")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise CleaningError(f"date_from ({self.date_from}) is after date_to ({self.date_to})")
+
+
+_NO_CANCELLED = pa.table(
+    {"customer_id": pa.array([], pa.string()), "amount": pa.array([], pa.float64())}
+)
+
+
+@dataclass(frozen=True)
+class CleaningResult:
+    """Kept lines and the account of removed ones.
+
+    Attributes
+    ----------
+    transactions : pyarrow.Table
+        Kept lines, canonical columns (see :data:`CANONICAL_COLUMNS`) plus ``is_return``.
+    report : pandas.DataFrame
+        One row per reason in rule order, columns ``reason, description, rows, share``; the sum
+        of ``rows`` plus :attr:`n_kept` equals :attr:`n_in`.
+    n_in, n_kept : int
+        Rows read and rows kept.
+    rules : CleaningRules
+        The rules applied.
+    warnings : tuple of str
+    cancelled : pyarrow.Table
+        ``customer_id, amount`` of the removed returns (reasons ``cancellation`` and
+        ``non_positive_quantity``): not part of RFM, but a customer whose large order was later
+        cancelled is worth a second look (see :mod:`rfm_core.segments.anomalies`).
+    """
+
+    transactions: pa.Table
+    report: pd.DataFrame
+    n_in: int
+    n_kept: int
+    rules: CleaningRules
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    cancelled: pa.Table = field(default_factory=lambda: _NO_CANCELLED)
+
+    @property
+    def n_removed(self) -> int:
+        """Rows removed by all rules together."""
+        return self.n_in - self.n_kept
+
+    @property
+    def n_customers(self) -> int:
+        """Distinct customers among the kept lines."""
+        return len(pa.compute.unique(self.transactions.column("customer_id")))
+
+
+def purchase_condition(t: ir.Table) -> ir.BooleanValue:
+    """Return the condition of a purchase line (as opposed to a return) on a canonical table."""
+    not_cancelled = ~t.invoice.fill_null("").startswith("C")
+    positive_quantity = t.quantity.isnull() | (t.quantity > 0)
+    return not_cancelled & positive_quantity & (t.amount > 0)
+
+
+def flag_rows(t: ir.Table, rules: CleaningRules, *, raw_columns: list[str]) -> ir.Table:
+    """Add ``drop_reason`` (null for kept lines) and ``is_return`` to a canonical table.
+
+    Parameters
+    ----------
+    t : ibis Table
+        Canonical columns and the raw columns named in ``raw_columns``.
+    rules : CleaningRules
+    raw_columns : list of str
+        Columns whose equality defines an exact duplicate row.
+
+    Returns
+    -------
+    ibis Table
+        The canonical columns, ``is_return`` and ``drop_reason``.
+    """
+    conditions = _row_conditions(t, rules, raw_columns)
+    reason = ibis.cases(*[(cond, name) for name, cond in conditions], else_=ibis.null(str))
+    # an engine that collapsed exact copies first carries their number along (see
+    # rfm_core.customers.engine)
+    extra = [COPIES] if COPIES in t.columns else []
+    flagged = t.select(*CANONICAL_COLUMNS, *extra, drop_reason=reason)
+    flagged = flagged.mutate(is_return=~purchase_condition(flagged))
+    if rules.returns == "net":
+        flagged = _flag_returns_without_purchase(flagged)
+    if rules.max_zscore is not None:
+        flagged = _flag_zscore_outliers(flagged, rules)
+    return flagged
+
+
+def _row_conditions(
+    t: ir.Table, rules: CleaningRules, raw_columns: list[str]
+) -> list[tuple[str, ir.BooleanValue]]:
+    false = ibis.literal(False)
+    day = t.timestamp.date()
+    conditions: list[tuple[str, ir.BooleanValue]] = [
+        ("missing_customer_id", t.customer_id.isnull()),
+        ("unparseable_date", t.timestamp.isnull()),
+        ("invalid_number", t.amount.isnull() | t.amount.isnan()),
+    ]
+    if rules.drop_duplicates:
+        window = ibis.window(group_by=[t[c] for c in raw_columns], order_by=t.row_id)
+        conditions.append(("duplicate_row", ibis.row_number().over(window) > 0))
+    if rules.reference_date is not None:
+        conditions.append(("after_reference_date", day > rules.reference_date))
+    if rules.date_from is not None or rules.date_to is not None:
+        outside = false
+        if rules.date_from is not None:
+            outside = outside | (day < rules.date_from)
+        if rules.date_to is not None:
+            outside = outside | (day > rules.date_to)
+        conditions.append(("outside_date_window", outside))
+    if rules.countries is not None:
+        conditions.append(
+            ("country_excluded", t.country.isnull() | ~t.country.isin(list(rules.countries)))
+        )
+    if rules.returns == "drop":
+        conditions.append(("cancellation", t.invoice.fill_null("").startswith("C")))
+        conditions.append(("non_positive_quantity", t.quantity.notnull() & (t.quantity <= 0)))
+        conditions.append(("non_positive_price", _non_positive_price(t)))
+    else:
+        # returns are kept with a negative amount; a zero amount or price is never a purchase
+        conditions.append(("non_positive_price", _non_positive_price(t, returns_kept=True)))
+    if rules.max_quantity is not None:
+        conditions.append(("quantity_cap", t.quantity.abs() > rules.max_quantity))
+    if rules.max_line_amount is not None:
+        conditions.append(("line_amount_cap", t.amount.abs() > rules.max_line_amount))
+    return conditions
+
+
+def _non_positive_price(t: ir.Table, *, returns_kept: bool = False) -> ir.BooleanValue:
+    price_bad = t.price.notnull() & (t.price <= 0)
+    amount_bad = (t.amount == 0) if returns_kept else (t.amount <= 0)
+    return price_bad | amount_bad
+
+
+def _flag_returns_without_purchase(t: ir.Table) -> ir.Table:
+    kept = t.filter(t.drop_reason.isnull())
+    buyers = kept.filter(~kept.is_return)
+    return _flag_customers(t, buyers, "return_without_purchase", listed=False)
+
+
+def _flag_zscore_outliers(t: ir.Table, rules: CleaningRules) -> ir.Table:
+    kept = t.filter(t.drop_reason.isnull())
+    reference = kept.filter(~kept.is_return).timestamp.max().date() + ibis.interval(days=1)
+    if rules.reference_date is not None:
+        reference = ibis.literal(rules.reference_date)
+    per_customer = aggregate_customers(kept, reference_date=reference)
+    features = ("recency", "frequency", "monetary")
+    # mean and spread as a one-row table joined to every customer (rather than window
+    # functions, which not every engine compiles on an aggregated table)
+    stats = per_customer.aggregate(
+        **{f"mean_{c}": per_customer[c].cast("float64").mean() for c in features},
+        **{f"std_{c}": per_customer[c].cast("float64").std(how="pop") for c in features},
+    )
+    scored = per_customer.cross_join(stats)
+    outlier = ibis.literal(False)
+    for column in features:
+        std = scored[f"std_{column}"]
+        deviation = scored[column].cast("float64") - scored[f"mean_{column}"]
+        z = (deviation / ibis.ifelse(std > 0, std, 1.0)).abs()
+        outlier = outlier | (z > rules.max_zscore)
+    outliers = scored.filter(outlier)
+    return _flag_customers(t, outliers, "customer_zscore_outlier", listed=True)
+
+
+def _flag_customers(t: ir.Table, customers: ir.Table, reason: str, *, listed: bool) -> ir.Table:
+    """Give ``reason`` to the kept lines of the customers in ``customers`` (or not in it)."""
+    marks = customers.select("customer_id").distinct().mutate(listed=ibis.literal(True))
+    joined = t.left_join(marks, "customer_id").select(t, "listed")
+    hit = joined.drop_reason.isnull() & (
+        joined.listed.notnull() if listed else joined.listed.isnull()
+    )
+    return joined.mutate(drop_reason=ibis.ifelse(hit, reason, joined.drop_reason)).drop("listed")
+
+
+def clean(
+    transactions: Transactions,
+    rules: CleaningRules | None = None,
+    *,
+    backend: ibis.BaseBackend | None = None,
+) -> CleaningResult:
+    """Apply the cleaning rules and account for every row.
+
+    Parameters
+    ----------
+    transactions : Transactions
+        Output of :func:`rfm_core.ingest.schema.prepare_transactions`.
+    rules : CleaningRules, optional
+        Defaults to ``CleaningRules()``.
+    backend : ibis backend, optional
+        Where to run the expression; a fresh in-memory DuckDB by default.
+
+    Returns
+    -------
+    CleaningResult
+
+    Raises
+    ------
+    CleaningError
+        When a rule needs a column the file does not have, or no line is left.
+    """
+    rules = rules or CleaningRules()
+    if rules.countries is not None and transactions.mapping.country is None:
+        raise CleaningError("a country filter needs a country column in the mapping")
+    con = backend or ibis.duckdb.connect()
+    flags = flag_rows(
+        ibis.memtable(transactions.table), rules, raw_columns=transactions.raw_column_names
+    )
+    # only the verdict per row travels back; the lines themselves are filtered in Arrow,
+    # which avoids converting every text column out of the engine
+    verdict = con.to_pyarrow(flags.select("row_id", "drop_reason", "is_return"))
+    kept, cancelled, counts = _apply_verdict(transactions.table, verdict)
+    report = removal_report(counts, transactions.n_rows)
+    result = CleaningResult(
+        kept,
+        report,
+        transactions.n_rows,
+        kept.num_rows,
+        rules,
+        _warnings(transactions),
+        cancelled,
+    )
+    if result.n_kept == 0:
+        top = report.sort_values("rows", ascending=False).iloc[0]
+        raise CleaningError(
+            f"{transactions.file_name}: no line is left after cleaning; "
+            f"{top['rows']:,} of {result.n_in:,} rows were removed as {top['reason']!r} "
+            f"({top['description']})"
+        )
+    return result
+
+
+def _apply_verdict(lines: pa.Table, verdict: pa.Table) -> tuple[pa.Table, pa.Table, dict[str, int]]:
+    """Return the kept lines in input order (with ``is_return``), the removed returns and the
+    count per reason."""
+    order = np.argsort(verdict.column("row_id").to_numpy())
+    reason = verdict.column("drop_reason").take(order)
+    is_return = verdict.column("is_return").take(order)
+    kept = lines.select(list(CANONICAL_COLUMNS)).append_column("is_return", is_return)
+    counts = pc.value_counts(reason.drop_null()).to_pylist()
+    returned = pc.is_in(reason, pa.array(RETURN_REASONS))
+    cancelled = lines.select(["customer_id", "amount"]).filter(returned)
+    return (
+        kept.filter(pc.is_null(reason)),
+        cancelled.cast(_NO_CANCELLED.schema),
+        {c["values"]: int(c["counts"]) for c in counts},
+    )
+
+
+def removal_report(by_reason: dict[str, int], n_in: int) -> pd.DataFrame:
+    """One row per reason in rule order: ``reason, description, rows, share``."""
+    rows = [
+        {"reason": reason, "description": text, "rows": int(by_reason.get(reason, 0))}
+        for reason, text in REASONS.items()
+    ]
+    report = pd.DataFrame(rows, columns=["reason", "description", "rows"])
+    report["share"] = report["rows"] / n_in if n_in else 0.0
+    return report
+
+
+def _warnings(transactions: Transactions) -> tuple[str, ...]:
+    messages = []
+    dates = transactions.dates
+    if dates.n_bad:
+        messages.append(
+            f"column {transactions.mapping.date!r}: {dates.n_bad:,} values are not dates, "
+            f"first: {dates.bad_examples[0]!r}"
+        )
+    if dates.ambiguous:
+        messages.append(
+            f"column {transactions.mapping.date!r}: every date fits both day-first and "
+            f"month-first order; read as {dates.format}. Choose the order if that is wrong."
+        )
+    future = _future_dates(transactions.table.column("timestamp"))
+    if future:
+        messages.append(
+            f"column {transactions.mapping.date!r}: {future[0]:,} lines are dated in the future "
+            f"(latest {future[1]}); they count unless a reference date leaves them out"
+        )
+    for column, parsed in transactions.number_issues.items():
+        messages.append(
+            f"column {column!r}: {parsed.n_bad:,} values are not numbers, "
+            f"first: {parsed.bad_examples[0]!r}"
+        )
+    return tuple(messages)
+
+
+def _future_dates(timestamps: pa.ChunkedArray) -> tuple[int, dt.date] | None:
+    """Count the lines dated after today and return the latest date, if there are any."""
+    now = pa.scalar(dt.datetime.now(), pa.timestamp("us"))
+    ahead = timestamps.filter(pc.greater(timestamps, now))
+    if len(ahead) == 0:
+        return None
+    return len(ahead), pc.max(ahead).as_py().date()

@@ -1,0 +1,403 @@
+"""From the RFM table to named segments and anomaly flags: the steps the CLI and the pages share.
+
+The order is fixed, so that the command line and the app cannot drift apart:
+
+1. :func:`find_anomalies` flags unusual customers (:mod:`rfm_core.segments.anomalies`). Flags never
+   remove anyone.
+2. :func:`choose_k` sweeps the number of segments (:func:`rfm_core.segments.clustering.select_k`)
+when
+   the settings ask for the recommendation.
+3. :func:`segment_customers` fits the chosen method
+(:class:`rfm_core.segments.clustering.Segmenter`).
+   With ``exclude_anomalies`` the model is fitted without the flagged customers, who are then
+   assigned to their nearest segment and marked ``assigned_after_fit``.
+4. Profiles and business names (:mod:`rfm_core.segments.profiles`).
+5. :func:`labeled_customers` lays everything out as one row per customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rfm_core.config import ANOMALY_METHODS
+from rfm_core.customers.rfm import EXTRA_FEATURES, RFM_COLUMNS
+from rfm_core.errors import RfmError
+from rfm_core.segments.anomalies import (
+    AnomalyResult,
+    ClassifierReport,
+    detect_anomalies,
+    share_options,
+    train_anomaly_classifier,
+)
+from rfm_core.segments.clustering import METHODS, ModelSelection, Segmenter, select_k
+from rfm_core.segments.features import DEFAULT_FEATURES, TRANSFORMS
+from rfm_core.segments.profiles import NAME_SCHEMES, name_segments, profile_segments
+
+__all__ = [
+    "AnomalySettings",
+    "SegmentationResult",
+    "SegmentationSettings",
+    "choose_k",
+    "find_anomalies",
+    "labeled_customers",
+    "segment_customers",
+    "train_classifier",
+]
+
+NOISE_NAME = "Unassigned"
+
+
+@dataclass(frozen=True)
+class SegmentationSettings:
+    """How to segment (hashable: the app caches results on it).
+
+    Parameters
+    ----------
+    method : {"kmeans", "gmm", "bgmm", "dbscan", "hdbscan", "agglomerative"}
+    n_clusters : int or None
+        None uses the recommended k of :func:`choose_k` (DBSCAN and HDBSCAN find their own).
+    features, transform
+        See :mod:`rfm_core.segments.features`.
+    k_min, k_max : int
+        The k values swept for the recommendation.
+    business_range : (int, int)
+        The numbers of segments a marketing team can act on; the recommendation stays inside.
+    linkage, eps, min_samples, min_cluster_size
+        Options of agglomerative clustering, DBSCAN and HDBSCAN.
+    exclude_anomalies : bool
+        Fit without the flagged customers, then assign them to their nearest segment.
+    name_scheme : {"lifecycle", "tiers"}
+    random_state : int
+    """
+
+    method: str = "kmeans"
+    n_clusters: int | None = None
+    features: tuple[str, ...] = DEFAULT_FEATURES
+    transform: str = "log-standard"
+    k_min: int = 2
+    k_max: int = 10
+    business_range: tuple[int, int] = (3, 8)
+    linkage: str = "ward"
+    eps: float | None = None
+    min_samples: int = 10
+    min_cluster_size: int | None = None
+    exclude_anomalies: bool = False
+    name_scheme: str = "lifecycle"
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise RfmError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
+        if self.transform not in TRANSFORMS:
+            raise RfmError(f"unknown transform {self.transform!r}")
+        if self.name_scheme not in NAME_SCHEMES:
+            raise RfmError(f"unknown name scheme {self.name_scheme!r}")
+        if not 2 <= self.k_min <= self.k_max:
+            raise RfmError(f"k range must satisfy 2 ≤ k_min ≤ k_max, got {self.k_min}–{self.k_max}")
+        if self.n_clusters is not None and self.n_clusters < 2:
+            raise RfmError(f"n_clusters must be at least 2, got {self.n_clusters}")
+
+    @property
+    def uses_k(self) -> bool:
+        """Whether the method takes a number of segments."""
+        return self.method not in ("dbscan", "hdbscan")
+
+
+@dataclass(frozen=True)
+class AnomalySettings:
+    """How to flag anomalous customers.
+
+    See :func:`rfm_core.segments.anomalies.detect_anomalies`.
+    """
+
+    method: str = "iforest"
+    contamination: float = 0.02
+    features: tuple[str, ...] = DEFAULT_FEATURES
+    transform: str = "log-standard"
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in ANOMALY_METHODS:
+            raise RfmError(
+                f"unknown anomaly method {self.method!r}; choose from {', '.join(ANOMALY_METHODS)}"
+            )
+        if not 0 < self.contamination <= 0.5:
+            raise RfmError(f"contamination must be in (0, 0.5], got {self.contamination}")
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    """Segments of every customer and how they were found.
+
+    Attributes
+    ----------
+    segmenter : Segmenter
+        The fitted model (scores new customers without refitting).
+    labels : pandas.Series
+        Cluster per customer (index ``customer_id``; −1 = noise), ordered by value: 0 is best.
+    probabilities : pandas.DataFrame or None
+        Mixture membership probabilities, one column ``p_cluster_<label>`` per cluster.
+    names : dict
+        Business name per label.
+    profile : pandas.DataFrame
+        :func:`rfm_core.segments.profiles.profile_segments` of the labels.
+    assigned_after_fit : pandas.Series
+        True for customers left out of the fit (anomalies) and assigned afterwards.
+    selection : ModelSelection or None
+        The k sweep, when the recommendation was used or asked for.
+    settings : SegmentationSettings
+    notes : tuple of str
+        What a user should know (sampling, excluded customers, noise).
+    """
+
+    segmenter: Segmenter
+    labels: pd.Series
+    probabilities: pd.DataFrame | None
+    names: dict[int, str]
+    profile: pd.DataFrame
+    assigned_after_fit: pd.Series
+    selection: ModelSelection | None
+    settings: SegmentationSettings
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_clusters(self) -> int:
+        """Segments found (noise excluded)."""
+        return int(self.segmenter.n_clusters_)
+
+    def names_with(self, renamed: Mapping[int, str] | None = None) -> dict[int, str]:
+        """Business name per label, with the user's renames applied.
+
+        Parameters
+        ----------
+        renamed : mapping of int to str, optional
+            The user's names for some labels; they replace the generated ones.
+
+        Returns
+        -------
+        dict
+            Label → name, every label of :attr:`names`.
+        """
+        return {**self.names, **(renamed or {})}
+
+    def segment_names(self, renamed: Mapping[int, str] | None = None) -> pd.Series:
+        """Business name of every customer, with the user's renames applied.
+
+        Parameters
+        ----------
+        renamed : mapping of int to str, optional
+            As for :meth:`names_with`.
+
+        Returns
+        -------
+        pandas.Series
+            ``segment_name`` per customer (index ``customer_id``).
+        """
+        return self.labels.map(self.names_with(renamed)).astype("string").rename("segment_name")
+
+
+def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> AnomalyResult:
+    """Flag unusual customers; nobody is removed.
+
+    ``settings.contamination`` is the share flagged by the isolation forest and LOF, and the
+    least-dense share flagged by the mixture; the robust z-score flags whoever lies beyond its
+    fixed cut-off (see :mod:`rfm_core.segments.anomalies`).
+    """
+    return detect_anomalies(
+        rfm_table,
+        method=settings.method,
+        contamination=settings.contamination,
+        features=settings.features,
+        transform=settings.transform,
+        random_state=settings.random_state,
+        **share_options(settings.method, settings.contamination),
+    )
+
+
+CLASSIFIER_SAMPLE = 50_000  # training customers, every flagged one kept: bounded time at any size
+
+
+def train_classifier(
+    rfm_table: pd.DataFrame, anomalies: AnomalyResult, settings: AnomalySettings
+) -> ClassifierReport:
+    """Train the classifier that reproduces the detector's flags on new customers."""
+    return train_anomaly_classifier(
+        rfm_table,
+        anomalies.table["anomaly"],
+        features=settings.features,
+        random_state=settings.random_state,
+        sample_limit=CLASSIFIER_SAMPLE,
+    )
+
+
+def choose_k(
+    rfm_table: pd.DataFrame,
+    settings: SegmentationSettings,
+    *,
+    anomalies: AnomalyResult | None = None,
+) -> ModelSelection:
+    """Sweep k over ``settings.k_min..k_max`` and recommend one.
+
+    The sweep sees the customers the model will be fitted on: without the flagged ones when
+    ``settings.exclude_anomalies`` (then ``anomalies`` is required).
+    """
+    fit_mask = _fit_mask(rfm_table, settings, anomalies, [])
+    return select_k(
+        rfm_table[fit_mask],
+        k_values=range(settings.k_min, settings.k_max + 1),
+        features=settings.features,
+        transform=settings.transform,
+        business_range=settings.business_range,
+        random_state=settings.random_state,
+    )
+
+
+def segment_customers(
+    rfm_table: pd.DataFrame,
+    settings: SegmentationSettings,
+    *,
+    anomalies: AnomalyResult | None = None,
+    selection: ModelSelection | None = None,
+) -> SegmentationResult:
+    """Fit the segmentation of the settings and name the segments.
+
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        :attr:`rfm_core.customers.rfm.RfmResult.table`.
+    settings : SegmentationSettings
+    anomalies : AnomalyResult, optional
+        Needed when ``settings.exclude_anomalies``.
+    selection : ModelSelection, optional
+        A sweep already computed for these settings (:func:`choose_k`, on the same customers);
+        computed here when the settings ask for the recommended k and none is given.
+
+    Returns
+    -------
+    SegmentationResult
+    """
+    notes: list[str] = []
+    fit_mask = _fit_mask(rfm_table, settings, anomalies, notes)
+    if settings.uses_k and settings.n_clusters is None and selection is None:
+        selection = choose_k(rfm_table, settings, anomalies=anomalies)
+    n_clusters = settings.n_clusters or (selection.recommended_k if selection else 4)
+    if fit_mask.sum() < 10:
+        raise RfmError(
+            f"{int(fit_mask.sum())} customers are left to segment; at least 10 are needed"
+        )
+    segmenter = Segmenter(
+        method=settings.method,
+        n_clusters=n_clusters,
+        features=settings.features,
+        transform=settings.transform,
+        linkage=settings.linkage,
+        eps=settings.eps,
+        min_samples=settings.min_samples,
+        min_cluster_size=settings.min_cluster_size,
+        random_state=settings.random_state,
+    )
+    segmenter.fit(rfm_table[fit_mask])
+    labels, probabilities = _labels(rfm_table, segmenter, fit_mask)
+    if segmenter.fitted_on_sample_:
+        notes.append(
+            f"{settings.method} was fitted on a seeded sample of {segmenter.sample_size_:,} "
+            f"customers; the other customers were assigned to the nearest segment"
+        )
+    n_noise = int((labels == -1).sum())
+    if n_noise:
+        notes.append(f"{n_noise:,} customers belong to no dense region ('{NOISE_NAME}', label −1)")
+    profile = profile_segments(rfm_table, labels)
+    names = name_segments(profile, scheme=settings.name_scheme)
+    return SegmentationResult(
+        segmenter=segmenter,
+        labels=labels,
+        probabilities=probabilities,
+        names={int(k): v for k, v in names.items()},
+        profile=profile,
+        assigned_after_fit=pd.Series(~fit_mask, index=rfm_table.index, name="assigned_after_fit"),
+        selection=selection,
+        settings=settings,
+        notes=tuple(notes),
+    )
+
+
+def _fit_mask(
+    rfm_table: pd.DataFrame,
+    settings: SegmentationSettings,
+    anomalies: AnomalyResult | None,
+    notes: list[str],
+) -> np.ndarray:
+    if not settings.exclude_anomalies:
+        return np.ones(len(rfm_table), dtype=bool)
+    if anomalies is None:
+        raise RfmError("excluding anomalies needs the anomaly flags; run the detector first")
+    flagged = anomalies.table["anomaly"].reindex(rfm_table.index, fill_value=False).to_numpy()
+    notes.append(
+        f"the model was fitted without the {int(flagged.sum()):,} anomalous customers; "
+        "they were then assigned to their nearest segment (marked assigned_after_fit)"
+    )
+    return ~flagged
+
+
+def _labels(
+    rfm_table: pd.DataFrame, segmenter: Segmenter, fit_mask: np.ndarray
+) -> tuple[pd.Series, pd.DataFrame | None]:
+    labels = np.empty(len(rfm_table), dtype=np.int64)
+    labels[fit_mask] = segmenter.labels_
+    if (~fit_mask).any():
+        labels[~fit_mask] = segmenter.predict(rfm_table[~fit_mask])
+    series = pd.Series(labels, index=rfm_table.index, name="cluster")
+    if segmenter.probabilities_ is None:
+        return series, None
+    proba = np.empty((len(rfm_table), segmenter.probabilities_.shape[1]))
+    proba[fit_mask] = segmenter.probabilities_
+    if (~fit_mask).any():
+        proba[~fit_mask] = segmenter.predict_proba(rfm_table[~fit_mask])
+    columns = [f"p_cluster_{label}" for label in range(proba.shape[1])]
+    return series, pd.DataFrame(proba, index=rfm_table.index, columns=columns)
+
+
+def labeled_customers(
+    rfm_table: pd.DataFrame,
+    segmentation: SegmentationResult | None = None,
+    anomalies: AnomalyResult | None = None,
+    *,
+    renamed: Mapping[int, str] | None = None,
+) -> pd.DataFrame:
+    """One row per customer: RFM values, then segment, probabilities and anomaly columns.
+
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+    segmentation : SegmentationResult, optional
+        Adds ``cluster, segment_name``, the ``p_cluster_*`` columns of mixtures and
+        ``assigned_after_fit`` when some customers were left out of the fit.
+    anomalies : AnomalyResult, optional
+        Adds ``anomaly, anomaly_score, anomaly_reason, anomaly_category``.
+    renamed : mapping of label to name, optional
+        The user's segment names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``customer_id``, every customer of ``rfm_table`` exactly once, in its order.
+    """
+    parts = [rfm_table.loc[:, [*RFM_COLUMNS, *EXTRA_FEATURES]]]
+    if segmentation is not None:
+        parts.append(segmentation.labels.rename("cluster").to_frame())
+        parts.append(segmentation.segment_names(renamed).to_frame())
+        if segmentation.probabilities is not None:
+            parts.append(segmentation.probabilities.round(4))
+        if segmentation.assigned_after_fit.any():
+            parts.append(segmentation.assigned_after_fit.to_frame())
+    if anomalies is not None:
+        columns = ["anomaly", "anomaly_score", "anomaly_reason", "anomaly_category"]
+        parts.append(anomalies.table.loc[:, columns])
+    table = pd.concat(parts, axis=1, join="outer").reindex(rfm_table.index)
+    if len(table) != len(rfm_table):
+        raise AssertionError("every customer must appear exactly once")
+    return table

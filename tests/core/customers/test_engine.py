@@ -1,0 +1,322 @@
+"""The same cleaning and RFM expressions on an engine: DuckDB scanning files, and Spark.
+
+The engine path must give exactly what the in-memory path gives (which the property tests hold to
+an independent reference), whatever the rules, and Spark exactly what DuckDB gives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+
+from rfm_core.customers.engine import EngineUnsupported, connect, rfm_on_engine, scan_file
+from rfm_core.customers.pipeline import run_rfm
+from rfm_core.errors import CleaningError
+from rfm_core.ingest.io import load_bytes
+from rfm_core.ingest.synthetic import generate_transactions
+from rfm_core.lines.cleaning import CleaningRules
+from tests.core.conftest import RETAIL_CSV
+from tests.core.test_properties import (
+    Row,
+    load_rows,
+    logs,
+    reference_reasons,
+    reference_rfm,
+    rules_strategy,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
+
+
+def typed_parquet(rows: list[Row], path: Path) -> Path:
+    """Write random rows as a typed Parquet file (numbers as numbers, times as timestamps)."""
+    table = pa.table(
+        {
+            "Invoice": [r[0] for r in rows],
+            "Customer ID": [r[1] or None for r in rows],
+            "InvoiceDate": pa.array([dt.datetime.fromisoformat(r[2]) for r in rows]),
+            "Quantity": pa.array([r[3] for r in rows], pa.int64()),
+            "Price": pa.array([r[4] / 100 for r in rows], pa.float64()),
+            "Country": [r[5] for r in rows],
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+def on_duckdb(path: Path, rules: CleaningRules | None = None):
+    return rfm_on_engine(scan_file(path, backend=connect("duckdb")), name=path.name, rules=rules)
+
+
+def assert_same(run, result) -> None:
+    """The engine's run equals the in-memory pipeline's result."""
+    pd.testing.assert_frame_equal(run.rfm.table, result.rfm.table)
+    pd.testing.assert_frame_equal(run.report, result.cleaning.report)
+    assert (run.n_in, run.n_kept) == (result.cleaning.n_in, result.cleaning.n_kept)
+    assert run.rfm.reference_date == result.rfm.reference_date
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> tuple[Path, Path]:
+    """A generated messy log (missing ids, cancellations, exact duplicates) as CSV and Parquet."""
+    folder = tmp_path_factory.mktemp("engine")
+    log = generate_transactions(400, random_state=3).transactions
+    csv, parquet = folder / "log.csv", folder / "log.parquet"
+    log.to_csv(csv, index=False)
+    log.to_parquet(parquet, index=False)
+    return csv, parquet
+
+
+def test_retail_log_on_duckdb_equals_the_in_memory_path(tmp_path, retail):
+    path = tmp_path / "retail.csv"
+    path.write_text(RETAIL_CSV, encoding="utf-8")
+    assert_same(on_duckdb(path), run_rfm(retail))
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+@pytest.mark.parametrize(
+    "rules",
+    [
+        CleaningRules(),
+        CleaningRules(returns="net"),
+        CleaningRules(drop_duplicates=False, max_quantity=20.0),
+        CleaningRules(countries=("France", "Germany"), reference_date=dt.date(2023, 10, 1)),
+    ],
+    ids=["default", "net", "keep-duplicates", "countries"],
+)
+def test_generated_log_on_duckdb_equals_the_in_memory_path(generated, kind, rules):
+    path = generated[0] if kind == "csv" else generated[1]
+    expected = run_rfm(load_bytes(path.read_bytes(), file_name=path.name), rules=rules)
+    assert_same(on_duckdb(path, rules), expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows=logs(), rules=rules_strategy)
+def test_random_logs_on_duckdb_equal_the_in_memory_path(tmp_path_factory, rows, rules):
+    path = typed_parquet(rows, tmp_path_factory.mktemp("random") / "log.parquet")
+    try:
+        expected = run_rfm(load_rows(rows), rules=rules)
+    except CleaningError:
+        with pytest.raises(CleaningError):
+            on_duckdb(path, rules)
+        return
+    assert_same(on_duckdb(path, rules), expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows=logs())
+def test_random_logs_on_duckdb_equal_the_reference(tmp_path_factory, rows):
+    if all(reason is not None for reason in reference_reasons(rows)):
+        return
+    path = typed_parquet(rows, tmp_path_factory.mktemp("random") / "log.parquet")
+    got = on_duckdb(path).rfm.table
+    want, _ = reference_rfm(rows)
+    pd.testing.assert_frame_equal(
+        got.drop(columns="avg_order_value"), want, check_exact=True, check_dtype=False
+    )
+
+
+def test_text_numbers_need_the_in_memory_reader(tmp_path):
+    path = tmp_path / "euro.csv"
+    path.write_text(
+        "customer;date;amount\nA;2024-01-02;1.234,50\nB;2024-01-03;12,00\n", encoding="utf-8"
+    )
+    with pytest.raises(EngineUnsupported, match="'amount'"):
+        on_duckdb(path)
+
+
+# -- Spark ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spark():
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java runtime")
+    backend = connect("spark")
+    yield backend
+    backend._session.stop()
+
+
+def test_spark_equals_duckdb_on_the_same_expression(spark, generated, tmp_path):
+    _, parquet = generated
+    for rules in (CleaningRules(), CleaningRules(returns="net", max_zscore=3.0)):
+        on_spark = rfm_on_engine(
+            scan_file(parquet, backend=spark), name=parquet.name, rules=rules, engine="spark"
+        )
+        reference = on_duckdb(parquet, rules)
+        pd.testing.assert_frame_equal(on_spark.rfm.table, reference.rfm.table)
+        pd.testing.assert_frame_equal(on_spark.report, reference.report)
+
+
+@settings(max_examples=8, deadline=None)
+@given(rows=logs(), rules=rules_strategy)
+def test_random_logs_on_spark_equal_the_in_memory_path(spark, tmp_path_factory, rows, rules):
+    path = typed_parquet(rows, tmp_path_factory.mktemp("random") / "log.parquet")
+    try:
+        expected = run_rfm(load_rows(rows), rules=rules)
+    except CleaningError:
+        return
+    run = rfm_on_engine(scan_file(path, backend=spark), name=path.name, rules=rules)
+    assert_same(run, expected)
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def test_cli_engine_duckdb_writes_what_memory_writes(retail_file, tmp_path, capsys):
+    from rfm_core.cli import main
+
+    memory, engine = tmp_path / "memory.csv", tmp_path / "engine.csv"
+    assert main(["rfm", str(retail_file), "-o", str(memory), "--engine", "memory"]) == 0
+    assert main(["rfm", str(retail_file), "-o", str(engine), "--engine", "duckdb"]) == 0
+    assert engine.read_bytes() == memory.read_bytes()
+
+
+def test_cli_reads_a_table_of_a_duckdb_database(retail_file, tmp_path):
+    import duckdb
+
+    from rfm_core.cli import main
+
+    database = tmp_path / "shop.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(f"CREATE TABLE sales AS SELECT * FROM read_csv('{retail_file}')")
+    out, memory = tmp_path / "table.csv", tmp_path / "memory.csv"
+    args = ["--engine", "duckdb", "--database", str(database), "--table", "sales"]
+    assert main(["rfm", "-o", str(out), *args]) == 0
+    assert main(["rfm", str(retail_file), "-o", str(memory)]) == 0
+    assert out.read_bytes() == memory.read_bytes()
+
+
+def test_cli_untyped_file_falls_back_to_memory(tmp_path, capsys):
+    from rfm_core.cli import main
+
+    path = tmp_path / "euro.csv"
+    path.write_text("customer;date;amount\nA;2024-01-02;1.234,50\nB;2024-01-03;12,00\n")
+    assert main(["rfm", str(path), "-o", str(tmp_path / "o.csv"), "--engine", "duckdb"]) == 0
+    assert "reading the file in memory instead" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--table", "sales"], "--table needs --engine"),
+        ([], "give a transaction file"),
+    ],
+)
+def test_cli_engine_errors(tmp_path, capsys, args, message):
+    from rfm_core.cli import main
+
+    assert main(["rfm", "-o", str(tmp_path / "o.csv"), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_customer_orders_and_countries_on_the_engine(tmp_path, retail):
+    from rfm_core.customers.engine import customer_orders_on_engine, distinct_values
+    from rfm_core.customers.pipeline import customer_orders
+
+    path = tmp_path / "retail.csv"
+    path.write_text(RETAIL_CSV, encoding="utf-8")
+    run = on_duckdb(path)
+    source = scan_file(path, backend=connect("duckdb"), text_columns=("CustomerID", "InvoiceNo"))
+    expected = run_rfm(retail)
+    for customer in ("12346", "12348", "12350"):
+        got = customer_orders_on_engine(source, run.mapping, run.rules, customer)
+        pd.testing.assert_frame_equal(got, customer_orders(expected, customer), check_dtype=False)
+    countries = distinct_values(source, run.mapping, "country")
+    assert countries == ["France", "Germany", "United Kingdom"]
+
+
+def test_cli_engine_keeps_leading_zeros_of_ids(tmp_path):
+    from rfm_core.cli import main
+
+    path = tmp_path / "zeros.csv"
+    path.write_text(
+        "client,date,invoice,amount\n"
+        "00123,2024-01-02,A1,10.00\n"
+        "123,2024-01-03,A2,5.00\n"
+        "00123,2024-01-05,A3,7.50\n",
+        encoding="utf-8",
+    )
+    memory, engine = tmp_path / "memory.csv", tmp_path / "engine.csv"
+    assert main(["rfm", str(path), "-o", str(memory), "--engine", "memory"]) == 0
+    assert main(["rfm", str(path), "-o", str(engine), "--engine", "duckdb"]) == 0
+    assert engine.read_bytes() == memory.read_bytes()
+    ids = pd.read_csv(engine, dtype=str)["customer_id"].tolist()
+    assert ids == ["00123", "123"]
+
+
+def test_cli_day_first_text_dates_fall_back_to_memory(tmp_path, capsys):
+    from rfm_core.cli import main
+
+    path = tmp_path / "dayfirst.csv"
+    path.write_text(
+        "customer,date,amount\nA,13/01/2024 10:00,10.00\nB,02/02/2024 11:00,5.00\n",
+        encoding="utf-8",
+    )
+    memory, engine = tmp_path / "memory.csv", tmp_path / "engine.csv"
+    assert main(["rfm", str(path), "-o", str(memory), "--engine", "memory"]) == 0
+    assert main(["rfm", str(path), "-o", str(engine), "--engine", "duckdb"]) == 0
+    assert "dayfirst dates" in capsys.readouterr().out
+    assert engine.read_bytes() == memory.read_bytes()
+
+
+def test_duckdb_connections_cap_their_memory():
+    def limit(backend) -> str:
+        return backend.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    assert limit(connect("duckdb")) == "2.3 GiB"  # DUCKDB_MEMORY_LIMIT, 2.5 GB
+    assert limit(connect("duckdb", memory_limit="1GB")) == "953.6 MiB"
+    assert limit(connect("duckdb", memory_limit=None)) != "2.3 GiB"  # DuckDB's own default
+
+
+def test_a_column_named_copies_is_the_users_data(tmp_path):
+    """The engine's own count of exact copies never takes the place of a column of the file."""
+    path = tmp_path / "copies.parquet"
+    table = pa.table(
+        {
+            "Invoice": ["A1", "A1", "A2", "A3"],
+            "Customer ID": ["7", "7", "7", "8"],
+            "InvoiceDate": pa.array([dt.datetime(2024, 1, d) for d in (2, 2, 5, 6)]),
+            "Quantity": pa.array([2, 2, 1, 3], pa.int64()),
+            "Price": [1.5, 1.5, 4.0, 2.0],
+            "copies": pa.array([9, 9, 1, 1], pa.int64()),
+        }
+    )
+    pq.write_table(table, path)
+    run = on_duckdb(path)
+    assert_same(run, run_rfm(load_bytes(path.read_bytes(), file_name=path.name)))
+    assert run.report.set_index("reason").loc["duplicate_row", "rows"] == 1
+    assert run.rfm.table.loc["7", "monetary"] == 7.0
+
+
+def test_ids_and_invoices_are_trimmed_as_in_memory(tmp_path):
+    """Spaces, tabs, carriage returns, vertical tabs and form feeds around values are trimmed.
+
+    The engine only trims values that start or end with such a character; the others are
+    already trimmed, and every spelling below must land on the same customer and order.
+    """
+    path = tmp_path / "spaces.parquet"
+    ids = ["7", " 7", "7 ", "\t7", "7\r", "\x0b7\x0c", "8", "8 ", "é", " é"]
+    invoices = ["A1", "A1 ", " A1", "A2\t", "\rA2", "A3", "B1", " B1", "C9", "E1"]
+    table = pa.table(
+        {
+            "Invoice": invoices,
+            "Customer ID": ids,
+            "InvoiceDate": pa.array([dt.datetime(2024, 1, 1 + i) for i in range(len(ids))]),
+            "Quantity": pa.array([1] * len(ids), pa.int64()),
+            "Price": [float(i + 1) for i in range(len(ids))],
+        }
+    )
+    pq.write_table(table, path)
+    run = on_duckdb(path)
+    assert_same(run, run_rfm(load_bytes(path.read_bytes(), file_name=path.name)))
+    assert run.rfm.table.index.tolist() == ["7", "8", "é"]
+    assert run.rfm.table["frequency"].tolist() == [3, 1, 1]  # "C9" is a cancellation
