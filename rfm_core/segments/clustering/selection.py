@@ -1,0 +1,546 @@
+"""How many segments: k-means scored for each k, a recommended k, and stability.
+
+Choosing the number of segments
+-------------------------------
+:func:`select_k` fits k-means for every k and measures inertia, silhouette, Calinski–Harabasz,
+Davies–Bouldin, the AIC and BIC of a Gaussian mixture, stability and the smallest segment's share;
+:func:`recommend_k` turns that table into one k and a reason in words (its docstring states the
+rule).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score
+
+from rfm_core.segments.clustering.base import (
+    MIN_BEND,
+    ClusteringError,
+    _bend,
+    _check_int,
+    _limited_threads,
+    _model_space,
+    _sample_rows,
+)
+from rfm_core.segments.clustering.diagnostics import _silhouettes
+from rfm_core.segments.clustering.segmenter import Segmenter, _kmeans, _mixture
+from rfm_core.segments.features import DEFAULT_FEATURES
+
+__all__ = [
+    "STABLE_ARI",
+    "WEAK_SILHOUETTE",
+    "ModelSelection",
+    "Stability",
+    "locate_elbow",
+    "recommend_k",
+    "select_k",
+    "stability",
+]
+
+STABLE_ARI = 0.8
+"""Mean adjusted Rand index from which a k counts as stable in :func:`recommend_k`."""
+WEAK_SILHOUETTE = 0.5
+"""Below this average silhouette the structure is called weak (Kaufman & Rousseeuw)."""
+
+
+@dataclass(frozen=True)
+class ModelSelection:
+    """Scores of k-means for each number of segments k, and the recommended k.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Index ``k`` (name ``"k"``), one row per k; columns (what is computed on what: see
+        :func:`select_k`) ``inertia``, ``silhouette``, ``calinski_harabasz``, ``davies_bouldin``,
+        ``aic``, ``bic``, ``stability`` (mean adjusted Rand index over refits) and
+        ``smallest_share`` (share of customers in the smallest segment).
+    recommended_k : int
+    reason : str
+        Why, in plain words.
+    elbow_k : int or None
+        Elbow of the inertia curve (:func:`locate_elbow`).
+    silhouette_sampled : bool
+        Whether silhouette and stability were computed on a seeded sample.
+    silhouette_sample_size : int
+    n_customers : int
+    features : tuple of str
+    transform : str
+    fit_sample_size : int
+        Customers k-means was fitted on (all of them unless above ``fit_limit``).
+    mixture_sample_size : int
+        Customers the Gaussian mixtures were fitted on (0 when skipped).
+    """
+
+    table: pd.DataFrame
+    recommended_k: int
+    reason: str
+    elbow_k: int | None
+    silhouette_sampled: bool
+    silhouette_sample_size: int
+    n_customers: int
+    features: tuple[str, ...]
+    transform: str
+    fit_sample_size: int
+    mixture_sample_size: int
+
+
+@dataclass(frozen=True)
+class Stability:
+    """Agreement between a model and its refits on subsamples.
+
+    Attributes
+    ----------
+    scores : tuple of float
+        Adjusted Rand index of each refit against the model fitted on all customers, on the
+        customers of the subsample (1: same segments; about 0: chance agreement).
+    mean, minimum : float
+    n_runs : int
+    subsample : float
+        Share of customers in each subsample.
+    """
+
+    scores: tuple[float, ...]
+    mean: float
+    minimum: float
+    n_runs: int
+    subsample: float
+
+
+def _check_k_values(k_values: Sequence[int], n_customers: int) -> list[int]:
+    values = list(k_values)
+    if not values:
+        raise ClusteringError("k_values is empty; give at least one number of segments")
+    for k in values:
+        _check_int("every k of k_values", k, minimum=-sys.maxsize)
+    bad = [k for k in values if not 2 <= k <= n_customers - 1]
+    if bad:
+        raise ClusteringError(
+            f"k_values must lie in 2..{n_customers - 1} (n_customers − 1), got {bad[0]}"
+        )
+    return sorted({int(k) for k in values})
+
+
+def _check_range(business_range: tuple[int, int]) -> tuple[int, int]:
+    if len(business_range) != 2:
+        raise ClusteringError(f"business_range must be (low, high), got {business_range!r}")
+    low, high = business_range
+    _check_int("business_range low", low, minimum=2)
+    _check_int("business_range high", high, minimum=2)
+    if low > high:
+        raise ClusteringError(f"business_range must have low ≤ high, got {business_range!r}")
+    return int(low), int(high)
+
+
+def locate_elbow(k: Sequence[int], inertia: Sequence[float]) -> int | None:
+    """Return the k at the elbow of a decreasing inertia curve, or None without a clear bend.
+
+    The elbow is the point farthest below the chord joining the first and last points, both
+    axes rescaled to [0, 1] (the "kneedle" difference curve). There is no elbow when fewer than
+    three points are given, when the curve does not decrease, or when no point lies at least
+    :data:`MIN_BEND` (5 % of the range) below the chord.
+
+    Parameters
+    ----------
+    k : sequence of int
+        Increasing numbers of clusters.
+    inertia : sequence of float
+        Within-cluster sum of squares for each k.
+
+    Returns
+    -------
+    int or None
+    """
+    ks = np.asarray(list(k), dtype="float64")
+    values = np.asarray(list(inertia), dtype="float64")
+    if ks.shape != values.shape:
+        raise ClusteringError(f"k and inertia differ in length: {ks.size} and {values.size}")
+    if ks.size < 3 or not np.isfinite(values).all():
+        return None
+    if np.any(np.diff(ks) <= 0):
+        raise ClusteringError("k must be strictly increasing")
+    if values[-1] >= values[0]:
+        return None
+    best, size = _bend(ks, values)
+    return int(ks[best]) if size >= MIN_BEND else None
+
+
+# -- stability ---------------------------------------------------------------------------------
+
+
+@_limited_threads
+def stability(
+    rfm_table: pd.DataFrame,
+    segmenter: Segmenter,
+    *,
+    n_runs: int = 5,
+    subsample: float = 0.8,
+    random_state: int = 0,
+) -> Stability:
+    """How much a segmentation changes when refitted on other customers and other seeds.
+
+    A clone of ``segmenter`` is fitted on all customers (the reference). Then, ``n_runs`` times,
+    a clone with a new seed is fitted on a seeded random ``subsample`` share of the customers,
+    and its labels are compared with the reference's on those customers by the adjusted Rand
+    index (noise counts as one more label). ``segmenter`` itself is not modified.
+
+    Returns
+    -------
+    Stability
+    """
+    _check_int("n_runs", n_runs, minimum=1)
+    _check_int("random_state", random_state, minimum=0)
+    if not (isinstance(subsample, int | float) and 0 < subsample < 1):
+        raise ClusteringError(f"subsample must be a share in (0, 1), got {subsample!r}")
+    n = len(rfm_table)
+    size = round(subsample * n)
+    reference = clone(segmenter).fit(rfm_table).labels_
+    rng = np.random.default_rng(random_state)
+    scores = []
+    for _ in range(n_runs):
+        rows = np.sort(rng.choice(n, size=size, replace=False))
+        seed = int(rng.integers(2**31 - 1))
+        refit = clone(segmenter).set_params(random_state=seed).fit(rfm_table.iloc[rows])
+        scores.append(float(adjusted_rand_score(reference[rows], refit.labels_)))
+    return Stability(tuple(scores), float(np.mean(scores)), float(min(scores)), n_runs, subsample)
+
+
+# -- choosing k --------------------------------------------------------------------------------
+
+_CRITERIA = (
+    # column, better, words
+    ("silhouette", "high", "silhouette"),
+    ("calinski_harabasz", "high", "Calinski–Harabasz"),
+    ("davies_bouldin", "low", "Davies–Bouldin"),
+    ("bic", "low", "BIC"),
+    ("stability", "high", "stability"),
+)
+
+
+def recommend_k(
+    table: pd.DataFrame, *, business_range: tuple[int, int] = (3, 8)
+) -> tuple[int, str]:
+    """Recommend a number of segments from a :attr:`ModelSelection.table`, with the reason.
+
+    No single index answers "how many segments": on customer data the silhouette and the
+    Calinski–Harabasz index usually fall as k grows (they prefer 2), while the BIC of a mixture
+    keeps improving (it prefers the largest k). The rule therefore asks for agreement:
+
+    1. **Business range.** Candidates are the k of the table within ``business_range``
+       (default 3–8: fewer segments tell a marketer little, more cannot each get a campaign).
+       If none is, all k of the table are candidates and the reason says so.
+    2. **Stability.** When the table has a ``stability`` column, candidates whose mean adjusted
+       Rand index is below :data:`STABLE_ARI` (0.8) are dropped: segments that reshuffle when
+       the data are resampled cannot be acted on. If none is stable, all are kept and the
+       reason warns.
+    3. **Agreement.** Each criterion present ranks the candidates (1 = best; ties share the
+       mean rank; a missing value ranks last): silhouette, Calinski–Harabasz (high), Davies–
+       Bouldin, BIC (low), stability (high) and the distance to the elbow of inertia
+       (:func:`locate_elbow`, over the whole table). The recommendation has the best mean rank;
+       ties go to the higher silhouette, then to the smaller k.
+
+    The reason also notes when the structure is weak (silhouette below 0.5): the segments are
+    then a useful partition of a continuum rather than natural groups.
+
+    Ranks rather than votes, because most indices drift steadily with k and their single best k
+    sits at an end of the range; a rank keeps the rest of their ordering. On Online Retail
+    (4,338 customers, log-standard recency, frequency, monetary), silhouette, Calinski–Harabasz
+    and stability rank k = 3 first, Davies–Bouldin 7, BIC 8 and the inertia curve bends at 5:
+    k = 5 has the best mean rank. On generated logs with five planted groups the rule finds 5.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Index k; any of the columns ``inertia`` and those above.
+    business_range : (int, int)
+        Inclusive.
+
+    Returns
+    -------
+    (int, str)
+        The recommended k and the reason in words.
+    """
+    low, high = _check_range(business_range)
+    if table.empty:
+        raise ClusteringError("the model selection table is empty")
+    table = table.sort_index()
+    ks = [int(k) for k in table.index]
+    candidates = [k for k in ks if low <= k <= high]
+    notes = []
+    if candidates:
+        scope = f"inside the business range {low}–{high}"
+    else:
+        candidates = ks
+        scope = (
+            f"no k evaluated lies in the business range {low}–{high}, so among all k "
+            f"({ks[0]}–{ks[-1]})"
+        )
+    candidates, stability_note = _stable_candidates(table, candidates)
+    if stability_note:
+        notes.append(stability_note)
+    elbow = locate_elbow(ks, table["inertia"]) if "inertia" in table else None
+    ranks, preferences = _criterion_ranks(table.loc[candidates], elbow)
+    if not ranks:
+        raise ClusteringError(
+            "the model selection table has none of the columns inertia, "
+            + ", ".join(column for column, _, _ in _CRITERIA)
+        )
+    mean_rank = pd.concat(ranks, axis=1).mean(axis=1)
+    chosen = _best(mean_rank, table.loc[candidates])
+    reason = (
+        f"k = {chosen}: {scope}, it has the best mean rank ({mean_rank[chosen]:.1f} among "
+        f"{len(candidates)} candidates) over {len(ranks)} criteria — "
+        + ", ".join(preferences)
+        + "."
+    )
+    return chosen, " ".join([reason, *_quality_notes(table, chosen), *notes])
+
+
+def _stable_candidates(table: pd.DataFrame, candidates: list[int]) -> tuple[list[int], str]:
+    if "stability" not in table or table.loc[candidates, "stability"].isna().all():
+        return candidates, ""
+    scores = table.loc[candidates, "stability"]
+    stable = [k for k in candidates if not scores[k] < STABLE_ARI]  # unknown (NaN) stays
+    if not stable:
+        return candidates, (
+            f"No candidate is stable (mean adjusted Rand ≥ {STABLE_ARI}): treat the segments "
+            "as indicative."
+        )
+    dropped = [k for k in candidates if k not in stable]
+    if not dropped:
+        return candidates, ""
+    listed = ", ".join(f"{k} ({scores[k]:.2f})" for k in dropped)
+    return stable, f"Left out as unstable (mean adjusted Rand < {STABLE_ARI}): k = {listed}."
+
+
+def _criterion_ranks(
+    candidates: pd.DataFrame, elbow: int | None
+) -> tuple[list[pd.Series], list[str]]:
+    ranks, preferences = [], []
+    for column, better, words in _CRITERIA:
+        if column not in candidates or candidates[column].isna().all():
+            continue
+        values = candidates[column].astype("float64")
+        rank = values.rank(ascending=better == "low", method="average", na_option="bottom")
+        ranks.append(rank)
+        best = values.idxmax() if better == "high" else values.idxmin()
+        preferences.append(f"{words} prefers {best}")
+        if not preferences[1:]:
+            preferences[0] = f"here {preferences[0]}"
+    if elbow is not None:
+        distance = pd.Series(np.abs(candidates.index.to_numpy() - elbow), index=candidates.index)
+        ranks.append(distance.rank(method="average"))
+        preferences.append(f"the inertia curve bends at {elbow}")
+    return ranks, preferences
+
+
+def _best(mean_rank: pd.Series, candidates: pd.DataFrame) -> int:
+    silhouette = (
+        candidates["silhouette"].fillna(-np.inf)
+        if "silhouette" in candidates
+        else pd.Series(0.0, index=candidates.index)
+    )
+    order = sorted(mean_rank.index, key=lambda k: (mean_rank[k], -silhouette[k], k))
+    return int(order[0])
+
+
+def _quality_notes(table: pd.DataFrame, k: int) -> list[str]:
+    notes = []
+    if "stability" in table and pd.notna(table.loc[k, "stability"]):
+        ari = table.loc[k, "stability"]
+        word = "stable" if ari >= STABLE_ARI else "not stable"
+        notes.append(f"Its segments are {word} (mean adjusted Rand {ari:.2f} over refits).")
+    if "silhouette" in table and pd.notna(table.loc[k, "silhouette"]):
+        value = table.loc[k, "silhouette"]
+        if value < WEAK_SILHOUETTE:
+            notes.append(
+                f"Structure is weak (silhouette {value:.2f} < {WEAK_SILHOUETTE}): the segments "
+                "are a useful partition of a continuum rather than natural groups."
+            )
+    return notes
+
+
+@_limited_threads
+def select_k(
+    rfm_table: pd.DataFrame,
+    *,
+    k_values: Sequence[int] = range(2, 11),
+    features: Sequence[str] = DEFAULT_FEATURES,
+    transform: str = "log-standard",
+    business_range: tuple[int, int] = (3, 8),
+    silhouette_limit: int = 10_000,
+    fit_limit: int = 100_000,
+    mixture_limit: int = 20_000,
+    mixtures: bool = True,
+    stability_runs: int = 3,
+    random_state: int = 0,
+) -> ModelSelection:
+    """Score k-means for each k and recommend one (:func:`recommend_k`).
+
+    What is computed on what (n = customers in the table):
+
+    * k-means (Lloyd, ``n_init=3``) is fitted on a seeded sample of ``fit_limit`` customers
+      (all when n ≤ ``fit_limit``; with the defaults, the same sample and model as
+      ``Segmenter(method="kmeans", n_clusters=k)``), then predicts every customer.
+    * ``inertia`` (sum of squared distances to the assigned center), ``calinski_harabasz``,
+      ``davies_bouldin`` and ``smallest_share``: on all n customers.
+    * ``silhouette``: exact when n ≤ ``silhouette_limit``, else on a seeded sample of that size
+      (``silhouette_sampled``).
+    * ``stability``: on the same (sampled) customers, k-means is refitted ``stability_runs``
+      times with new seeds on seeded 80 % subsamples; the mean adjusted Rand index against the
+      full model's labels. Small samples are less stable, so this errs on the safe side.
+    * ``aic``, ``bic``: a Gaussian mixture of k components (settings of ``Segmenter(method=
+      "gmm", sample_limit=mixture_limit)``) fitted on a seeded sample of ``mixture_limit``
+      customers; its mean
+      log-likelihood over the k-means sample (all customers when n ≤ ``fit_limit``) is scaled
+      to n. Lower is better. Skipped (NaN) with ``mixtures=False``.
+
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+    k_values : sequence of int, default 2..10
+        Each in 2..n − 1.
+    features, transform, random_state
+        As for :class:`Segmenter`.
+    business_range : (int, int), default (3, 8)
+        See :func:`recommend_k`.
+    silhouette_limit, fit_limit, mixture_limit : int
+    mixtures : bool, default True
+    stability_runs : int, default 3
+        0 skips stability (NaN column).
+
+    Returns
+    -------
+    ModelSelection
+    """
+    business_range = _check_range(business_range)
+    for name, value in (
+        ("silhouette_limit", silhouette_limit),
+        ("fit_limit", fit_limit),
+        ("mixture_limit", mixture_limit),
+    ):
+        _check_int(name, value, minimum=10)
+    _check_int("stability_runs", stability_runs, minimum=0)
+    _check_int("random_state", random_state, minimum=0)
+    _, x = _model_space(rfm_table, features, transform, random_state)
+    n = len(x)
+    if n < 3:
+        raise ClusteringError(f"choosing k needs at least 3 customers, got {n}")
+    ks = _check_k_values(k_values, n)
+    fit_rows = _sample_rows(n, fit_limit, random_state)
+    x_fit = x if fit_rows is None else x[fit_rows]
+    sil_rows = _sample_rows(n, silhouette_limit, random_state)
+    table = _kmeans_sweep(x, x_fit, sil_rows, ks, stability_runs, random_state)
+    mixture_size = 0
+    if mixtures:
+        mixture_rows = _sample_rows(n, mixture_limit, random_state)
+        x_mixture = x if mixture_rows is None else x[mixture_rows]
+        mixture_size = len(x_mixture)
+        table[["aic", "bic"]] = _mixture_sweep(x_mixture, x_fit, n, ks, random_state)
+    table = table[
+        [
+            "inertia",
+            "silhouette",
+            "calinski_harabasz",
+            "davies_bouldin",
+            "aic",
+            "bic",
+            "stability",
+            "smallest_share",
+        ]
+    ]
+    recommended, reason = recommend_k(table, business_range=business_range)
+    return ModelSelection(
+        table=table,
+        recommended_k=recommended,
+        reason=reason,
+        elbow_k=locate_elbow(ks, table["inertia"]),
+        silhouette_sampled=sil_rows is not None,
+        silhouette_sample_size=n if sil_rows is None else len(sil_rows),
+        n_customers=n,
+        features=tuple(features),
+        transform=transform,
+        fit_sample_size=len(x_fit),
+        mixture_sample_size=mixture_size,
+    )
+
+
+def _kmeans_sweep(
+    x: np.ndarray,
+    x_fit: np.ndarray,
+    sil_rows: np.ndarray | None,
+    ks: list[int],
+    stability_runs: int,
+    random_state: int,
+) -> pd.DataFrame:
+    rows, labelings = [], []
+    for k in ks:
+        model = _kmeans(k, random_state).fit(x_fit)
+        labels = model.predict(x) if len(x_fit) < len(x) else model.labels_
+        inertia = float(np.sum((x - model.cluster_centers_[labels]) ** 2))
+        distinct = np.unique(labels).size
+        shares = np.bincount(labels, minlength=k) / len(x)
+        rows.append(
+            {
+                "k": k,
+                "inertia": inertia,
+                "calinski_harabasz": calinski_harabasz_score(x, labels) if distinct > 1 else np.nan,
+                "davies_bouldin": davies_bouldin_score(x, labels) if distinct > 1 else np.nan,
+                "smallest_share": float(shares.min()),
+                "aic": np.nan,
+                "bic": np.nan,
+            }
+        )
+        labelings.append(labels if sil_rows is None else labels[sil_rows])
+    x_sil = x if sil_rows is None else x[sil_rows]
+    table = pd.DataFrame(rows).set_index("k")
+    table["silhouette"] = [
+        float(values.mean()) if np.unique(labels).size > 1 else np.nan
+        for values, labels in zip(_silhouettes(x_sil, labelings), labelings, strict=True)
+    ]
+    table["stability"] = [
+        _kmeans_stability(x_sil, labels, k, stability_runs, random_state)
+        for k, labels in zip(ks, labelings, strict=True)
+    ]
+    return table
+
+
+def _kmeans_stability(
+    x: np.ndarray, reference: np.ndarray, k: int, runs: int, random_state: int
+) -> float:
+    if runs == 0:
+        return np.nan
+    rng = np.random.default_rng([random_state, k])
+    size = round(0.8 * len(x))
+    if size <= k:
+        return np.nan
+    scores = []
+    for _ in range(runs):
+        rows = np.sort(rng.choice(len(x), size=size, replace=False))
+        labels = _kmeans(k, int(rng.integers(2**31 - 1))).fit(x[rows]).labels_
+        scores.append(adjusted_rand_score(reference[rows], labels))
+    return float(np.mean(scores))
+
+
+def _mixture_sweep(
+    x_mixture: np.ndarray, x_score: np.ndarray, n: int, ks: list[int], random_state: int
+) -> np.ndarray:
+    d = x_mixture.shape[1]
+    out = np.full((len(ks), 2), np.nan)
+    for i, k in enumerate(ks):
+        if k >= len(x_mixture):
+            continue
+        model = _mixture("gmm", k, random_state).fit(x_mixture)
+        log_likelihood = model.score(x_score) * n
+        parameters = k * d * (d + 1) / 2 + k * d + (k - 1)
+        out[i] = (
+            -2 * log_likelihood + 2 * parameters,
+            -2 * log_likelihood + parameters * math.log(n),
+        )
+    return out
