@@ -13,6 +13,7 @@ __all__ = [
     "LINKAGES",
     "METHODS",
     "NAME_SCHEMES",
+    "NOISE_LABEL",
     "OPTIONAL_FEATURES",
     "TRANSFORMS",
 ]
@@ -22,6 +23,8 @@ LINKAGES: tuple[str, ...] = ("ward", "complete", "average", "single")
 ANOMALY_METHODS: tuple[str, ...] = ("iforest", "gmm", "lof", "zscore")
 TRANSFORMS: tuple[str, ...] = ("log-standard", "minmax", "quantile")
 NAME_SCHEMES: tuple[str, ...] = ("lifecycle", "tiers")
+NOISE_LABEL: int = -1
+"""Cluster label of the customers a density method (DBSCAN, HDBSCAN) puts in no cluster."""
 DEFAULT_FEATURES: tuple[str, ...] = ("recency", "frequency", "monetary")
 OPTIONAL_FEATURES: tuple[str, ...] = (
     "avg_order_value",

@@ -58,6 +58,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from rfm_core.config import NOISE_LABEL
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, RfmResult, SegmentRule, compute_rfm
 from rfm_core.errors import RfmError
 from rfm_core.ingest.schema import ColumnMapping, Transactions
@@ -296,7 +297,7 @@ def _matrices(
 
 def _cluster_order(*labels: pd.Series) -> list[int]:
     present = sorted({int(v) for series in labels for v in series.dropna()})
-    return [v for v in present if v != -1] + [v for v in present if v == -1]
+    return [v for v in present if v != NOISE_LABEL] + [v for v in present if v == NOISE_LABEL]
 
 
 def migrate(
@@ -399,7 +400,7 @@ def _with_clusters(result: Migration, before: RfmResult, after: RfmResult, segme
     customers["cluster_from"] = start.reindex(customers.index).astype("Int64")
     customers["cluster_to"] = end.reindex(customers.index).astype("Int64")
     order = _cluster_order(customers["cluster_from"], customers["cluster_to"])
-    rank = {label: label for label in order if label != -1}
+    rank = {label: label for label in order if label != NOISE_LABEL}
     customers["cluster_moved"] = _moves(customers["cluster_from"], customers["cluster_to"], rank)
     counts, revenue = _matrices(
         customers["cluster_from"], customers["cluster_to"], customers["monetary_to"], order

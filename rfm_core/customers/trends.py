@@ -41,6 +41,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from rfm_core.config import NOISE_LABEL
 from rfm_core.customers.engine import flagged_lines
 from rfm_core.errors import RfmError
 from rfm_core.ingest.schema import ColumnMapping
@@ -299,7 +300,7 @@ def _label_order(labels: pd.Series, order: Sequence[Hashable] | None) -> list[Ha
         ordered = sorted(present)
     except TypeError:
         ordered = sorted(present, key=str)
-    noise = [v for v in ordered if isinstance(v, int | np.integer) and v == -1]
+    noise = [v for v in ordered if isinstance(v, int | np.integer) and v == NOISE_LABEL]
     return [v for v in ordered if v not in noise] + noise
 
 

@@ -724,6 +724,7 @@ def _saved_anomalies(table: pd.DataFrame, bundle: ModelBundle) -> AnomalyResult 
 def _saved_segmentation(
     table: pd.DataFrame, bundle: ModelBundle, anomalies: AnomalyResult | None
 ) -> SegmentationResult:
+    from rfm_core.config import NOISE_LABEL
     from rfm_core.segments.profiles import UNASSIGNED, profile_segments
     from rfm_core.segments.segmentation import SegmentationResult
 
@@ -736,7 +737,7 @@ def _saved_segmentation(
     # a mixture can pick a component no training customer belonged to; noise has its name
     names = dict(bundle.names)
     for label in labels.unique():
-        names.setdefault(int(label), UNASSIGNED if label == -1 else f"Component {label}")
+        names.setdefault(int(label), UNASSIGNED if label == NOISE_LABEL else f"Component {label}")
     outside = np.zeros(len(table), dtype=bool)
     if bundle.segmentation.exclude_anomalies and anomalies is not None:
         outside = anomalies.table["anomaly"].to_numpy()

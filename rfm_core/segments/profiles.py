@@ -43,7 +43,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-from rfm_core.config import NAME_SCHEMES
+from rfm_core.config import NAME_SCHEMES, NOISE_LABEL
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS
 from rfm_core.errors import RfmError
 from rfm_core.segments.embedding import sample_customers
@@ -54,7 +54,6 @@ __all__ = [
     "LIFECYCLE_NAMES",
     "LOG_SCALED_FEATURES",
     "NAME_SCHEMES",
-    "NOISE_LABEL",
     "PROFILE_FEATURES",
     "TIER_NAMES",
     "UNASSIGNED",
@@ -80,7 +79,6 @@ PROFILE_FEATURES: tuple[str, ...] = (
     "mean_days_between_purchases",
 )
 LOG_SCALED_FEATURES: tuple[str, ...] = ("frequency", "monetary", "avg_order_value")
-NOISE_LABEL = -1
 UNASSIGNED = "Unassigned"
 
 # name → (recency rank, value rank) of a typical segment of that name; Champions and Lost are
@@ -219,7 +217,8 @@ class ProfileError(RfmError):
 
 
 def _is_noise(label: Hashable) -> bool:
-    return isinstance(label, int | np.integer) and not isinstance(label, bool) and label == -1
+    is_integer = isinstance(label, int | np.integer) and not isinstance(label, bool)
+    return is_integer and label == NOISE_LABEL
 
 
 def _plain(label: Hashable) -> Hashable:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rfm_core.config import ANOMALY_METHODS
+from rfm_core.config import ANOMALY_METHODS, NOISE_LABEL
 from rfm_core.customers.rfm import EXTRA_FEATURES, RFM_COLUMNS
 from rfm_core.errors import RfmError
 from rfm_core.segments.anomalies import (
@@ -307,7 +307,7 @@ def segment_customers(
             f"{settings.method} was fitted on a seeded sample of {segmenter.sample_size_:,} "
             f"customers; the other customers were assigned to the nearest segment"
         )
-    n_noise = int((labels == -1).sum())
+    n_noise = int((labels == NOISE_LABEL).sum())
     if n_noise:
         notes.append(f"{n_noise:,} customers belong to no dense region ('{NOISE_NAME}', label −1)")
     profile = profile_segments(rfm_table, labels)

@@ -22,7 +22,7 @@ The package is split by concern; everything public is importable from here:
 
 from __future__ import annotations
 
-from rfm_core.config import LINKAGES, METHODS
+from rfm_core.config import LINKAGES, METHODS, NOISE_LABEL
 from rfm_core.segments.clustering.base import MIN_BEND, THREADS, ClusteringError
 from rfm_core.segments.clustering.diagnostics import (
     Dendrogram,
@@ -63,6 +63,7 @@ __all__ = [
     "MIN_BEND",
     "MIXTURE_N_INIT",
     "MIXTURE_REG_COVAR",
+    "NOISE_LABEL",
     "STABLE_ARI",
     "THREADS",
     "VALUE_SIGNS",

@@ -71,7 +71,7 @@ from sklearn.mixture import BayesianGaussianMixture, GaussianMixture
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
-from rfm_core.config import LINKAGES, METHODS
+from rfm_core.config import LINKAGES, METHODS, NOISE_LABEL
 from rfm_core.segments.clustering.base import (
     ClusteringError,
     _as_matrix,
@@ -129,9 +129,9 @@ class _NearestCore:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self.index is None:
-            return np.full(len(x), -1, dtype=np.int64)
+            return np.full(len(x), NOISE_LABEL, dtype=np.int64)
         distance, nearest = self.index.kneighbors(x)
-        return np.where(distance[:, 0] <= self.eps, self.labels[nearest[:, 0]], -1)
+        return np.where(distance[:, 0] <= self.eps, self.labels[nearest[:, 0]], NOISE_LABEL)
 
 
 class Segmenter(ClusterMixin, BaseEstimator):
@@ -249,10 +249,10 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.min_cluster_size_ = None
         raw, proba = self._raw_labels(x, x_fit, rows)
         weights = self.estimator_.weights_ if proba is not None else None
-        n_raw = proba.shape[1] if proba is not None else int(raw.max(initial=-1)) + 1
+        n_raw = proba.shape[1] if proba is not None else int(raw.max(initial=NOISE_LABEL)) + 1
         self._label_of_raw = _value_order(x, raw, n_raw, self.features, weights=weights)
         self.labels_ = _relabel(raw, self._label_of_raw)
-        self.n_clusters_ = int(self.labels_.max(initial=-1)) + 1
+        self.n_clusters_ = int(self.labels_.max(initial=NOISE_LABEL)) + 1
         self.probabilities_ = None if proba is None else proba[:, self._raw_of_label()]
         self.n_effective_components_ = (
             int(np.sum(self.estimator_.weights_ >= BGMM_WEIGHT_THRESHOLD))
@@ -463,7 +463,7 @@ def _member_means(x: np.ndarray, labels: np.ndarray, n_labels: int) -> np.ndarra
 
 
 def _relabel(raw: np.ndarray, new_label: np.ndarray) -> np.ndarray:
-    out = np.full(len(raw), -1, dtype=np.int64)
+    out = np.full(len(raw), NOISE_LABEL, dtype=np.int64)
     members = raw >= 0
     out[members] = new_label[raw[members]]
     return out
