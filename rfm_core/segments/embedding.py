@@ -38,6 +38,7 @@ from openTSNE import TSNE
 from sklearn.decomposition import PCA
 
 from rfm_core.errors import RfmError
+from rfm_core.segments.sampling import sample_rows
 
 __all__ = [
     "MIN_TSNE_CUSTOMERS",
@@ -200,11 +201,10 @@ def sample_customers(
     n_total = len(index)
     if size >= n_total:
         return index
-    rng = np.random.default_rng(random_state)
     if stratify is None:
-        positions = rng.choice(n_total, size=size, replace=False)
-    else:
-        positions = _stratified_positions(_groups_of(index, stratify), size, rng)
+        return index[sample_rows(n_total, limit=size, random_state=random_state)]
+    rng = np.random.default_rng(random_state)
+    positions = _stratified_positions(_groups_of(index, stratify), size, rng)
     return index[np.sort(positions)]
 
 

@@ -26,6 +26,7 @@ from rfm_core.errors import RfmError
 from rfm_core.segments.anomalies.detector import _check_int, _check_share
 from rfm_core.segments.anomalies.explain import _flag_array
 from rfm_core.segments.features import feature_frame, make_transform
+from rfm_core.segments.sampling import sample_rows
 
 __all__ = [
     "CLASSIFIER_NOTE",
@@ -183,9 +184,9 @@ def _keep_flagged_sample(
     if len(rows) <= limit:
         return rows
     flagged, others = rows[y[rows]], rows[~y[rows]]
-    room = max(limit - len(flagged), 0)
-    rng = np.random.default_rng(random_state)
-    return np.sort(np.concatenate([flagged, rng.choice(others, size=room, replace=False)]))
+    picked = sample_rows(len(others), limit=max(limit - len(flagged), 0), random_state=random_state)
+    kept = others if picked is None else others[picked]
+    return np.sort(np.concatenate([flagged, kept]))
 
 
 def _metrics(pipeline: ImbPipeline, x: pd.DataFrame, y: np.ndarray, rows: np.ndarray) -> list:

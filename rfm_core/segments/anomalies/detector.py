@@ -61,6 +61,7 @@ from rfm_core.config import ANOMALY_METHODS, DEFAULT_FEATURES, TRANSFORMS
 from rfm_core.errors import RfmError
 from rfm_core.segments.anomalies.explain import _robust_center_scale, _z, explain
 from rfm_core.segments.features import feature_frame, make_transform
+from rfm_core.segments.sampling import sample_rows
 
 __all__ = [
     "ANOMALY_METHODS",
@@ -185,7 +186,7 @@ class AnomalyDetector(BaseEstimator):
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.transform_ = make_transform(transform=self.transform, random_state=self.random_state)
         x = self.transform_.fit_transform(frame).to_numpy(dtype="float64")
-        fit_rows = _sample_rows(len(x), self.sample_limit, self.random_state)
+        fit_rows = sample_rows(len(x), limit=self.sample_limit, random_state=self.random_state)
         self.n_samples_fit_ = len(x) if fit_rows is None else len(fit_rows)
         fit = getattr(self, f"_fit_{self.method}")
         self.scores_ = fit(x, fit_rows)
@@ -325,14 +326,6 @@ def _check_share(name: str, value: object, upper: float) -> None:
 def _check_int(name: str, value: object, lower: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lower:
         raise RfmError(f"{name} must be an integer of at least {lower}, got {value!r}")
-
-
-def _sample_rows(n_rows: int, limit: int, random_state: int) -> np.ndarray | None:
-    """Sorted positions of a seeded sample of ``limit`` rows, or ``None`` to keep them all."""
-    if n_rows <= limit:
-        return None
-    rng = np.random.default_rng(random_state)
-    return np.sort(rng.choice(n_rows, size=limit, replace=False))
 
 
 def _main_log_density(

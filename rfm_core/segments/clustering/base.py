@@ -51,13 +51,6 @@ def _as_matrix(frame: pd.DataFrame) -> np.ndarray:
     return np.ascontiguousarray(frame.to_numpy(dtype="float64"))
 
 
-def _sample_rows(n: int, limit: int, random_state: int) -> np.ndarray | None:
-    """Sorted positions of a seeded sample of ``limit`` rows, or None when ``n ≤ limit``."""
-    if n <= limit:
-        return None
-    return np.sort(np.random.default_rng(random_state).choice(n, size=limit, replace=False))
-
-
 def _check_int(name: str, value: Any, *, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ClusteringError(f"{name} must be an integer, got {value!r}")

@@ -19,9 +19,9 @@ from rfm_core.segments.clustering.base import (
     _check_int,
     _limited_threads,
     _model_space,
-    _sample_rows,
 )
 from rfm_core.segments.features import DEFAULT_FEATURES
+from rfm_core.segments.sampling import sample_rows
 
 __all__ = [
     "Dendrogram",
@@ -190,7 +190,7 @@ def silhouette_profile(
         )
     _check_int("sample_limit", sample_limit, minimum=10)
     keep = np.flatnonzero(labels >= 0)
-    rows = _sample_rows(keep.size, sample_limit, random_state)
+    rows = sample_rows(keep.size, limit=sample_limit, random_state=random_state)
     if rows is not None:
         keep = keep[rows]
     clusters, codes = np.unique(labels[keep], return_inverse=True)
@@ -248,7 +248,7 @@ def k_distance(
         raise ClusteringError(
             f"k_distance needs more customers than min_samples = {min_samples}, got {len(x)}"
         )
-    rows = _sample_rows(len(x), sample_limit, random_state)
+    rows = sample_rows(len(x), limit=sample_limit, random_state=random_state)
     distances = _k_distances(x if rows is None else x[rows], min_samples)
     return KDistance(distances, min_samples, _suggest_eps(distances), rows is not None)
 
@@ -275,7 +275,7 @@ def dendrogram(
     index, x = _model_space(rfm_table, features, transform, random_state)
     if len(x) < 2:
         raise ClusteringError(f"a dendrogram needs at least 2 customers, got {len(x)}")
-    rows = _sample_rows(len(x), sample_limit, random_state)
+    rows = sample_rows(len(x), limit=sample_limit, random_state=random_state)
     if rows is not None:
         x, index = x[rows], index[rows]
     matrix = hierarchy.linkage(x, method=linkage, metric="euclidean")

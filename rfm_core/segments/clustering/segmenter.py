@@ -77,10 +77,10 @@ from rfm_core.segments.clustering.base import (
     _as_matrix,
     _check_int,
     _limited_threads,
-    _sample_rows,
 )
 from rfm_core.segments.clustering.diagnostics import _k_distances, _suggest_eps
 from rfm_core.segments.features import DEFAULT_FEATURES, feature_frame, make_transform
+from rfm_core.segments.sampling import sample_rows
 
 __all__ = [
     "BGMM_WEIGHT_THRESHOLD",
@@ -241,7 +241,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             transform=self.transform, random_state=self.random_state
         ).fit(frame)
         x = _as_matrix(self.transform_.transform(frame))
-        rows = _sample_rows(len(x), self._fit_limit(), self.random_state)
+        rows = sample_rows(len(x), limit=self._fit_limit(), random_state=self.random_state)
         x_fit = x if rows is None else x[rows]
         self.fitted_on_sample_ = rows is not None
         self.sample_size_ = len(x_fit)

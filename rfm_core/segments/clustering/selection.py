@@ -27,11 +27,11 @@ from rfm_core.segments.clustering.base import (
     _check_int,
     _limited_threads,
     _model_space,
-    _sample_rows,
 )
 from rfm_core.segments.clustering.diagnostics import _silhouettes
 from rfm_core.segments.clustering.segmenter import Segmenter, _kmeans, _mixture
 from rfm_core.segments.features import DEFAULT_FEATURES
+from rfm_core.segments.sampling import sample_rows
 
 __all__ = [
     "STABLE_ARI",
@@ -433,13 +433,13 @@ def select_k(
     if n < 3:
         raise ClusteringError(f"choosing k needs at least 3 customers, got {n}")
     ks = _check_k_values(k_values, n)
-    fit_rows = _sample_rows(n, fit_limit, random_state)
+    fit_rows = sample_rows(n, limit=fit_limit, random_state=random_state)
     x_fit = x if fit_rows is None else x[fit_rows]
-    sil_rows = _sample_rows(n, silhouette_limit, random_state)
+    sil_rows = sample_rows(n, limit=silhouette_limit, random_state=random_state)
     table = _kmeans_sweep(x, x_fit, sil_rows, ks, stability_runs, random_state)
     mixture_size = 0
     if mixtures:
-        mixture_rows = _sample_rows(n, mixture_limit, random_state)
+        mixture_rows = sample_rows(n, limit=mixture_limit, random_state=random_state)
         x_mixture = x if mixture_rows is None else x[mixture_rows]
         mixture_size = len(x_mixture)
         table[["aic", "bic"]] = _mixture_sweep(x_mixture, x_fit, n, ks, random_state)
