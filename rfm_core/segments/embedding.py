@@ -28,8 +28,6 @@ t-SNE
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +36,7 @@ from openTSNE import TSNE
 from sklearn.decomposition import PCA
 
 from rfm_core.errors import RfmError
+from rfm_core.segments.checks import check_number
 from rfm_core.segments.sampling import sample_rows
 
 __all__ = [
@@ -194,8 +193,7 @@ def sample_customers(
     pandas.Index
         Exactly ``min(size, len(index))`` customers, in their order in ``index``.
     """
-    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
-        raise ProjectionError(f"sample size must be a whole number ≥ 1, got {size!r}")
+    check_number(size, "sample size", integer=True, minimum=1, error=ProjectionError)
     if not index.is_unique:
         raise ProjectionError("customer ids must be unique to sample them")
     n_total = len(index)
@@ -253,15 +251,6 @@ def _allocate(counts: np.ndarray, size: int) -> np.ndarray:
     return floor + extra
 
 
-def _is_positive_number(value: object) -> bool:
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
-
-
 def tsne_projection(
     features: pd.DataFrame,
     *,
@@ -300,10 +289,10 @@ def tsne_projection(
         ``coords`` indexed by the sampled customers, in input order; ``perplexity`` is the value
         used.
     """
-    if not _is_positive_number(perplexity):
-        raise ProjectionError(f"perplexity must be a positive number, got {perplexity!r}")
-    if isinstance(n_iter, bool) or not isinstance(n_iter, int | np.integer) or n_iter < 3:
-        raise ProjectionError(f"n_iter must be a whole number ≥ 3, got {n_iter!r}")
+    check_number(
+        perplexity, "perplexity", minimum=0, include_boundaries="neither", error=ProjectionError
+    )
+    check_number(n_iter, "n_iter", integer=True, minimum=3, error=ProjectionError)
     values = _matrix(features)
     n_total = len(values)
     if n_total < MIN_TSNE_CUSTOMERS:

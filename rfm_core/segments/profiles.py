@@ -46,6 +46,7 @@ from sklearn.tree import DecisionTreeClassifier
 from rfm_core.config import NAME_SCHEMES, NOISE_LABEL
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS
 from rfm_core.errors import RfmError
+from rfm_core.segments.checks import check_number
 from rfm_core.segments.embedding import sample_customers
 from rfm_core.segments.features import DEFAULT_FEATURES, FEATURE_LABELS, feature_frame, signed_log1p
 
@@ -580,18 +581,15 @@ def _training_set(
 def _fit_sample(
     frame: pd.DataFrame, segments: pd.Series, *, sample_limit: int | None, random_state: int
 ) -> tuple[pd.DataFrame, pd.Series, bool]:
-    if sample_limit is not None and not _is_whole_number(sample_limit, minimum=2):
-        raise ProfileError(f"sample_limit must be a whole number ≥ 2 or None, got {sample_limit!r}")
+    check_number(
+        sample_limit, "sample_limit", integer=True, minimum=2, optional=True, error=ProfileError
+    )
     if sample_limit is None or len(frame) <= sample_limit:
         return frame, segments, False
     keep = sample_customers(
         frame.index, size=sample_limit, random_state=random_state, stratify=segments
     )
     return frame.loc[keep], segments.loc[keep], True
-
-
-def _is_whole_number(value: object, *, minimum: int) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= minimum
 
 
 def _codes(segments: pd.Series) -> tuple[np.ndarray, list[Hashable]]:
@@ -627,8 +625,7 @@ def feature_importances(
     pandas.Series
         ``importance`` indexed by ``feature``, sorted descending.
     """
-    if not _is_whole_number(n_estimators, minimum=1):
-        raise ProfileError(f"n_estimators must be a whole number ≥ 1, got {n_estimators!r}")
+    check_number(n_estimators, "n_estimators", integer=True, minimum=1, error=ProfileError)
     frame, segments = _training_set(rfm_table, labels, features)
     frame, segments, _ = _fit_sample(
         frame, segments, sample_limit=sample_limit, random_state=random_state
@@ -716,8 +713,7 @@ def segment_rules(
     -------
     SegmentRules
     """
-    if not _is_whole_number(max_depth, minimum=1) or max_depth > 6:
-        raise ProfileError(f"max_depth must be a whole number from 1 to 6, got {max_depth!r}")
+    check_number(max_depth, "max_depth", integer=True, minimum=1, maximum=6, error=ProfileError)
     frame, segments = _training_set(rfm_table, labels, features)
     sample, sample_segments, sampled = _fit_sample(
         frame, segments, sample_limit=sample_limit, random_state=random_state

@@ -33,6 +33,7 @@ from rfm_core.segments.anomalies import (
     share_options,
     train_anomaly_classifier,
 )
+from rfm_core.segments.checks import check_number
 from rfm_core.segments.clustering import METHODS, ModelSelection, Segmenter, select_k
 from rfm_core.segments.features import DEFAULT_FEATURES, TRANSFORMS
 from rfm_core.segments.profiles import NAME_SCHEMES, name_segments, profile_segments
@@ -125,8 +126,9 @@ class AnomalySettings:
             raise RfmError(
                 f"unknown anomaly method {self.method!r}; choose from {', '.join(ANOMALY_METHODS)}"
             )
-        if not 0 < self.contamination <= 0.5:
-            raise RfmError(f"contamination must be in (0, 0.5], got {self.contamination}")
+        check_number(
+            self.contamination, "contamination", minimum=0, maximum=0.5, include_boundaries="right"
+        )
 
 
 @dataclass(frozen=True)

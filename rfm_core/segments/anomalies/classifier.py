@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 from rfm_core.config import DEFAULT_FEATURES
 from rfm_core.errors import RfmError
-from rfm_core.segments.anomalies.detector import _check_int, _check_share
 from rfm_core.segments.anomalies.explain import _flag_array
+from rfm_core.segments.checks import check_number
 from rfm_core.segments.features import feature_frame, make_transform
 from rfm_core.segments.sampling import sample_rows
 
@@ -114,12 +114,18 @@ def train_anomaly_classifier(
         invalid sizes.
     """
     for name, value in (("test_size", test_size), ("validation_size", validation_size)):
-        _check_share(name, value, 0.5)
+        check_number(value, name, minimum=0, maximum=0.5, include_boundaries="right")
     if test_size + validation_size > 0.8:
         raise RfmError(
             f"test_size + validation_size must be at most 0.8, got {test_size + validation_size:g}"
         )
-    _check_int("sample_limit", sample_limit, 100)
+    check_number(
+        sample_limit,
+        "sample_limit",
+        integer=True,
+        minimum=100,
+        message=f"sample_limit must be an integer of at least 100, got {sample_limit!r}",
+    )
     y = _flag_array(rfm_table, flags)
     x = feature_frame(rfm_table, features=features)
     n_flagged, n_normal = int(y.sum()), int((~y).sum())

@@ -43,7 +43,6 @@ Detectors (:data:`ANOMALY_METHODS`) and how the "share flagged" knob maps to eac
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +59,7 @@ from sklearn.utils.validation import check_is_fitted
 from rfm_core.config import ANOMALY_METHODS, DEFAULT_FEATURES, TRANSFORMS
 from rfm_core.errors import RfmError
 from rfm_core.segments.anomalies.explain import _robust_center_scale, _z, explain
+from rfm_core.segments.checks import check_number
 from rfm_core.segments.features import feature_frame, make_transform
 from rfm_core.segments.sampling import sample_rows
 
@@ -299,33 +299,34 @@ class AnomalyDetector(BaseEstimator):
             raise RfmError(
                 f"transform must be one of {', '.join(TRANSFORMS)}, got {self.transform!r}"
             )
-        _check_share("contamination", self.contamination, 0.5)
+        check_number(
+            self.contamination,
+            "contamination",
+            minimum=0,
+            maximum=0.5,
+            include_boundaries="right",
+        )
         if self.density_percentile is not None:
-            _check_share("density_percentile", self.density_percentile, 50)
-        if self.z_threshold is not None and not (
-            _is_number(self.z_threshold) and self.z_threshold > 0
+            check_number(
+                self.density_percentile,
+                "density_percentile",
+                minimum=0,
+                maximum=50,
+                include_boundaries="right",
+            )
+        if self.z_threshold is not None:
+            check_number(self.z_threshold, "z_threshold", minimum=0, include_boundaries="neither")
+        for name, value, minimum in (
+            ("n_neighbors", self.n_neighbors, 1),
+            ("sample_limit", self.sample_limit, MIN_CUSTOMERS),
         ):
-            raise RfmError(f"z_threshold must be a positive number, got {self.z_threshold!r}")
-        _check_int("n_neighbors", self.n_neighbors, 1)
-        _check_int("sample_limit", self.sample_limit, MIN_CUSTOMERS)
-
-
-def _is_number(value: object) -> bool:
-    return (
-        isinstance(value, int | float | np.integer | np.floating)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
-
-
-def _check_share(name: str, value: object, upper: float) -> None:
-    if not (_is_number(value) and 0 < value <= upper):
-        raise RfmError(f"{name} must be in (0, {upper:g}], got {value!r}")
-
-
-def _check_int(name: str, value: object, lower: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lower:
-        raise RfmError(f"{name} must be an integer of at least {lower}, got {value!r}")
+            check_number(
+                value,
+                name,
+                integer=True,
+                minimum=minimum,
+                message=f"{name} must be an integer of at least {minimum}, got {value!r}",
+            )
 
 
 def _main_log_density(

@@ -15,6 +15,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from rfm_core.errors import RfmError
+from rfm_core.segments.checks import check_number
 from rfm_core.segments.features import feature_frame, make_transform
 
 __all__ = ["MIN_BEND", "THREADS", "ClusteringError"]
@@ -52,10 +53,22 @@ def _as_matrix(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _check_int(name: str, value: Any, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ClusteringError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ClusteringError(f"{name} must be ≥ {minimum}, got {value}")
+    """``value`` is a whole number ≥ ``minimum``, else a ClusteringError naming the problem."""
+    check_number(
+        value,
+        name,
+        integer=True,
+        error=ClusteringError,
+        message=f"{name} must be an integer, got {value!r}",
+    )
+    check_number(
+        value,
+        name,
+        integer=True,
+        minimum=minimum,
+        error=ClusteringError,
+        message=f"{name} must be ≥ {minimum}, got {value}",
+    )
 
 
 def _model_space(

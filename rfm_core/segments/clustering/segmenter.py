@@ -72,6 +72,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
 from rfm_core.config import LINKAGES, METHODS, NOISE_LABEL
+from rfm_core.segments.checks import check_number
 from rfm_core.segments.clustering.base import (
     ClusteringError,
     _as_matrix,
@@ -316,10 +317,14 @@ class Segmenter(ClusterMixin, BaseEstimator):
         _check_int("random_state", self.random_state, minimum=0)
         if self.min_cluster_size is not None:
             _check_int("min_cluster_size", self.min_cluster_size, minimum=2)
-        if self.eps is not None and not (
-            isinstance(self.eps, int | float) and math.isfinite(self.eps) and self.eps > 0
-        ):
-            raise ClusteringError(f"eps must be a positive number or None, got {self.eps!r}")
+        check_number(
+            self.eps,
+            "eps",
+            minimum=0,
+            include_boundaries="neither",
+            optional=True,
+            error=ClusteringError,
+        )
 
     def _check_size(self, n: int) -> None:
         if self.method in _DENSITY_METHODS:

@@ -11,7 +11,6 @@ rule).
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score
 
+from rfm_core.segments.checks import check_number
 from rfm_core.segments.clustering.base import (
     MIN_BEND,
     ClusteringError,
@@ -118,7 +118,13 @@ def _check_k_values(k_values: Sequence[int], n_customers: int) -> list[int]:
     if not values:
         raise ClusteringError("k_values is empty; give at least one number of segments")
     for k in values:
-        _check_int("every k of k_values", k, minimum=-sys.maxsize)
+        check_number(
+            k,
+            "k_values",
+            integer=True,
+            error=ClusteringError,
+            message=f"every k of k_values must be an integer, got {k!r}",
+        )
     bad = [k for k in values if not 2 <= k <= n_customers - 1]
     if bad:
         raise ClusteringError(
@@ -196,8 +202,15 @@ def stability(
     """
     _check_int("n_runs", n_runs, minimum=1)
     _check_int("random_state", random_state, minimum=0)
-    if not (isinstance(subsample, int | float) and 0 < subsample < 1):
-        raise ClusteringError(f"subsample must be a share in (0, 1), got {subsample!r}")
+    check_number(
+        subsample,
+        "subsample",
+        minimum=0,
+        maximum=1,
+        include_boundaries="neither",
+        error=ClusteringError,
+        message=f"subsample must be a share in (0, 1), got {subsample!r}",
+    )
     n = len(rfm_table)
     size = round(subsample * n)
     reference = clone(segmenter).fit(rfm_table).labels_
