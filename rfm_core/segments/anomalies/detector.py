@@ -43,9 +43,9 @@ Detectors (:data:`ANOMALY_METHODS`) and how the "share flagged" knob maps to eac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -188,8 +188,7 @@ class AnomalyDetector(BaseEstimator):
         x = self.transform_.fit_transform(frame).to_numpy(dtype="float64")
         fit_rows = sample_rows(len(x), limit=self.sample_limit, random_state=self.random_state)
         self.n_samples_fit_ = len(x) if fit_rows is None else len(fit_rows)
-        fit = getattr(self, f"_fit_{self.method}")
-        self.scores_ = fit(x, fit_rows)
+        self.scores_ = self._FIT_BY_METHOD[self.method](self, x, fit_rows)
         self.threshold_ = self._threshold(self.scores_)
         self.flags_ = self.scores_ > self.threshold_
         if self.method in ("iforest", "lof"):
@@ -268,6 +267,14 @@ class AnomalyDetector(BaseEstimator):
         self.model_ = None
         self.center_, self.scale_ = _robust_center_scale(x)
         return self._score(x)
+
+    # fit the model of a method on x (fit_rows: its sample, None for all) and score every row
+    _FIT_BY_METHOD: ClassVar[dict[str, Callable[..., np.ndarray]]] = {
+        "iforest": _fit_iforest,
+        "gmm": _fit_gmm,
+        "lof": _fit_lof,
+        "zscore": _fit_zscore,
+    }
 
     def _score(self, x: np.ndarray) -> np.ndarray:
         if self.method in ("iforest", "lof"):
