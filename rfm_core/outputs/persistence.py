@@ -297,7 +297,7 @@ def build_bundle(
         raise RfmError(f"date_order must be one of {', '.join(_DATE_ORDERS)}, got {date_order!r}")
     if date_format in ("dayfirst", "monthfirst"):
         date_order = date_format
-    names = {**segmentation.names, **{int(k): str(v) for k, v in (renamed or {}).items()}}
+    names = segmentation.names_with(renamed)
     if actions is None:
         actions = default_actions(names)
     missing = [c for c in ACTION_COLUMNS if c not in actions.columns]

@@ -151,7 +151,7 @@ def run_report(
     from rfm_core.segments.profiles import default_actions
     from rfm_core.segments.segmentation import labeled_customers
 
-    names = {**segmentation.names, **{int(k): str(v) for k, v in (renamed or {}).items()}}
+    names = segmentation.names_with(renamed)
     if actions is None:
         actions = default_actions(names)
     plan = actions.assign(segment=actions["segment"].astype("int64")).set_index("segment")

@@ -63,7 +63,6 @@ __all__ = [
     "crosswalk",
     "default_actions",
     "feature_importances",
-    "label_names",
     "name_segments",
     "profile_segments",
     "rename_segments",
@@ -270,22 +269,6 @@ def _columns(rfm_table: pd.DataFrame, features: Sequence[str]) -> tuple[str, ...
     if text:
         raise ProfileError(f"feature {text[0]!r} is not numeric")
     return features
-
-
-def label_names(labels: pd.Series, names: Mapping[Hashable, str]) -> pd.Series:
-    """Return the business name of each customer's segment.
-
-    Raises
-    ------
-    ProfileError
-        When a segment has no name.
-    """
-    order = _segment_order(labels.unique())
-    unnamed = [label for label in order if label not in names]
-    if unnamed:
-        raise ProfileError(f"segment {unnamed[0]!r} has no name")
-    mapped = labels.map({label: names[label] for label in order})
-    return mapped.astype("string").rename("segment_name")
 
 
 def rename_segments(

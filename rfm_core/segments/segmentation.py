@@ -36,7 +36,7 @@ from rfm_core.segments.anomalies import (
 from rfm_core.segments.checks import check_number
 from rfm_core.segments.clustering import METHODS, ModelSelection, Segmenter, select_k
 from rfm_core.segments.features import DEFAULT_FEATURES, TRANSFORMS
-from rfm_core.segments.profiles import NAME_SCHEMES, name_segments, profile_segments
+from rfm_core.segments.profiles import NAME_SCHEMES, UNASSIGNED, name_segments, profile_segments
 
 __all__ = [
     "AnomalySettings",
@@ -48,8 +48,6 @@ __all__ = [
     "segment_customers",
     "train_classifier",
 ]
-
-NOISE_NAME = "Unassigned"
 
 
 @dataclass(frozen=True)
@@ -177,14 +175,15 @@ class SegmentationResult:
         Parameters
         ----------
         renamed : mapping of int to str, optional
-            The user's names for some labels; they replace the generated ones.
+            The user's names for some labels; they replace the generated ones. Labels are read
+            as ``int`` and names as ``str`` (a form or a JSON file may give text).
 
         Returns
         -------
         dict
             Label → name, every label of :attr:`names`.
         """
-        return {**self.names, **(renamed or {})}
+        return {**self.names, **{int(k): str(v) for k, v in (renamed or {}).items()}}
 
     def segment_names(self, renamed: Mapping[int, str] | None = None) -> pd.Series:
         """Business name of every customer, with the user's renames applied.
@@ -311,7 +310,7 @@ def segment_customers(
         )
     n_noise = int((labels == NOISE_LABEL).sum())
     if n_noise:
-        notes.append(f"{n_noise:,} customers belong to no dense region ('{NOISE_NAME}', label −1)")
+        notes.append(f"{n_noise:,} customers belong to no dense region ('{UNASSIGNED}', label −1)")
     profile = profile_segments(rfm_table, labels)
     names = name_segments(profile, scheme=settings.name_scheme)
     return SegmentationResult(

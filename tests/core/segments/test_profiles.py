@@ -22,7 +22,6 @@ from rfm_core.segments.profiles import (
     crosswalk,
     default_actions,
     feature_importances,
-    label_names,
     name_segments,
     profile_segments,
     rename_segments,
@@ -282,24 +281,17 @@ def test_name_segments_rejects_bad_input(profile, scheme, message):
         name_segments(profile, scheme=scheme)
 
 
-def test_renaming_and_naming_customers():
+def test_renaming_segments():
     names = {0: "Champions", 1: "Lost", -1: "Unassigned"}
     renamed = rename_segments(names, {1: "  Sleepers "})
     assert renamed == {0: "Champions", 1: "Sleepers", -1: "Unassigned"}
     assert names[1] == "Lost"
-    named = label_names(HAND_LABELS, renamed)
-    assert named.to_dict() == {
-        "c6": "Unassigned", "c3": "Sleepers", "c1": "Champions", "c5": "Sleepers",
-        "c2": "Champions", "c4": "Sleepers",
-    }  # fmt: skip
     with pytest.raises(ProfileError, match="segments 0 and 1 are both named 'champions'"):
         rename_segments(names, {1: "champions"})
     with pytest.raises(ProfileError, match="segment 1 needs a non-empty name"):
         rename_segments(names, {1: " "})
     with pytest.raises(ProfileError, match="cannot rename segment 7"):
         rename_segments(names, {7: "Seven"})
-    with pytest.raises(ProfileError, match="segment -1 has no name"):
-        label_names(HAND_LABELS, {0: "a", 1: "b"})
 
 
 # -- actions -----------------------------------------------------------------------------------

@@ -85,6 +85,17 @@ def test_labeled_customers_has_everyone_once(planted, flagged):
     assert labeled["anomaly"].sum() == flagged.n_flagged
 
 
+def test_renames_apply_alike_to_the_names_and_to_every_customer(planted):
+    _, table, _ = planted
+    result = segment_customers(table, SegmentationSettings(n_clusters=3))
+    # a form or a JSON file gives the label as text: it still renames cluster 1
+    names = result.names_with({"1": "Sleepers"})
+    assert names == {**result.names, 1: "Sleepers"}
+    customers = result.segment_names({"1": "Sleepers"})
+    assert (customers[result.labels == 1] == "Sleepers").all()
+    assert customers[result.labels != 1].equals(result.segment_names()[result.labels != 1])
+
+
 @pytest.mark.parametrize("method", ["kmeans", "gmm", "bgmm", "dbscan", "hdbscan", "agglomerative"])
 def test_every_method_is_deterministic(planted, method):
     _, table, _ = planted
