@@ -87,7 +87,13 @@ class Projection:
 
     @property
     def n_shown(self) -> int:
-        """Number of customers in the view."""
+        """Number of customers in the view.
+
+        Returns
+        -------
+        int
+            Rows of :attr:`coords`.
+        """
         return len(self.coords)
 
 

@@ -92,6 +92,11 @@ def feature_frame(
     -------
     pandas.DataFrame
         float64, same index, columns ``features``, no missing values.
+
+    Raises
+    ------
+    RfmError
+        No feature, an unknown or repeated one, a column the table lacks, or missing values.
     """
     features = _check_features(features)
     missing = [name for name in features if name not in rfm_table.columns]
@@ -112,7 +117,18 @@ def feature_frame(
 
 
 def signed_log1p(values: np.ndarray) -> np.ndarray:
-    """``sign(x)·log1p(|x|)``: a log scale that also accepts zero and negative values."""
+    """``sign(x)·log1p(|x|)``: a log scale that also accepts zero and negative values.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Any real numbers (or anything NumPy turns into an array of them).
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape; 0 stays 0 and the sign is kept.
+    """
     return np.sign(values) * np.log1p(np.abs(values))
 
 
@@ -128,6 +144,12 @@ def make_transform(*, transform: Transform = "log-standard", random_state: int =
     Returns
     -------
     sklearn.pipeline.Pipeline
+        Unfitted; outputs pandas frames.
+
+    Raises
+    ------
+    RfmError
+        An unknown transform.
     """
     if transform == "log-standard":
         steps = [
@@ -154,10 +176,26 @@ def transformed_features(
 ) -> pd.DataFrame:
     """Feature frame in model space (fitted on these customers).
 
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        :attr:`rfm_core.customers.rfm.RfmResult.table`, or any frame with the feature columns.
+    features : sequence of str
+        As for :func:`feature_frame`.
+    transform : {"log-standard", "minmax", "quantile"}
+        As for :func:`make_transform`.
+    random_state : int
+        As for :func:`make_transform`.
+
     Returns
     -------
     pandas.DataFrame
         float64, index ``customer_id``, columns ``features``.
+
+    Raises
+    ------
+    RfmError
+        What :func:`feature_frame` and :func:`make_transform` refuse.
     """
     frame = feature_frame(rfm_table, features=features)
     pipeline = make_transform(transform=transform, random_state=random_state)

@@ -276,6 +276,21 @@ def rename_segments(
 ) -> dict[Hashable, str]:
     """Return ``names`` with some segments renamed by the user.
 
+    Names are stripped of surrounding spaces; two names that differ only in case are the same
+    name.
+
+    Parameters
+    ----------
+    names : mapping
+        Segment label → name, e.g. :func:`name_segments`.
+    renames : mapping
+        Segment label → the user's name, for some of the labels of ``names``.
+
+    Returns
+    -------
+    dict
+        Label → name, every label of ``names`` in its order; ``names`` is not modified.
+
     Raises
     ------
     ProfileError
@@ -326,6 +341,11 @@ def profile_segments(
         Index ``segment`` (sorted, noise −1 last); columns ``customers`` (int64),
         ``share_customers``, ``revenue``, ``share_revenue``, then ``mean_<f>``, ``median_<f>``
         for each feature (float64).
+
+    Raises
+    ------
+    ProfileError
+        Labels that are not one per customer of the table, or a missing or non-numeric column.
     """
     segments = _aligned(rfm_table.index, labels)
     features = _columns(rfm_table, features)
@@ -372,6 +392,11 @@ def snake_plot_data(
     pandas.DataFrame
         Long format, one row per segment and feature (segments sorted, noise last; features in
         the given order): ``segment, feature, value``.
+
+    Raises
+    ------
+    ProfileError
+        As for :func:`profile_segments`.
     """
     segments = _aligned(rfm_table.index, labels)
     features = _columns(rfm_table, features)
@@ -453,6 +478,12 @@ def name_segments(profile: pd.DataFrame, *, scheme: str = "lifecycle") -> dict[H
     -------
     dict
         Segment label → name, in profile order; unique names; noise (−1) is "Unassigned".
+
+    Raises
+    ------
+    ProfileError
+        An unknown scheme, a segment listed twice, or missing mean recency, frequency or
+        monetary columns or values.
     """
     if scheme not in NAME_SCHEMES:
         raise ProfileError(f"unknown name scheme {scheme!r}; choose from {', '.join(NAME_SCHEMES)}")
@@ -523,6 +554,12 @@ def default_actions(names: Mapping[Hashable, str]) -> pd.DataFrame:
 
     A name with a numeric suffix ("Regulars 2") gets the actions of its base name; a name the
     user invented gets a generic row to fill in.
+
+    Parameters
+    ----------
+    names : mapping
+        Segment label → name, e.g. :func:`name_segments` or
+        :meth:`rfm_core.segments.segmentation.SegmentationResult.names_with`.
 
     Returns
     -------
@@ -603,10 +640,29 @@ def feature_importances(
     the features; importance is its mean decrease in impurity (shares summing to 1). Noise
     customers are left out; above ``sample_limit`` customers a stratified seeded sample is used.
 
+    Parameters
+    ----------
+    rfm_table, labels
+        As for :func:`profile_segments`; noise customers are left out.
+    features : sequence of str
+        As for :func:`segment_rules`.
+    random_state : int
+        Seeds the sample and the forest.
+    sample_limit : int or None
+        Fit on a stratified seeded sample of this many customers when there are more.
+    n_estimators : int
+        Trees in the forest, at least 1.
+
     Returns
     -------
     pandas.Series
         ``importance`` indexed by ``feature``, sorted descending.
+
+    Raises
+    ------
+    ProfileError
+        Labels that do not match the table, fewer than two segments, an unknown feature or an
+        invalid option.
     """
     check_number(n_estimators, "n_estimators", integer=True, minimum=1, error=ProfileError)
     frame, segments = _training_set(rfm_table, labels, features)
@@ -695,6 +751,12 @@ def segment_rules(
     Returns
     -------
     SegmentRules
+
+    Raises
+    ------
+    ProfileError
+        Labels that do not match the table, fewer than two segments, an unknown feature or an
+        invalid option.
     """
     check_number(max_depth, "max_depth", integer=True, minimum=1, maximum=6, error=ProfileError)
     frame, segments = _training_set(rfm_table, labels, features)
@@ -784,25 +846,25 @@ def _rule_nodes(tree: DecisionTreeClassifier) -> dict[int, tuple[int, list[_Cond
     t = tree.tree_
     predicted = tree.classes_[np.argmax(t.value[:, 0, :], axis=1)]
 
-    def only_class(node: int) -> int | None:
+    def _only_class(node: int) -> int | None:
         left, right = t.children_left[node], t.children_right[node]
         if left == -1:
             return int(predicted[node])
-        a, b = only_class(left), only_class(right)
+        a, b = _only_class(left), _only_class(right)
         return a if a is not None and a == b else None
 
     found: dict[int, tuple[int, list[_Condition]]] = {}
 
-    def walk(node: int, path: list[_Condition]) -> None:
-        single = only_class(node)
+    def _walk(node: int, path: list[_Condition]) -> None:
+        single = _only_class(node)
         if single is not None:
             found[node] = (single, path)
             return
         feature, threshold = int(t.feature[node]), float(t.threshold[node])
-        walk(t.children_left[node], [*path, (feature, "le", threshold)])
-        walk(t.children_right[node], [*path, (feature, "gt", threshold)])
+        _walk(t.children_left[node], [*path, (feature, "le", threshold)])
+        _walk(t.children_right[node], [*path, (feature, "gt", threshold)])
 
-    walk(0, [])
+    _walk(0, [])
     return found
 
 
@@ -831,10 +893,34 @@ class _BoundFormat:
 
     @classmethod
     def of(cls, values: pd.Series, *, whole: bool) -> _BoundFormat:
+        """How to write bounds on the feature ``values`` holds.
+
+        Parameters
+        ----------
+        values : pandas.Series
+            One feature of every customer, named after the feature.
+        whole : bool
+            The feature takes whole numbers only (days, orders).
+
+        Returns
+        -------
+        _BoundFormat
+        """
         return cls(str(values.name), whole, float(values.min()), float(values.max()))
 
     def text(self, low: float | None, high: float | None) -> str:
-        """``low < x ≤ high`` (either bound may be None) in words."""
+        """``low < x ≤ high`` (either bound may be None) in words.
+
+        Parameters
+        ----------
+        low, high : float or None
+            Thresholds of the tree; None leaves that side open.
+
+        Returns
+        -------
+        str
+            E.g. ``"Frequency ≥ 6 orders"``, ``"Monetary 120–1,230"``.
+        """
         label = _RULE_LABELS.get(self.feature, FEATURE_LABELS.get(self.feature, self.feature))
         unit = _FEATURE_UNITS.get(self.feature, "")
         if self.whole:
@@ -922,6 +1008,11 @@ def crosswalk(
         Index ``rfm_segment`` (the order of :data:`rfm_core.customers.rfm.DEFAULT_SEGMENTS`, other
         names after them alphabetically); columns = clusters (sorted, noise last); int64 counts, or
         float64 shares when ``normalize``. Empty rows and columns are left out.
+
+    Raises
+    ------
+    ProfileError
+        Either series is not one value per customer of ``rule_segments``.
     """
     segments = _aligned(rule_segments.index, rule_segments, what="rule segments")
     clusters = _aligned(rule_segments.index, clusters, what="clusters")

@@ -102,7 +102,13 @@ class SegmentationSettings:
 
     @property
     def uses_k(self) -> bool:
-        """Whether the method takes a number of segments."""
+        """Whether the method takes a number of segments.
+
+        Returns
+        -------
+        bool
+            False for ``dbscan`` and ``hdbscan``, which find their own.
+        """
         return self.method not in ("dbscan", "hdbscan")
 
 
@@ -166,7 +172,12 @@ class SegmentationResult:
 
     @property
     def n_clusters(self) -> int:
-        """Segments found (noise excluded)."""
+        """Segments found (noise excluded).
+
+        Returns
+        -------
+        int
+        """
         return int(self.segmenter.n_clusters_)
 
     def names_with(self, renamed: Mapping[int, str] | None = None) -> dict[int, str]:
@@ -207,6 +218,21 @@ def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> Anomal
     ``settings.contamination`` is the share flagged by the isolation forest and LOF, and the
     least-dense share flagged by the mixture; the robust z-score flags whoever lies beyond its
     fixed cut-off (see :mod:`rfm_core.segments.anomalies`).
+
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        :attr:`rfm_core.customers.rfm.RfmResult.table`.
+    settings : AnomalySettings
+
+    Returns
+    -------
+    AnomalyResult
+
+    Raises
+    ------
+    RfmError
+        What :func:`rfm_core.segments.anomalies.detect_anomalies` refuses.
     """
     return detect_anomalies(
         rfm_table,
@@ -225,7 +251,29 @@ CLASSIFIER_SAMPLE = 50_000  # training customers, every flagged one kept: bounde
 def train_classifier(
     rfm_table: pd.DataFrame, anomalies: AnomalyResult, settings: AnomalySettings
 ) -> ClassifierReport:
-    """Train the classifier that reproduces the detector's flags on new customers."""
+    """Train the classifier that reproduces the detector's flags on new customers.
+
+    Every flagged customer is kept and the others are sampled to :data:`CLASSIFIER_SAMPLE`
+    training customers, so that training time stays bounded on large tables.
+
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        The table the detector flagged.
+    anomalies : AnomalyResult
+        The detector's run on ``rfm_table`` (:func:`find_anomalies`).
+    settings : AnomalySettings
+        Its settings: the classifier learns from the same features, with the same seed.
+
+    Returns
+    -------
+    ClassifierReport
+
+    Raises
+    ------
+    RfmError
+        Too few flagged or not-flagged customers to train on.
+    """
     return train_anomaly_classifier(
         rfm_table,
         anomalies.table["anomaly"],
@@ -245,6 +293,24 @@ def choose_k(
 
     The sweep sees the customers the model will be fitted on: without the flagged ones when
     ``settings.exclude_anomalies`` (then ``anomalies`` is required).
+
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        :attr:`rfm_core.customers.rfm.RfmResult.table`.
+    settings : SegmentationSettings
+    anomalies : AnomalyResult, optional
+        Needed when ``settings.exclude_anomalies``.
+
+    Returns
+    -------
+    ModelSelection
+
+    Raises
+    ------
+    RfmError
+        Anomalies to exclude but no flags, or what
+        :func:`rfm_core.segments.clustering.select_k` refuses.
     """
     fit_mask = _fit_mask(rfm_table, settings, anomalies, [])
     return select_k(

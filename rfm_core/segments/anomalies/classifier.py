@@ -217,10 +217,12 @@ def classify(report_or_pipeline: ClassifierReport | Any, rfm_table: pd.DataFrame
         A bare pipeline must have been fitted on a feature frame (its ``feature_names_in_``
         name the features).
     rfm_table : pandas.DataFrame
+        One row per customer with the features the classifier was trained on.
 
     Returns
     -------
-    numpy.ndarray of bool, one per row.
+    numpy.ndarray of bool
+        One flag per row of ``rfm_table``.
     """
     if isinstance(report_or_pipeline, ClassifierReport):
         pipeline, features = report_or_pipeline.pipeline, report_or_pipeline.features

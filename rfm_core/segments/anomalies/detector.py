@@ -176,6 +176,12 @@ class AnomalyDetector(BaseEstimator):
         -------
         AnomalyDetector
             ``self``.
+
+        Raises
+        ------
+        RfmError
+            An invalid parameter, a missing feature column, or fewer than
+            :data:`MIN_CUSTOMERS` customers.
         """
         self._check_params()
         frame = feature_frame(rfm_table, features=self.features)
@@ -198,9 +204,15 @@ class AnomalyDetector(BaseEstimator):
     def score_samples(self, rfm_table: pd.DataFrame) -> np.ndarray:
         """Anomaly score of each customer (higher = stranger), without refitting.
 
+        Parameters
+        ----------
+        rfm_table : pandas.DataFrame
+            One row per customer with the feature columns the detector was fitted on.
+
         Returns
         -------
-        numpy.ndarray of float64, one score per row.
+        numpy.ndarray of float64
+            One score per row, in the units of :attr:`threshold_`.
         """
         check_is_fitted(self, "threshold_")
         frame = feature_frame(rfm_table, features=tuple(self.feature_names_in_))
@@ -214,9 +226,15 @@ class AnomalyDetector(BaseEstimator):
         fitted on. For ``lof`` a fitted customer is scored here as a new one (its own point
         counts among its neighbours), which can differ from :attr:`flags_`.
 
+        Parameters
+        ----------
+        rfm_table : pandas.DataFrame
+            One row per customer with the feature columns the detector was fitted on.
+
         Returns
         -------
         numpy.ndarray of bool
+            One flag per row.
         """
         return self.score_samples(rfm_table) > self.threshold_
 
@@ -379,7 +397,13 @@ class AnomalyResult:
 
     @property
     def flagged(self) -> pd.DataFrame:
-        """Flagged customers, strangest first."""
+        """Flagged customers, strangest first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows of :attr:`table` with ``anomaly`` true, by ``anomaly_score`` descending.
+        """
         rows = self.table.loc[self.table["anomaly"]]
         return rows.sort_values("anomaly_score", ascending=False, kind="stable")
 
@@ -413,6 +437,11 @@ def detect_anomalies(
     -------
     AnomalyResult
         Reasons compare each flagged customer with the median of the customers not flagged.
+
+    Raises
+    ------
+    RfmError
+        An unknown option, or what :meth:`AnomalyDetector.fit` refuses.
     """
     unknown = sorted(set(options) - set(_DETECTOR_OPTIONS))
     if unknown:
@@ -468,6 +497,18 @@ def share_options(method: str, contamination: float) -> dict[str, float]:
 
     The mixture's knob is its density percentile; the isolation forest and LOF take the share
     itself; the robust z-score keeps its fixed cut-off.
+
+    Parameters
+    ----------
+    method : {"iforest", "gmm", "lof", "zscore"}
+    contamination : float
+        Share of customers to flag, in (0, 0.5].
+
+    Returns
+    -------
+    dict of str to float
+        Keyword options for :class:`AnomalyDetector`: ``{"density_percentile": 100 ×
+        contamination}`` for ``gmm``, else empty.
     """
     return {"density_percentile": 100 * contamination} if method == "gmm" else {}
 
@@ -487,9 +528,23 @@ def detector_agreement(
     (``density_percentile = 100 × contamination``); ``zscore`` keeps its fixed threshold
     (:data:`DEFAULT_Z_THRESHOLD`) and flags whatever share exceeds it.
 
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        ``RfmResult.table`` (index ``customer_id``).
+    methods : sequence of str, default all of :data:`ANOMALY_METHODS`
+        Detectors to compare, each at most once.
+    contamination, features, transform, random_state
+        See :class:`AnomalyDetector`.
+
     Returns
     -------
     AnomalyAgreement
+
+    Raises
+    ------
+    RfmError
+        No method, an unknown or repeated method, or an invalid option of a detector.
     """
     methods = tuple(methods)
     if not methods:

@@ -102,9 +102,17 @@ def robust_z(values: np.ndarray | pd.Series, reference: np.ndarray | pd.Series) 
     the median absolute deviation of ``g(r)`` (1.2533 × the mean absolute deviation when the MAD
     is 0). When ``s`` is 0 too, a value equal to the median has z 0 and any other ±inf.
 
+    Parameters
+    ----------
+    values : numpy.ndarray or pandas.Series
+        The values to place, e.g. one feature of the flagged customers.
+    reference : numpy.ndarray or pandas.Series
+        The values that define "typical" (their median and spread), not empty.
+
     Returns
     -------
-    numpy.ndarray of float64, same length as ``values``.
+    numpy.ndarray of float64
+        Same length as ``values``.
     """
     ref = signed_log1p(np.asarray(reference, dtype="float64")).reshape(-1, 1)
     center, scale = _robust_center_scale(ref)
@@ -155,6 +163,12 @@ def explain(
     pandas.DataFrame
         Same index and order as ``rfm_table``; columns ``anomaly_reason`` and
         ``anomaly_category`` (see the module docstring), ``""`` for customers not flagged.
+
+    Raises
+    ------
+    RfmError
+        Flags that are not booleans or not one per customer, a missing feature column, or an
+        empty reference.
 
     Examples
     --------
@@ -223,24 +237,25 @@ def _category_facts(
     """Raw values the category rules need, for the flagged rows (NaN when a column is absent)."""
     n = len(rows)
 
-    def column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
         if name not in frame.columns:
             return np.full(len(frame), np.nan)
         return frame[name].to_numpy(dtype="float64")
 
-    frequency, monetary = column(rfm_table, "frequency")[rows], column(rfm_table, "monetary")[rows]
+    frequency = _column(rfm_table, "frequency")[rows]
+    monetary = _column(rfm_table, "monetary")[rows]
     with np.errstate(divide="ignore", invalid="ignore"):
         aov = monetary / frequency
-        ref_aov = column(reference, "monetary") / column(reference, "frequency")
+        ref_aov = _column(reference, "monetary") / _column(reference, "frequency")
     finite = ref_aov[np.isfinite(ref_aov)]
     return {
         "frequency": frequency,
         "monetary": monetary,
         "aov": aov,
         "median_aov": np.full(n, np.median(finite) if finite.size else np.nan),
-        "median_monetary": np.full(n, np.nanmedian(column(reference, "monetary"))),
+        "median_monetary": np.full(n, np.nanmedian(_column(reference, "monetary"))),
         # returned lines carry negative amounts
-        "cancelled": np.abs(column(rfm_table, "cancelled_amount")[rows]),
+        "cancelled": np.abs(_column(rfm_table, "cancelled_amount")[rows]),
     }
 
 

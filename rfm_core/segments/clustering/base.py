@@ -37,11 +37,11 @@ def _limited_threads(function: _F) -> _F:
     """
 
     @functools.wraps(function)
-    def limited(*args: Any, **kwargs: Any) -> Any:
+    def _limited(*args: Any, **kwargs: Any) -> Any:
         with threadpool_limits(limits=THREADS):
             return function(*args, **kwargs)
 
-    return limited  # type: ignore[return-value]
+    return _limited  # type: ignore[return-value]
 
 
 class ClusteringError(RfmError):

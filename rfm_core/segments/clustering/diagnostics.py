@@ -172,15 +172,23 @@ def silhouette_profile(
     Parameters
     ----------
     rfm_table : pandas.DataFrame
+        One row per customer with the ``features`` columns.
     labels : array-like of int
         One label per row of ``rfm_table``.
     features, transform, random_state
         As for :class:`~rfm_core.segments.clustering.segmenter.Segmenter`.
     sample_limit : int, default 10,000
+        Customers (noise excluded) above which the silhouette is computed on a sample.
 
     Returns
     -------
     SilhouetteProfile
+
+    Raises
+    ------
+    ClusteringError
+        Labels not one per customer, fewer than two clusters once noise is left out, or an
+        invalid ``sample_limit``.
     """
     index, x = _model_space(rfm_table, features, transform, random_state)
     labels = np.asarray(labels)
@@ -237,9 +245,25 @@ def k_distance(
     (the same sample :class:`~rfm_core.segments.clustering.segmenter.Segmenter` fits DBSCAN on
     with the same arguments).
 
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        One row per customer with the ``features`` columns.
+    min_samples : int, default 10
+        k: the neighbour whose distance is measured, the customer itself counted first.
+    features, transform, random_state
+        As for :class:`~rfm_core.segments.clustering.segmenter.Segmenter`.
+    sample_limit : int, default 20,000
+        Customers above which neighbours are searched within a seeded sample.
+
     Returns
     -------
     KDistance
+
+    Raises
+    ------
+    ClusteringError
+        An invalid option, or no more customers than ``min_samples``.
     """
     _check_int("min_samples", min_samples, minimum=2)
     _check_int("sample_limit", sample_limit, minimum=10)
@@ -264,10 +288,26 @@ def dendrogram(
 ) -> Dendrogram:
     """Hierarchical clustering tree of (a seeded sample of ``sample_limit``) customers.
 
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        One row per customer with the ``features`` columns.
+    linkage : {"ward", "complete", "average", "single"}, default "ward"
+    features, transform, random_state
+        As for :class:`~rfm_core.segments.clustering.segmenter.Segmenter`.
+    sample_limit : int, default 2,000
+        Customers above which the tree is built on a seeded sample (a tree of more leaves
+        cannot be read).
+
     Returns
     -------
     Dendrogram
         Linkage matrix in SciPy format, Euclidean distances in model space.
+
+    Raises
+    ------
+    ClusteringError
+        An unknown linkage, an invalid ``sample_limit`` or fewer than 2 customers.
     """
     if linkage not in LINKAGES:
         raise ClusteringError(f"linkage must be one of {', '.join(LINKAGES)}, got {linkage!r}")

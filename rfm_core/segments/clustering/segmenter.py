@@ -129,6 +129,19 @@ class _NearestCore:
         self.index = NearestNeighbors(n_neighbors=1).fit(cores) if len(cores) else None
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """Cluster of the nearest core point of each row of ``x``, noise beyond ``eps``.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Customers in model space, one per row.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            Raw DBSCAN label of each row; :data:`~rfm_core.config.NOISE_LABEL` when no core
+            point lies within ``eps``.
+        """
         if self.index is None:
             return np.full(len(x), NOISE_LABEL, dtype=np.int64)
         distance, nearest = self.index.kneighbors(x)
@@ -234,6 +247,13 @@ class Segmenter(ClusterMixin, BaseEstimator):
         -------
         Segmenter
             ``self``, fitted.
+
+        Raises
+        ------
+        ClusteringError
+            An invalid parameter, or a table too small for it.
+        RfmError
+            A missing feature column or an unknown transform.
         """
         self._check_params()
         frame = feature_frame(rfm_table, features=self.features)
@@ -269,6 +289,11 @@ class Segmenter(ClusterMixin, BaseEstimator):
     def predict(self, rfm_table: pd.DataFrame) -> np.ndarray:
         """Segment of each customer of a table with the same columns, without refitting.
 
+        Parameters
+        ----------
+        rfm_table : pandas.DataFrame
+            One row per customer with the ``features`` columns.
+
         Returns
         -------
         numpy.ndarray of int64
@@ -284,7 +309,19 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     @_limited_threads
     def predict_proba(self, rfm_table: pd.DataFrame) -> np.ndarray | None:
-        """Mixtures: membership probabilities (columns in label order); None otherwise."""
+        """Mixtures: membership probabilities of each customer, without refitting.
+
+        Parameters
+        ----------
+        rfm_table : pandas.DataFrame
+            One row per customer with the ``features`` columns.
+
+        Returns
+        -------
+        numpy.ndarray or None
+            For ``gmm`` and ``bgmm``, n × ``n_clusters``, columns in label order (as
+            :attr:`probabilities_`); None for the other methods.
+        """
         check_is_fitted(self, "labels_")
         if self.method not in _MIXTURES:
             return None
@@ -292,9 +329,19 @@ class Segmenter(ClusterMixin, BaseEstimator):
         return self.estimator_.predict_proba(x)[:, self._raw_of_label()]
 
     def transform_features(self, rfm_table: pd.DataFrame) -> pd.DataFrame:
-        """Features of ``rfm_table`` in model space (fitted transform), index ``customer_id``.
+        """Features of ``rfm_table`` in model space, through the transform fitted by :meth:`fit`.
 
         (Not named ``transform``: scikit-learn requires that attribute to hold the parameter.)
+
+        Parameters
+        ----------
+        rfm_table : pandas.DataFrame
+            One row per customer with the ``features`` columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            float64, index ``customer_id``, one column per feature.
         """
         check_is_fitted(self, "transform_")
         frame = feature_frame(rfm_table, features=self.features)

@@ -162,6 +162,12 @@ def locate_elbow(k: Sequence[int], inertia: Sequence[float]) -> int | None:
     Returns
     -------
     int or None
+        The k of the elbow; None when there is no clear bend.
+
+    Raises
+    ------
+    ClusteringError
+        ``k`` and ``inertia`` differ in length, or ``k`` is not strictly increasing.
     """
     ks = np.asarray(list(k), dtype="float64")
     values = np.asarray(list(inertia), dtype="float64")
@@ -196,9 +202,27 @@ def stability(
     and its labels are compared with the reference's on those customers by the adjusted Rand
     index (noise counts as one more label). ``segmenter`` itself is not modified.
 
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        One row per customer with the segmenter's feature columns.
+    segmenter : Segmenter
+        The settings to test (fitted or not; only its parameters are used).
+    n_runs : int, default 5
+        Refits on subsamples.
+    subsample : float, default 0.8
+        Share of the customers in each subsample, in (0, 1).
+    random_state : int, default 0
+        Seeds the subsamples and the refits' seeds.
+
     Returns
     -------
     Stability
+
+    Raises
+    ------
+    ClusteringError
+        An invalid option, or what :meth:`Segmenter.fit` refuses.
     """
     _check_int("n_runs", n_runs, minimum=1)
     _check_int("random_state", random_state, minimum=0)
@@ -278,6 +302,11 @@ def recommend_k(
     -------
     (int, str)
         The recommended k and the reason in words.
+
+    Raises
+    ------
+    ClusteringError
+        An empty table, a table with none of the criteria, or an invalid ``business_range``.
     """
     low, high = _check_range(business_range)
     if table.empty:
@@ -417,6 +446,7 @@ def select_k(
     Parameters
     ----------
     rfm_table : pandas.DataFrame
+        One row per customer with the ``features`` columns.
     k_values : sequence of int, default 2..10
         Each in 2..n − 1.
     features, transform, random_state
@@ -424,13 +454,21 @@ def select_k(
     business_range : (int, int), default (3, 8)
         See :func:`recommend_k`.
     silhouette_limit, fit_limit, mixture_limit : int
+        Sample sizes of the silhouette (and stability), of k-means and of the mixtures (see
+        above); each at least 10.
     mixtures : bool, default True
+        Fit the Gaussian mixtures for AIC and BIC.
     stability_runs : int, default 3
         0 skips stability (NaN column).
 
     Returns
     -------
     ModelSelection
+
+    Raises
+    ------
+    ClusteringError
+        An invalid option or k, or fewer than 3 customers.
     """
     business_range = _check_range(business_range)
     for name, value in (
