@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rfm_core.errors import RfmError
+from rfm_core.errors import EngineUnsupported, RfmError
 
 if TYPE_CHECKING:
     from rfm_core.ingest.io import LoadedTable
@@ -276,7 +276,7 @@ def _customers(
         rules = model.cleaning_rules(reference_date=args.reference_date)
     engine = _engine(args)
     if engine != "memory":
-        from rfm_core.customers.engine import EngineUnsupported, rfm_on_engine
+        from rfm_core.customers.engine import rfm_on_engine
 
         try:
             source, mapping, name = _engine_source(args, engine, mapping, model=model)
@@ -555,8 +555,6 @@ def _run_migrate(args: argparse.Namespace) -> int:
     engine = _engine(args)
     moves = None
     if engine != "memory":
-        from rfm_core.customers.engine import EngineUnsupported
-
         try:
             source, mapping, name = _engine_source(args, engine, dict(args.mapping) or None)
             moves = migrate(source, mapping=mapping, name=name, **options)

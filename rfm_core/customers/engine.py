@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from rfm_core.customers.pipeline import orders_of
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, RfmResult, SegmentRule, finish_rfm
-from rfm_core.errors import CleaningError, LoadError, RfmError
+from rfm_core.errors import CleaningError, EngineUnsupported, LoadError, RfmError
 from rfm_core.ingest.io import LoadedTable
 from rfm_core.ingest.schema import ColumnMapping, infer_mapping, parse_dates
 from rfm_core.lines.aggregate import customer_activity, rfm_columns
@@ -48,7 +48,6 @@ from rfm_core.lines.reasons import COPIES, REASONS
 __all__ = [
     "ENGINES",
     "EngineRun",
-    "EngineUnsupported",
     "canonical_lines",
     "connect",
     "customer_orders_on_engine",
@@ -66,10 +65,6 @@ SAMPLE_ROWS = 20_000
 TEXT_ROLES = ("customer", "invoice", "product", "country")
 DUCKDB_MEMORY_LIMIT = "2.5GB"  # per connection: one large file never takes the server's memory
 ENGINE_DATE_FORMATS = ("iso", "native")  # what an engine's timestamp cast reads as written
-
-
-class EngineUnsupported(RfmError):
-    """The source needs the in-memory parsers (untyped dates or numbers)."""
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, RfmResult, SegmentRule, compute_rfm
-from rfm_core.errors import RfmError
+from rfm_core.errors import MigrationError, RfmError
 from rfm_core.ingest.schema import ColumnMapping, Transactions
 from rfm_core.lines.cleaning import CleaningRules, clean
 
@@ -69,7 +69,6 @@ __all__ = [
     "NEW_CUSTOMER",
     "Cohorts",
     "Migration",
-    "MigrationError",
     "cohort_retention",
     "data_range",
     "default_dates",
@@ -81,10 +80,6 @@ DEFAULT_WINDOW_DAYS = 90
 NEW_CUSTOMER = "(not yet a customer)"
 MOVES: tuple[str, ...] = ("new", "better", "same", "worse")
 CUSTOMER_COLUMNS = ("recency", "frequency", "monetary", "last_purchase")
-
-
-class MigrationError(RfmError):
-    """Dates of a migration that cannot be compared (order, outside the data)."""
 
 
 # -- snapshots ---------------------------------------------------------------------------------

@@ -75,7 +75,13 @@ import pandas as pd
 
 import rfm_core
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, score_edges, score_with_edges
-from rfm_core.errors import MappingError, RfmError
+from rfm_core.errors import (
+    BundleError,
+    BundleSignatureError,
+    BundleVersionError,
+    MappingError,
+    RfmError,
+)
 from rfm_core.ingest.schema import ROLES, ColumnMapping, DateOrder
 from rfm_core.lines.cleaning import CleaningRules
 
@@ -96,9 +102,6 @@ __all__ = [
     "MAGIC",
     "REFERENCE_LIMIT",
     "SCHEMA_VERSION",
-    "BundleError",
-    "BundleSignatureError",
-    "BundleVersionError",
     "ModelBundle",
     "build_bundle",
     "bundle_header",
@@ -127,18 +130,6 @@ ScoreBasis = Literal["model", "file"]
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "imbalanced-learn", "joblib")
 STRICT_LIBRARY = "scikit-learn"
 _DATE_ORDERS = ("auto", "dayfirst", "monthfirst")
-
-
-class BundleError(RfmError):
-    """A file that is not a readable model bundle: wrong type, truncated or damaged."""
-
-
-class BundleSignatureError(BundleError):
-    """A bundle that is unsigned, altered, or signed by another installation."""
-
-
-class BundleVersionError(BundleError):
-    """A bundle written by a newer schema or with an incompatible scikit-learn."""
 
 
 def library_versions() -> dict[str, str]:

@@ -84,7 +84,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from rfm_core.config import LINKAGES, METHODS
-from rfm_core.errors import RfmError
+from rfm_core.errors import ClusteringError
 from rfm_core.segments.features import DEFAULT_FEATURES, feature_frame, make_transform
 
 __all__ = [
@@ -169,10 +169,6 @@ def _limited_threads(function: _F) -> _F:
             return function(*args, **kwargs)
 
     return limited  # type: ignore[return-value]
-
-
-class ClusteringError(RfmError):
-    """Clustering parameters are invalid or the table is too small for them."""
 
 
 # -- results -----------------------------------------------------------------------------------

@@ -15,7 +15,13 @@ import pytest
 
 from rfm_core.cli import main
 from rfm_core.customers.pipeline import run_rfm
-from rfm_core.errors import MappingError, RfmError
+from rfm_core.errors import (
+    BundleError,
+    BundleSignatureError,
+    BundleVersionError,
+    MappingError,
+    RfmError,
+)
 from rfm_core.ingest.io import load_bytes
 from rfm_core.ingest.synthetic import generate_transactions
 from rfm_core.outputs import persistence
@@ -25,9 +31,6 @@ from rfm_core.outputs.persistence import (
     MAX_HEADER_BYTES,
     SCHEMA_VERSION,
     SCORES_WITHIN_FILE,
-    BundleError,
-    BundleSignatureError,
-    BundleVersionError,
     build_bundle,
     bundle_header,
     dump_bundle,
