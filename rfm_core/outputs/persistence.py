@@ -23,7 +23,7 @@ canonical header without ``signature``, a line feed and the payload.
 Why signed, and what is checked before anything is unpickled
 ------------------------------------------------------------
 Unpickling runs code chosen by whoever wrote the file, so :func:`load_bundle` only unpickles a
-payload it can prove this installation wrote. In order, and before unpickling: the magic line
+payload that :func:`verify_bundle` proved this installation wrote. In order: the magic line
 (else "not a bundle"), a complete header (else "truncated"), valid canonical JSON (else
 "damaged" or "altered"), a schema version this code reads (else "newer"), a signature (else
 "unsigned"), the announced payload length (else "truncated"), the signature itself, compared in
@@ -103,6 +103,7 @@ __all__ = [
     "REFERENCE_LIMIT",
     "SCHEMA_VERSION",
     "ModelBundle",
+    "VerifiedBundle",
     "build_bundle",
     "bundle_header",
     "dump_bundle",
@@ -111,6 +112,7 @@ __all__ = [
     "load_bundle",
     "rfm_for_bundle",
     "score_transactions",
+    "verify_bundle",
 ]
 
 MAGIC = b"RFM-MODEL-BUNDLE\n"
@@ -503,10 +505,32 @@ def _split(data: bytes) -> tuple[dict[str, Any], bytes, bytes]:
     return header, raw, data[end + 1 :]
 
 
-def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
-    """Verify a bundle, then unpickle it.
+@dataclass(frozen=True)
+class VerifiedBundle:
+    """A bundle file whose form, header and signature were checked: its payload can be unpickled.
 
-    Everything listed in the module docstring is checked before the payload is unpickled.
+    Attributes
+    ----------
+    header : dict
+        The header, as saved (see the module docstring).
+    payload : bytes
+        The pickled content, signed by this installation's key.
+    warnings : tuple of str
+        Every library whose version differs from this installation's (scikit-learn of another
+        major.minor release is refused instead).
+    """
+
+    header: dict[str, Any]
+    payload: bytes
+    warnings: tuple[str, ...]
+
+
+def verify_bundle(data: bytes, *, key: bytes) -> VerifiedBundle:
+    """Check everything about a bundle that can be checked without unpickling it.
+
+    In order: the key, the magic line, a complete canonical header, a schema version this code
+    reads, a signature, the announced payload length, the signature itself (constant-time), and
+    the library versions (see the module docstring).
 
     Parameters
     ----------
@@ -517,21 +541,18 @@ def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
 
     Returns
     -------
-    ModelBundle
-        With the saved ``versions``, ``schema_version`` and ``created``, and ``warnings`` naming
-        every library whose version differs from this installation's.
+    VerifiedBundle
+        The header, the payload proven to come from this installation, and version warnings.
 
     Raises
     ------
     BundleError
-        Not a bundle, truncated or damaged.
+        Not a bundle, truncated or damaged, or a key shorter than :data:`MIN_KEY_CHARS`.
     BundleSignatureError
         Unsigned, altered, or signed with another key.
     BundleVersionError
         A newer schema, or scikit-learn of another major.minor release.
     """
-    import joblib
-
     _check_key(key)
     header, _, payload = _split(data)
     schema = header["schema_version"]
@@ -561,9 +582,40 @@ def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
             "the model bundle's signature does not match: the file was altered, or it was signed "
             f"by another installation (another {KEY_ENV} or key file); refusing to load it"
         )
-    versions = header["versions"]
-    notes = _version_warnings(versions)
-    content = joblib.load(io.BytesIO(payload))
+    return VerifiedBundle(header, payload, _version_warnings(header["versions"]))
+
+
+def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
+    """Verify a bundle (:func:`verify_bundle`), then unpickle it.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    key : bytes
+        :func:`installation_key`.
+
+    Returns
+    -------
+    ModelBundle
+        With the saved ``versions``, ``schema_version`` and ``created``, and ``warnings`` naming
+        every library whose version differs from this installation's.
+
+    Raises
+    ------
+    BundleError
+        Not a bundle, truncated or damaged, or content this version does not save.
+    BundleSignatureError
+        Unsigned, altered, or signed with another key.
+    BundleVersionError
+        A newer schema, or scikit-learn of another major.minor release.
+    """
+    import joblib
+
+    verified = verify_bundle(data, key=key)
+    header, notes = verified.header, verified.warnings
+    schema = header["schema_version"]
+    content = joblib.load(io.BytesIO(verified.payload))
     if schema < 2 and isinstance(content, dict) and "score_edges" not in content:
         content = {**content, "score_edges": None}
         notes = (*notes, SCORES_WITHIN_FILE)
@@ -572,7 +624,7 @@ def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
         raise BundleError("the model bundle's content is not what this version of the app saves")
     return ModelBundle(
         **content,
-        versions=dict(versions),
+        versions=dict(header["versions"]),
         schema_version=schema,
         created=str(header["created"]),
         warnings=notes,
