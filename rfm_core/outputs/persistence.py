@@ -588,6 +588,9 @@ def verify_bundle(data: bytes, *, key: bytes) -> VerifiedBundle:
 def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
     """Verify a bundle (:func:`verify_bundle`), then unpickle it.
 
+    Classes are looked up where they live now, also for bundles saved before rfm_core was
+    organised by step (:data:`rfm_core.outputs.unpickling.MOVED_MODULES`).
+
     Parameters
     ----------
     data : bytes
@@ -610,12 +613,12 @@ def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
     BundleVersionError
         A newer schema, or scikit-learn of another major.minor release.
     """
-    import joblib
+    from rfm_core.outputs.unpickling import unpickle_verified
 
     verified = verify_bundle(data, key=key)
     header, notes = verified.header, verified.warnings
     schema = header["schema_version"]
-    content = joblib.load(io.BytesIO(verified.payload))
+    content = unpickle_verified(verified.payload)
     if schema < 2 and isinstance(content, dict) and "score_edges" not in content:
         content = {**content, "score_edges": None}
         notes = (*notes, SCORES_WITHIN_FILE)

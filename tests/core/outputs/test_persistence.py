@@ -24,7 +24,7 @@ from rfm_core.errors import (
 )
 from rfm_core.ingest.io import load_bytes
 from rfm_core.ingest.synthetic import generate_transactions
-from rfm_core.outputs import persistence
+from rfm_core.outputs import persistence, unpickling
 from rfm_core.outputs.export import labeled_csv
 from rfm_core.outputs.persistence import (
     MAGIC,
@@ -98,6 +98,7 @@ def no_unpickling(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("the payload was unpickled before the bundle was verified")
 
+    monkeypatch.setattr(unpickling, "unpickle_verified", forbidden)
     monkeypatch.setattr(joblib, "load", forbidden)
 
 
@@ -323,7 +324,7 @@ def _resigned(trained, **changes) -> bytes:
 
 def test_a_newer_schema_is_refused(trained, monkeypatch):
     data = _resigned(trained, schema_version=SCHEMA_VERSION + 1)
-    monkeypatch.setattr(joblib, "load", pytest.fail)
+    monkeypatch.setattr(unpickling, "unpickle_verified", pytest.fail)
     with pytest.raises(BundleVersionError, match=r"newer version of the app \(schema 3"):
         load_bundle(data, key=KEY)
 
@@ -331,7 +332,7 @@ def test_a_newer_schema_is_refused(trained, monkeypatch):
 def test_another_scikit_learn_release_is_refused(trained, monkeypatch):
     versions = {**library_versions(), "scikit-learn": "1.8.0"}
     data = _resigned(trained, versions=versions)
-    monkeypatch.setattr(joblib, "load", pytest.fail)
+    monkeypatch.setattr(unpickling, "unpickle_verified", pytest.fail)
     installed = library_versions()["scikit-learn"]
     with pytest.raises(
         BundleVersionError, match=f"scikit-learn 1.8.0, this installation has {installed}"
