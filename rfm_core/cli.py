@@ -161,7 +161,13 @@ def _add_segment_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of ``python -m rfm_core``."""
+    """Return the parser of ``python -m rfm_core``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        With the commands ``rfm``, ``segment``, ``score``, ``migrate`` and ``demo``.
+    """
     parser = argparse.ArgumentParser(prog="python -m rfm_core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     rfm = commands.add_parser("rfm", help="transactions → one RFM row per customer")
@@ -614,7 +620,20 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``python -m rfm_core`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success; :data:`EXIT_BAD_INPUT` (2) after one ``error: …`` line on standard error
+        when the input or an option is refused (an :class:`~rfm_core.errors.RfmError`) or a file
+        cannot be read or written.
+    """
     args = build_parser().parse_args(argv)
     # results carry their warnings and the summary prints them once, as "warning: …" lines
     warnings.simplefilter("ignore", UserWarning)

@@ -96,7 +96,20 @@ class LoadedTable:
 
 
 def dataset_id(data: bytes, *, sheet: str | None = None) -> str:
-    """Return the SHA-256 hex digest identifying a file's bytes (and sheet)."""
+    """Return the SHA-256 hex digest identifying a file's bytes (and sheet).
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    sheet : str, optional
+        For workbooks: the sheet read (two sheets of one workbook are two datasets).
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits: the cache key of everything computed from the file.
+    """
     digest = hashlib.sha256(data)
     if sheet is not None:
         digest.update(b"\x00sheet\x00" + sheet.encode("utf-8"))
@@ -104,7 +117,27 @@ def dataset_id(data: bytes, *, sheet: str | None = None) -> str:
 
 
 def load_path(path: str | Path, *, sheet: str | int | None = None) -> LoadedTable:
-    """Read a file from disk; see :func:`load_bytes`."""
+    """Read a file from disk; see :func:`load_bytes`.
+
+    A local file is the user's own: it has no upload limit (the zip-bomb checks still apply).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    sheet : str or int, optional
+        For workbooks: sheet name or 0-based position (default: the first sheet with data).
+
+    Returns
+    -------
+    LoadedTable
+        ``file_name`` is the path's last part.
+
+    Raises
+    ------
+    LoadError
+        No such file, a folder, no permission, or anything :func:`load_bytes` refuses.
+    """
     path = Path(path)
     try:
         data = path.read_bytes()

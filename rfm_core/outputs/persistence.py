@@ -135,7 +135,14 @@ _DATE_ORDERS = ("auto", "dayfirst", "monthfirst")
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of Python, this package and the libraries whose objects a bundle holds."""
+    """Versions of Python, this package and the libraries whose objects a bundle holds.
+
+    Returns
+    -------
+    dict of str to str
+        ``python``, ``rfm-dashboard`` and each of :data:`LIBRARIES` (``"not installed"`` when
+        missing).
+    """
     versions = {"python": platform.python_version(), "rfm-dashboard": rfm_core.__version__}
     for name in LIBRARIES:
         try:
@@ -215,13 +222,36 @@ class ModelBundle:
     warnings: tuple[str, ...] = ()
 
     def cleaning_rules(self, *, reference_date: dt.date | None = None) -> CleaningRules:
-        """The saved cleaning rules, with ``reference_date`` instead of the saved one if given."""
+        """The saved cleaning rules, with ``reference_date`` instead of the saved one if given.
+
+        Parameters
+        ----------
+        reference_date : datetime.date, optional
+            Replaces the saved reference-date rule.
+
+        Returns
+        -------
+        CleaningRules
+        """
         if reference_date is None:
             return self.rules
         return replace(self.rules, reference_date=reference_date)
 
     def require_columns(self, columns: list[str] | tuple[str, ...], *, name: str) -> None:
-        """Raise :class:`~rfm_core.errors.MappingError` unless every mapped column is present."""
+        """Raise :class:`~rfm_core.errors.MappingError` unless every mapped column is present.
+
+        Parameters
+        ----------
+        columns : list or tuple of str
+            The columns of a file to score.
+        name : str
+            The file's name, for the message.
+
+        Raises
+        ------
+        MappingError
+            Naming the first missing column, its role and the file's columns.
+        """
         for role in ROLES:
             column = getattr(self.mapping, role)
             if column is not None and column not in columns:
@@ -361,6 +391,14 @@ def installation_key(
     owner only (mode 0600). This is the one function of the package that touches a file on its
     own; it is only called when a bundle is saved or loaded.
 
+    Parameters
+    ----------
+    environ : mapping of str to str
+        Where ``RFM_BUNDLE_KEY`` and ``RFM_BUNDLE_KEY_FILE`` are read (default: the process's
+        environment).
+    secret_path : str or pathlib.Path, optional
+        The key file, instead of the environment's or the default one.
+
     Returns
     -------
     bytes
@@ -468,6 +506,17 @@ def dump_bundle(bundle: ModelBundle, *, key: bytes) -> bytes:
 
 def bundle_header(data: bytes) -> dict[str, Any]:
     """Read a bundle's header without trusting it (nothing is unpickled, nothing verified).
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+
+    Returns
+    -------
+    dict
+        ``created, payload_bytes, schema_version, signature, summary, versions`` (see the
+        module docstring), as written.
 
     Raises
     ------
