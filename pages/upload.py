@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from rfm_core.ingest.io import SUPPORTED_SUFFIXES, list_folder
+from rfm_core.ingest.folder import list_folder
+from rfm_core.ingest.io import SUPPORTED_SUFFIXES
 from rfm_core.ingest.schema import OPTIONAL_ROLES, ROLE_LABELS, ROLES
 from ui.cache import preview_for
 from ui.components import (

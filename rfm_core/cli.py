@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rfm_core.errors import RfmError
+from rfm_core.errors import EngineUnsupported, RfmError
 
 if TYPE_CHECKING:
     from rfm_core.ingest.io import LoadedTable
@@ -161,7 +161,13 @@ def _add_segment_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of ``python -m rfm_core``."""
+    """Return the parser of ``python -m rfm_core``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        With the commands ``rfm``, ``segment``, ``score``, ``migrate`` and ``demo``.
+    """
     parser = argparse.ArgumentParser(prog="python -m rfm_core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     rfm = commands.add_parser("rfm", help="transactions → one RFM row per customer")
@@ -276,7 +282,7 @@ def _customers(
         rules = model.cleaning_rules(reference_date=args.reference_date)
     engine = _engine(args)
     if engine != "memory":
-        from rfm_core.customers.engine import EngineUnsupported, rfm_on_engine
+        from rfm_core.customers.engine import rfm_on_engine
 
         try:
             source, mapping, name = _engine_source(args, engine, mapping, model=model)
@@ -555,8 +561,6 @@ def _run_migrate(args: argparse.Namespace) -> int:
     engine = _engine(args)
     moves = None
     if engine != "memory":
-        from rfm_core.customers.engine import EngineUnsupported
-
         try:
             source, mapping, name = _engine_source(args, engine, dict(args.mapping) or None)
             moves = migrate(source, mapping=mapping, name=name, **options)
@@ -616,7 +620,20 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``python -m rfm_core`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success; :data:`EXIT_BAD_INPUT` (2) after one ``error: …`` line on standard error
+        when the input or an option is refused (an :class:`~rfm_core.errors.RfmError`) or a file
+        cannot be read or written.
+    """
     args = build_parser().parse_args(argv)
     # results carry their warnings and the summary prints them once, as "warning: …" lines
     warnings.simplefilter("ignore", UserWarning)

@@ -21,7 +21,8 @@ from rfm_core.customers.engine import (
 )
 from rfm_core.customers.pipeline import RfmPipelineResult, customer_orders, run_rfm
 from rfm_core.errors import LoadError
-from rfm_core.ingest.io import LoadedTable, folder_file, load_bytes
+from rfm_core.ingest.folder import folder_file
+from rfm_core.ingest.io import LoadedTable, load_bytes
 from rfm_core.ingest.schema import ColumnMapping, infer_mapping
 from rfm_core.lines.cleaning import CleaningRules
 from rfm_core.segments.anomalies import detector_agreement

@@ -14,7 +14,7 @@ import streamlit as st
 from rfm_core.customers.pipeline import RfmPipelineResult
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, relabel
 from rfm_core.errors import MappingError, RfmError
-from rfm_core.ingest.io import FolderFile
+from rfm_core.ingest.folder import FolderFile
 from rfm_core.ingest.io import dataset_id as compute_dataset_id
 from rfm_core.ingest.schema import detect_roles, infer_mapping
 from ui.cache import (

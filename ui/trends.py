@@ -30,7 +30,7 @@ from rfm_core.customers.trends import (
     segment_kpis,
     top_products,
 )
-from rfm_core.ingest.io import folder_file
+from rfm_core.ingest.folder import folder_file
 from rfm_core.ingest.schema import ColumnMapping
 from rfm_core.lines.cleaning import CleaningRules
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings

@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from rfm_core.customers.pipeline import orders_of
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, RfmResult, SegmentRule, finish_rfm
-from rfm_core.errors import CleaningError, LoadError, RfmError
+from rfm_core.errors import CleaningError, EngineUnsupported, LoadError, RfmError
 from rfm_core.ingest.io import LoadedTable
 from rfm_core.ingest.schema import ColumnMapping, infer_mapping, parse_dates
 from rfm_core.lines.aggregate import customer_activity, rfm_columns
@@ -48,7 +48,6 @@ from rfm_core.lines.reasons import COPIES, REASONS
 __all__ = [
     "ENGINES",
     "EngineRun",
-    "EngineUnsupported",
     "canonical_lines",
     "connect",
     "customer_orders_on_engine",
@@ -66,10 +65,6 @@ SAMPLE_ROWS = 20_000
 TEXT_ROLES = ("customer", "invoice", "product", "country")
 DUCKDB_MEMORY_LIMIT = "2.5GB"  # per connection: one large file never takes the server's memory
 ENGINE_DATE_FORMATS = ("iso", "native")  # what an engine's timestamp cast reads as written
-
-
-class EngineUnsupported(RfmError):
-    """The source needs the in-memory parsers (untyped dates or numbers)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +120,25 @@ def connect(
     DuckDB's buffers are capped at ``memory_limit`` (None: DuckDB's default, 80 % of RAM). With
     the default cap the 13.4-million-line log peaks at 2.8 GB instead of 3.3 GB, no slower:
     the collapse of exact copies keeps fewer partitions in memory at once.
+
+    Parameters
+    ----------
+    engine : {"duckdb", "spark"}
+        Which engine.
+    session : pyspark.sql.SparkSession, optional
+        For Spark: the session to run on (default: a local one).
+    memory_limit : str or None
+        For DuckDB: the cap of its buffers, e.g. ``"2.5GB"``.
+
+    Returns
+    -------
+    ibis.BaseBackend
+        The connected backend.
+
+    Raises
+    ------
+    RfmError
+        An unknown engine, or Spark without pyspark installed.
     """
     if engine == "duckdb":
         return ibis.duckdb.connect(**({"memory_limit": memory_limit} if memory_limit else {}))
@@ -162,6 +176,18 @@ def scan_file(
         CSV columns to read as text whatever they look like (ids with leading zeros).
     all_text : bool
         Read every CSV column as text (to look at a sample as written).
+
+    Returns
+    -------
+    ibis Table
+        An expression over the file; nothing is read until it runs.
+
+    Raises
+    ------
+    LoadError
+        No such file.
+    EngineUnsupported
+        Neither CSV nor Parquet.
     """
     path = Path(path)
     if not path.is_file():
@@ -190,6 +216,32 @@ def open_file(
     The roles are detected on a sample read as written (explicit ones win), then the file is
     scanned with those columns as text, so that ``00123`` stays ``00123`` as on the in-memory
     path.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV or Parquet file.
+    backend : ibis backend
+        From :func:`connect`.
+    mapping : dict or ColumnMapping, optional
+        Explicit roles (role → column); a ColumnMapping is used as it is, without detection.
+
+    Returns
+    -------
+    source : ibis Table
+        The file, text roles read as text.
+    mapping : ColumnMapping
+        The roles of its columns.
+
+    Raises
+    ------
+    LoadError
+        No such file.
+    EngineUnsupported
+        Neither CSV nor Parquet, or dates that need the in-memory parsers (day-first text, for
+        instance).
+    MappingError
+        The roles cannot be mapped.
     """
     name = Path(path).name
     sample = sample_of(scan_file(path, backend=backend, all_text=True), name=name)
@@ -206,7 +258,22 @@ def open_file(
 
 
 def sample_of(source: ir.Table, *, name: str, rows: int = SAMPLE_ROWS) -> LoadedTable:
-    """The first ``rows`` rows as text, enough to recognise the columns' roles."""
+    """The first ``rows`` rows as text, enough to recognise the columns' roles.
+
+    Parameters
+    ----------
+    source : ibis Table
+        A file or table on an engine.
+    name : str
+        Its name, for messages.
+    rows : int
+        How many rows to read.
+
+    Returns
+    -------
+    LoadedTable
+        Every column cast to text; ``dataset_id`` is empty (no bytes were read).
+    """
     head = source.limit(rows).to_pyarrow()
     text = pa.table({c: head.column(c).cast(pa.string()) for c in head.column_names})
     return LoadedTable(text, file_name=name, dataset_id="")
@@ -214,6 +281,15 @@ def sample_of(source: ir.Table, *, name: str, rows: int = SAMPLE_ROWS) -> Loaded
 
 def canonical_lines(source: ir.Table, mapping: ColumnMapping, *, name: str) -> ir.Table:
     """Build the canonical columns of :mod:`rfm_core.lines.cleaning` from a typed source.
+
+    Parameters
+    ----------
+    source : ibis Table
+        The file or table, numbers typed as numbers.
+    mapping : ColumnMapping
+        Which column plays which role.
+    name : str
+        The source's name, for messages.
 
     Returns
     -------
@@ -300,6 +376,23 @@ def flagged_lines(
     :data:`~rfm_core.lines.reasons.COPIES` (a hash aggregation that keeps memory bounded, where a
     window over every column would sort the whole log); then :func:`canonical_lines` and
     :func:`rfm_core.lines.cleaning.flag_rows`. Kept lines are those with a null ``drop_reason``.
+
+    Parameters
+    ----------
+    source : ibis Table
+        The file or table.
+    mapping : ColumnMapping
+        Which column plays which role.
+    rules : CleaningRules
+        The cleaning rules.
+    name : str
+        The source's name, for messages.
+
+    Returns
+    -------
+    ibis Table
+        The columns of :func:`canonical_lines` (with :data:`~rfm_core.lines.reasons.COPIES`
+        when duplicates are dropped) and ``drop_reason``.
     """
     if rules.drop_duplicates:
         source = source.group_by(list(source.columns)).agg(**{COPIES: source.count()})
@@ -371,7 +464,24 @@ def _default_reference(activity: pa.Table) -> dt.date:
 def distinct_values(
     source: ir.Table, mapping: ColumnMapping, role: str, *, limit: int = 500
 ) -> list[str]:
-    """The distinct trimmed values of a role's column (e.g. countries for the country filter)."""
+    """The distinct trimmed values of a role's column (e.g. countries for the country filter).
+
+    Parameters
+    ----------
+    source : ibis Table
+        The file or table.
+    mapping : ColumnMapping
+        Which column plays which role.
+    role : str
+        A text role: ``"customer"``, ``"invoice"``, ``"product"`` or ``"country"``.
+    limit : int
+        Most values returned.
+
+    Returns
+    -------
+    list of str
+        Sorted, without nulls.
+    """
     lines = canonical_lines(source, mapping, name="")
     column = lines[role if role != "customer" else "customer_id"]
     values = lines.select(value=column).filter(column.notnull()).distinct().order_by("value")
@@ -388,6 +498,23 @@ def customer_orders_on_engine(
 
     The same columns as :func:`rfm_core.customers.pipeline.customer_orders`. Rules that compare
     customers with each other (the z-score limit) are not re-applied to a single customer's lines.
+
+    Parameters
+    ----------
+    source : ibis Table
+        The file or table.
+    mapping : ColumnMapping
+        Which column plays which role.
+    rules : CleaningRules
+        The cleaning rules.
+    customer_id : str
+        The customer, as in the ``customer_id`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``order, timestamp, lines, amount, is_return``: one row per invoice (or per timestamp
+        without an invoice column); empty when the id has no kept line.
     """
     lines = canonical_lines(source, mapping, name="")
     mine = lines.filter(lines.customer_id == customer_id)

@@ -60,7 +60,7 @@ import pandas as pd
 
 from rfm_core.config import NOISE_LABEL
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, RfmResult, SegmentRule, compute_rfm
-from rfm_core.errors import RfmError
+from rfm_core.errors import MigrationError, RfmError
 from rfm_core.ingest.schema import ColumnMapping, Transactions
 from rfm_core.lines.cleaning import CleaningRules, clean
 
@@ -70,7 +70,6 @@ __all__ = [
     "NEW_CUSTOMER",
     "Cohorts",
     "Migration",
-    "MigrationError",
     "cohort_retention",
     "data_range",
     "default_dates",
@@ -82,10 +81,6 @@ DEFAULT_WINDOW_DAYS = 90
 NEW_CUSTOMER = "(not yet a customer)"
 MOVES: tuple[str, ...] = ("new", "better", "same", "worse")
 CUSTOMER_COLUMNS = ("recency", "frequency", "monetary", "last_purchase")
-
-
-class MigrationError(RfmError):
-    """Dates of a migration that cannot be compared (order, outside the data)."""
 
 
 # -- snapshots ---------------------------------------------------------------------------------
@@ -146,7 +141,23 @@ def snapshot(
 
 
 def data_range(rfm_table: pd.DataFrame) -> tuple[dt.date, dt.date]:
-    """First and last purchase date among the customers of an RFM table."""
+    """First and last purchase date among the customers of an RFM table.
+
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        With the columns ``first_purchase`` and ``last_purchase``.
+
+    Returns
+    -------
+    first, last : datetime.date
+        The earliest first purchase and the latest last purchase.
+
+    Raises
+    ------
+    MigrationError
+        The table has no customers.
+    """
     if rfm_table.empty:
         raise MigrationError("there are no customers, hence no dates to compare")
     return rfm_table["first_purchase"].min(), rfm_table["last_purchase"].max()
@@ -155,8 +166,19 @@ def data_range(rfm_table: pd.DataFrame) -> tuple[dt.date, dt.date]:
 def default_dates(
     first: dt.date, last: dt.date, *, days: int = DEFAULT_WINDOW_DAYS
 ) -> tuple[dt.date, dt.date]:
-    """The default dates of a migration: ``days`` before the last date (not before the first
-    date), and the last date."""
+    """The default dates of a migration: ``days`` before the last date, and the last date.
+
+    Parameters
+    ----------
+    first, last : datetime.date
+        The range of the data (:func:`data_range`).
+    days : int
+        How far before ``last`` the first snapshot is taken (never before ``first``).
+
+    Returns
+    -------
+    date_from, date_to : datetime.date
+    """
     return max(first, last - dt.timedelta(days=days)), last
 
 
@@ -227,8 +249,23 @@ class Migration:
         return self.customers[self.customers["lapsed"]]
 
     def transitions(self, *, clusters: bool = False) -> pd.DataFrame:
-        """The non-empty cells in long form: ``segment_from, segment_to, customers, revenue``,
-        in the matrices' order."""
+        """The non-empty cells of the transition matrices in long form, in the matrices' order.
+
+        Parameters
+        ----------
+        clusters : bool
+            The clusters' matrices instead of the rule segments'.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``segment_from, segment_to, customers, revenue``.
+
+        Raises
+        ------
+        MigrationError
+            Clusters asked for, and the migration was computed without a segmenter.
+        """
         counts, revenue = (
             (self.cluster_counts, self.cluster_revenue) if clusters else (self.counts, self.revenue)
         )
@@ -241,7 +278,19 @@ class Migration:
 
     def moved_to(self, segment_from: str, segments_to: list[str] | tuple[str, ...]) -> int:
         """How many customers of ``segment_from`` at ``date_from`` are in ``segments_to`` at
-        ``date_to``."""
+        ``date_to``.
+
+        Parameters
+        ----------
+        segment_from : str
+            A rule segment at the first date.
+        segments_to : list or tuple of str
+            Rule segments at the second date.
+
+        Returns
+        -------
+        int
+        """
         customers = self.customers
         hit = (customers["segment_from"] == segment_from) & customers["segment_to"].isin(
             list(segments_to)

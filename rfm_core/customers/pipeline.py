@@ -77,7 +77,27 @@ def prepare(
     mapping: Mapping[str, str | None] | ColumnMapping | None = None,
     date_order: DateOrder = "auto",
 ) -> Transactions:
-    """Map columns (explicit roles win over detection) and interpret their values."""
+    """Map columns (explicit roles win over detection) and interpret their values.
+
+    Parameters
+    ----------
+    loaded : LoadedTable
+        The file as read.
+    mapping : mapping of role to column, or ColumnMapping, optional
+        Explicit roles; a ColumnMapping is used as it is, without detection.
+    date_order : {"auto", "dayfirst", "monthfirst"}
+        How to read text dates such as ``01/02/2011``.
+
+    Returns
+    -------
+    Transactions
+        The canonical columns with typed values, and how the dates were read.
+
+    Raises
+    ------
+    MappingError
+        A required role cannot be mapped, or a mapped column holds mostly bad values.
+    """
     if not isinstance(mapping, ColumnMapping):
         mapping = infer_mapping(loaded, explicit=mapping)
     return _prepare(loaded, mapping, date_order=date_order)
@@ -116,6 +136,13 @@ def run_rfm(
 def customer_orders(result: RfmPipelineResult, customer_id: str) -> pd.DataFrame:
     """Return one customer's kept orders, oldest first.
 
+    Parameters
+    ----------
+    result : RfmPipelineResult
+        The cleaned transactions.
+    customer_id : str
+        The customer, as in the ``customer_id`` column.
+
     Returns
     -------
     pandas.DataFrame
@@ -132,6 +159,19 @@ def orders_of(kept: ir.Table, *, backend: ibis.BaseBackend) -> pd.DataFrame:
 
     Shared by the in-memory drill-down and
     :func:`rfm_core.customers.engine.customer_orders_on_engine`.
+
+    Parameters
+    ----------
+    kept : ibis Table
+        Kept lines with the columns ``invoice, timestamp, amount, is_return``.
+    backend : ibis backend
+        Where the expression runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``order, timestamp, lines, amount, is_return``: one row per invoice (or per timestamp
+        without an invoice), amounts rounded to cents.
     """
     order = ibis.coalesce(kept.invoice, kept.timestamp.cast("string"))
     orders = kept.group_by(order=order, is_return=kept.is_return).agg(

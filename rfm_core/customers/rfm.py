@@ -136,7 +136,17 @@ class RfmResult:
 
 
 def default_reference_date(cleaned: CleaningResult) -> dt.date:
-    """Return the day after the last purchase date of the kept lines."""
+    """Return the day after the last purchase date of the kept lines.
+
+    Parameters
+    ----------
+    cleaned : CleaningResult
+        The kept lines (returns are not purchases).
+
+    Returns
+    -------
+    datetime.date
+    """
     table = cleaned.transactions
     mask = pa.compute.invert(table.column("is_return"))
     last = pa.compute.max(pa.compute.filter(table.column("timestamp"), mask)).as_py()
@@ -290,6 +300,18 @@ def score_with_edges(
 ) -> pd.DataFrame:
     """Score an RFM table with saved :func:`score_edges` and assign the rule segments again.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An RFM table (``recency``, ``frequency``, ``monetary``).
+    edges : dict
+        :func:`score_edges` of the customers the scores are relative to; a score without edges
+        is the middle one.
+    segments : tuple of SegmentRule
+        The rule segments (default :data:`DEFAULT_SEGMENTS`).
+    bins : int
+        Number of scores, as when the edges were computed.
+
     Returns
     -------
     pandas.DataFrame
@@ -334,6 +356,11 @@ def _scores(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 def validate_segments(segments: tuple[SegmentRule, ...] | list[SegmentRule]) -> None:
     """Check that the segments cover every (r, f, m) score cell exactly once.
 
+    Parameters
+    ----------
+    segments : tuple or list of SegmentRule
+        The rule segments.
+
     Raises
     ------
     SegmentDefinitionError
@@ -374,6 +401,18 @@ def assign_segments(
 ) -> pd.Series:
     """Return each customer's segment name from ``r_score``, ``f_score`` and ``m_score``.
 
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        With the columns ``r_score``, ``f_score`` and ``m_score`` (1 to 5).
+    segments : tuple or list of SegmentRule
+        The rule segments (default :data:`DEFAULT_SEGMENTS`).
+
+    Returns
+    -------
+    pandas.Series
+        ``rfm_segment`` (string), on the index of ``scores``.
+
     Raises
     ------
     SegmentDefinitionError
@@ -399,13 +438,35 @@ SEGMENT_TABLE_COLUMNS = (
 
 
 def segments_to_frame(segments: tuple[SegmentRule, ...] | list[SegmentRule]) -> pd.DataFrame:
-    """Return segment definitions as an editable table (one row per segment)."""
+    """Return segment definitions as an editable table (one row per segment).
+
+    Parameters
+    ----------
+    segments : tuple or list of SegmentRule
+        The rule segments.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns :data:`SEGMENT_TABLE_COLUMNS`: name, the low and high R, F and M scores,
+        description.
+    """
     rows = [(rule.name, *rule.r, *rule.f, *rule.m, rule.description) for rule in segments]
     return pd.DataFrame(rows, columns=list(SEGMENT_TABLE_COLUMNS))
 
 
 def segments_from_frame(frame: pd.DataFrame) -> tuple[SegmentRule, ...]:
     """Read segment definitions back from a table such as :func:`segments_to_frame` returns.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The columns of :data:`SEGMENT_TABLE_COLUMNS` (``description`` may be missing).
+
+    Returns
+    -------
+    tuple of SegmentRule
+        In the order of the rows.
 
     Raises
     ------
@@ -440,15 +501,42 @@ def segments_from_frame(frame: pd.DataFrame) -> tuple[SegmentRule, ...]:
 
 
 def relabel(table: pd.DataFrame, segments: tuple[SegmentRule, ...]) -> pd.DataFrame:
-    """Return a copy of an RFM table with ``rfm_segment`` assigned by other segment rules."""
+    """Return a copy of an RFM table with ``rfm_segment`` assigned by other segment rules.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An RFM table with its scores.
+    segments : tuple of SegmentRule
+        The rule segments to assign.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    SegmentDefinitionError
+        When ``segments`` do not cover every score cell exactly once.
+    """
     return table.assign(rfm_segment=assign_segments(table, segments))
 
 
 def segment_summary(table: pd.DataFrame, segments: tuple[SegmentRule, ...]) -> pd.DataFrame:
     """Return one row per segment that has customers, in the order of ``segments``.
 
-    Columns: ``rfm_segment, customers, share_customers, revenue, share_revenue, median_recency,
-    median_frequency, definition`` (the score ranges and description in words).
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An RFM table with ``rfm_segment``.
+    segments : tuple of SegmentRule
+        The rule segments the table was labelled with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rfm_segment, customers, share_customers, revenue, share_revenue, median_recency,
+        median_frequency, definition`` (the score ranges and description in words).
     """
     grouped = table.groupby("rfm_segment", observed=True)
     summary = pd.DataFrame(
@@ -514,6 +602,19 @@ def select_range(
 
     Plain NumPy on the columns and a partial sort for the largest rows: ~20 ms for a million
     customers, where the pandas ``between`` / ``nlargest`` chain took ~100 ms.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An RFM table.
+    recency, frequency, monetary : tuple of float
+        Inclusive ``(low, high)`` bounds.
+    top : int
+        Most rows kept in :attr:`RangeSelection.top`.
+
+    Returns
+    -------
+    RangeSelection
     """
     monetary_values = table["monetary"].to_numpy(dtype=float)
     mask = _inside(table["recency"].to_numpy(), recency)

@@ -82,6 +82,16 @@ def kept_lines(result) -> ir.Table:
     result : RfmPipelineResult
         :func:`rfm_core.customers.pipeline.run_rfm`; an :class:`rfm_core.customers.engine.EngineRun`
         has no lines in memory: use :func:`kept_lines_on_engine` on its source.
+
+    Returns
+    -------
+    ibis Table
+        An in-memory table of the kept lines.
+
+    Raises
+    ------
+    RfmError
+        The result's lines stayed on an engine.
     """
     if result.lines is None:
         raise RfmError("the kept lines of this file stay on the engine; use kept_lines_on_engine")
@@ -96,6 +106,22 @@ def kept_lines_on_engine(
     The same steps as :func:`rfm_core.customers.engine.rfm_on_engine`: exact copies collapse into
     one row first (so that a large log is never sorted), then
     :func:`rfm_core.lines.cleaning.flag_rows` (:func:`rfm_core.customers.engine.flagged_lines`).
+
+    Parameters
+    ----------
+    source : ibis Table
+        The file or table on its engine.
+    mapping : ColumnMapping
+        Which column plays which role.
+    rules : CleaningRules, optional
+        The cleaning rules (default: the default rules).
+    name : str
+        The source's name, for messages.
+
+    Returns
+    -------
+    ibis Table
+        The kept lines (those with a null ``drop_reason``).
     """
     flags = flagged_lines(source, mapping, rules or CleaningRules(), name=name)
     return flags.filter(flags.drop_reason.isnull())
@@ -182,6 +208,13 @@ def activity_trend(
 def new_vs_returning(kept: ir.Table, *, backend: ibis.BaseBackend) -> pd.DataFrame:
     """New and returning customers per month, and the revenue of each (see the definitions).
 
+    Parameters
+    ----------
+    kept : ibis Table
+        Kept lines (:func:`kept_lines`, :func:`kept_lines_on_engine`).
+    backend : ibis backend
+        Where to run the expression.
+
     Returns
     -------
     pandas.DataFrame
@@ -250,6 +283,13 @@ def _breakdown(kept: ir.Table, column: str, *, backend: ibis.BaseBackend) -> pd.
 def revenue_by_country(kept: ir.Table, *, backend: ibis.BaseBackend) -> pd.DataFrame | None:
     """Revenue, its share, orders and customers per country, largest revenue first.
 
+    Parameters
+    ----------
+    kept : ibis Table
+        Kept lines (:func:`kept_lines`, :func:`kept_lines_on_engine`).
+    backend : ibis backend
+        Where to run the expression.
+
     Returns
     -------
     pandas.DataFrame or None
@@ -262,6 +302,15 @@ def revenue_by_country(kept: ir.Table, *, backend: ibis.BaseBackend) -> pd.DataF
 
 def top_products(kept: ir.Table, *, backend: ibis.BaseBackend, n: int = 10) -> pd.DataFrame | None:
     """The ``n`` products with the largest revenue (ties by product), with their share of it.
+
+    Parameters
+    ----------
+    kept : ibis Table
+        Kept lines (:func:`kept_lines`, :func:`kept_lines_on_engine`).
+    backend : ibis backend
+        Where to run the expression.
+    n : int
+        How many products (at least 1).
 
     Returns
     -------
@@ -379,7 +428,18 @@ class Pareto:
     revenue: float
 
     def share_of(self, top_share: float) -> float:
-        """Share of revenue of the top ``top_share`` of customers (one of the points)."""
+        """Share of revenue of the top ``top_share`` of customers (one of the points).
+
+        Parameters
+        ----------
+        top_share : float
+            One of :data:`PARETO_SHARES`, e.g. ``0.2`` for the top 20 %.
+
+        Returns
+        -------
+        float
+            From 0 to 1.
+        """
         return float(self.points.loc[top_share, "share_revenue"])
 
 

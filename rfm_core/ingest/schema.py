@@ -208,7 +208,13 @@ class ColumnMapping:
     country: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
-        """Return ``{role: column or None}`` in :data:`ROLES` order."""
+        """Return the mapping as a dictionary.
+
+        Returns
+        -------
+        dict of str to str or None
+            ``{role: column or None}`` in :data:`ROLES` order.
+        """
         return asdict(self)
 
     @property
@@ -338,6 +344,23 @@ def detect_roles(
     """Return ``{role: column}`` for every role that can be found, without requiring any.
 
     Used to pre-fill a mapping form when :func:`infer_mapping` cannot complete the mapping.
+
+    Parameters
+    ----------
+    loaded : LoadedTable
+        The file as read.
+    explicit : mapping of role to column, optional
+        Roles chosen by the user; they win over detection.
+
+    Returns
+    -------
+    dict of str to str
+        The roles found (by column name, the date also by content), explicit ones included.
+
+    Raises
+    ------
+    MappingError
+        An explicit role or column that does not exist.
     """
     columns = loaded.columns
     chosen = _explicit_roles(explicit or {}, columns, loaded.file_name)
@@ -463,6 +486,16 @@ def parse_customer_ids(values: pa.ChunkedArray | pa.Array) -> pa.Array:
 
     Whitespace around an id is removed and empty ids are missing. Ids stored as floats (Excel and
     pandas write integer ids with missing values as ``17850.0``) lose the ``.0``.
+
+    Parameters
+    ----------
+    values : pyarrow.ChunkedArray or pyarrow.Array
+        The mapped column, as read.
+
+    Returns
+    -------
+    pyarrow.Array
+        Strings.
     """
     values = _combine(values)
     if pa.types.is_floating(values.type):
@@ -492,7 +525,18 @@ def _blank_to_null(values: pa.Array) -> pa.Array:
 
 
 def parse_text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Return a column as trimmed text (integral floats without ``.0``), null where empty."""
+    """Return a column as trimmed text (integral floats without ``.0``), null where empty.
+
+    Parameters
+    ----------
+    values : pyarrow.ChunkedArray or pyarrow.Array
+        The mapped column (invoice, product or country), as read.
+
+    Returns
+    -------
+    pyarrow.Array
+        Strings, read as :func:`parse_customer_ids` reads ids.
+    """
     return parse_customer_ids(values)
 
 
@@ -512,6 +556,18 @@ def parse_numbers(values: pa.ChunkedArray | pa.Array, *, decimal: str = ".") -> 
     ``1.234,50`` or ``12,5``). Infinite values, values beyond ±:data:`MAX_ABS_NUMBER` and text
     that is not a number become null and are counted in ``n_bad``; missing values are null but
     not counted.
+
+    Parameters
+    ----------
+    values : pyarrow.ChunkedArray or pyarrow.Array
+        The mapped column, as read.
+    decimal : {".", ","}
+        The decimal separator of the file (a column of decimal commas is recognised anyway).
+
+    Returns
+    -------
+    NumberParse
+        The numbers, how many values were not numbers, and the first of them.
     """
     values = _combine(values)
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):

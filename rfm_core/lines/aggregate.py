@@ -90,6 +90,13 @@ def customer_activity(flags: ir.Table) -> ir.Table:
 def rfm_columns(activity: ir.Table, *, reference_date: dt.date | ir.DateValue) -> ir.Table:
     """Turn :func:`customer_activity` into RFM values for customers with a kept purchase.
 
+    Parameters
+    ----------
+    activity : ibis Table
+        :func:`customer_activity` of the flagged lines.
+    reference_date : date or ibis date expression
+        The day the observation ends: recency and tenure count whole days up to it.
+
     Returns
     -------
     ibis Table
@@ -136,6 +143,11 @@ def aggregate_customers(
     reference_date : date or ibis date expression
     cancelled : ibis Table, optional
         Removed returns, ``customer_id, amount`` (:attr:`CleaningResult.cancelled`).
+
+    Returns
+    -------
+    ibis Table
+        The columns of :func:`rfm_columns`, one row per customer with a kept purchase.
     """
     columns = ["customer_id", "invoice", "timestamp", "amount", "is_return"]
     lines = t.select(*columns, drop_reason=ibis.null("string"))
@@ -156,5 +168,16 @@ MONEY_UNITS = 10_000  # line amounts are summed as whole ten-thousandths of the 
 
 
 def money_units(amount: ir.FloatingValue) -> ir.IntegerValue:
-    """Line amounts as integers, so that sums are exact and the same in any order or engine."""
+    """Line amounts as integers, so that sums are exact and the same in any order or engine.
+
+    Parameters
+    ----------
+    amount : ibis float expression
+        Line amounts in currency.
+
+    Returns
+    -------
+    ibis integer expression
+        The amounts in :data:`MONEY_UNITS` per currency unit, rounded.
+    """
     return (amount * MONEY_UNITS).round().cast("int64")

@@ -147,7 +147,20 @@ class CleaningResult:
 
 
 def purchase_condition(t: ir.Table) -> ir.BooleanValue:
-    """Return the condition of a purchase line (as opposed to a return) on a canonical table."""
+    """Return the condition of a purchase line (as opposed to a return) on a canonical table.
+
+    A purchase has an invoice not starting with ``C``, a positive (or no) quantity and a positive
+    amount.
+
+    Parameters
+    ----------
+    t : ibis Table
+        Canonical lines (``invoice, quantity, amount``).
+
+    Returns
+    -------
+    ibis boolean expression
+    """
     not_cancelled = ~t.invoice.fill_null("").startswith("C")
     positive_quantity = t.quantity.isnull() | (t.quantity > 0)
     return not_cancelled & positive_quantity & (t.amount > 0)
@@ -344,7 +357,20 @@ def _apply_verdict(lines: pa.Table, verdict: pa.Table) -> tuple[pa.Table, pa.Tab
 
 
 def removal_report(by_reason: dict[str, int], n_in: int) -> pd.DataFrame:
-    """One row per reason in rule order: ``reason, description, rows, share``."""
+    """The cleaning report: one row per removal reason, in rule order.
+
+    Parameters
+    ----------
+    by_reason : dict of str to int
+        Rows removed per reason (missing reasons removed none).
+    n_in : int
+        Rows read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``reason, description, rows, share`` (share of the rows read).
+    """
     rows = [
         {"reason": reason, "description": text, "rows": int(by_reason.get(reason, 0))}
         for reason, text in REASONS.items()

@@ -40,7 +40,19 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy whose text cells cannot start a spreadsheet formula (quote prefixed)."""
+    """Return a copy whose text cells cannot start a spreadsheet formula (quote prefixed).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Any table; it is not changed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same values, text cells and text index entries that start with one of
+        :data:`FORMULA_PREFIXES` prefixed with ``'``.
+    """
     table = table.copy()
     for column in table.columns:
         values = table[column]
@@ -69,6 +81,11 @@ def rfm_csv(table: pd.DataFrame) -> bytes:
     ----------
     table : pandas.DataFrame
         Indexed by ``customer_id`` (e.g. :attr:`rfm_core.customers.rfm.RfmResult.table`).
+
+    Returns
+    -------
+    bytes
+        The CSV file.
     """
     return _write_csv(_safe_text(_to_arrow(table.reset_index())))
 
@@ -117,20 +134,52 @@ def _write_csv(table: pa.Table) -> bytes:
 
 
 def labeled_csv(table: pd.DataFrame) -> bytes:
-    """Return the labeled customers as CSV.
+    """Return the labeled customers as CSV (as :func:`rfm_csv` writes it).
 
-    See :func:`rfm_core.segments.segmentation.labeled_customers`.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`rfm_core.segments.segmentation.labeled_customers`.
+
+    Returns
+    -------
+    bytes
+        The CSV file: what ``python -m rfm_core segment`` writes.
     """
     return rfm_csv(table)
 
 
 def cleaned_lines_csv(result: RfmPipelineResult) -> bytes:
-    """Return the kept transaction lines (canonical columns) as UTF-8 CSV, text neutralised."""
+    """Return the kept transaction lines (canonical columns) as UTF-8 CSV, text neutralised.
+
+    Parameters
+    ----------
+    result : RfmPipelineResult
+        An in-memory run (its kept lines).
+
+    Returns
+    -------
+    bytes
+        The CSV file, without the internal ``row_id``.
+    """
     return _write_csv(_safe_text(result.cleaning.transactions.drop_columns(["row_id"])))
 
 
 def cleaning_report_dict(result: RfmPipelineResult) -> dict[str, Any]:
-    """Return a JSON-ready account of what was read, removed and kept."""
+    """Return a JSON-ready account of what was read, removed and kept.
+
+    Parameters
+    ----------
+    result : RfmPipelineResult
+        An in-memory run.
+
+    Returns
+    -------
+    dict
+        ``file, dataset_id, engine, mapping, date_format, rules, rows_in, rows_kept,
+        rows_removed`` (by reason, reasons that removed rows only), ``customers,
+        reference_date, warnings``.
+    """
     cleaning = result.cleaning
     return {
         "file": result.transactions.file_name,
@@ -144,7 +193,20 @@ def cleaning_report_dict(result: RfmPipelineResult) -> dict[str, Any]:
 
 
 def engine_report_dict(run: EngineRun) -> dict[str, Any]:
-    """The same account for a run on an engine (:func:`rfm_core.customers.engine.rfm_on_engine`)."""
+    """The account of :func:`cleaning_report_dict` for a run on an engine.
+
+    Parameters
+    ----------
+    run : EngineRun
+        :func:`rfm_core.customers.engine.rfm_on_engine`.
+
+    Returns
+    -------
+    dict
+        ``file, dataset_id, engine, mapping, date_format, rules, rows_in, rows_kept,
+        rows_removed`` (by reason, reasons that removed rows only), ``customers,
+        reference_date, warnings``. ``dataset_id`` is None (the engine read no bytes here).
+    """
     return {
         "file": run.name,
         "dataset_id": None,
@@ -175,7 +237,24 @@ def segmentation_report_dict(
     anomalies: AnomalyResult | None = None,
     classifier: ClassifierReport | None = None,
 ) -> dict[str, Any]:
-    """Return a JSON-ready account of the segments, the k sweep and the anomaly flags."""
+    """Return a JSON-ready account of the segments, the k sweep and the anomaly flags.
+
+    Parameters
+    ----------
+    segmentation : SegmentationResult
+        The fitted segments.
+    anomalies : AnomalyResult, optional
+        The detector's flags.
+    classifier : ClassifierReport, optional
+        The classifier that imitates the detector.
+
+    Returns
+    -------
+    dict
+        ``method, settings, n_clusters, segments`` (one entry per cluster), ``notes``,
+        ``selection`` (the k sweep, or None when k was given), and ``anomalies`` and
+        ``classifier`` when given.
+    """
     settings = segmentation.settings
     profile = segmentation.profile
     report: dict[str, Any] = {

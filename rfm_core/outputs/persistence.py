@@ -23,7 +23,7 @@ canonical header without ``signature``, a line feed and the payload.
 Why signed, and what is checked before anything is unpickled
 ------------------------------------------------------------
 Unpickling runs code chosen by whoever wrote the file, so :func:`load_bundle` only unpickles a
-payload it can prove this installation wrote. In order, and before unpickling: the magic line
+payload that :func:`verify_bundle` proved this installation wrote. In order: the magic line
 (else "not a bundle"), a complete header (else "truncated"), valid canonical JSON (else
 "damaged" or "altered"), a schema version this code reads (else "newer"), a signature (else
 "unsigned"), the announced payload length (else "truncated"), the signature itself, compared in
@@ -75,7 +75,13 @@ import pandas as pd
 
 import rfm_core
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, score_edges, score_with_edges
-from rfm_core.errors import MappingError, RfmError
+from rfm_core.errors import (
+    BundleError,
+    BundleSignatureError,
+    BundleVersionError,
+    MappingError,
+    RfmError,
+)
 from rfm_core.ingest.schema import ROLES, ColumnMapping, DateOrder
 from rfm_core.lines.cleaning import CleaningRules
 
@@ -96,10 +102,8 @@ __all__ = [
     "MAGIC",
     "REFERENCE_LIMIT",
     "SCHEMA_VERSION",
-    "BundleError",
-    "BundleSignatureError",
-    "BundleVersionError",
     "ModelBundle",
+    "VerifiedBundle",
     "build_bundle",
     "bundle_header",
     "dump_bundle",
@@ -108,6 +112,7 @@ __all__ = [
     "load_bundle",
     "rfm_for_bundle",
     "score_transactions",
+    "verify_bundle",
 ]
 
 MAGIC = b"RFM-MODEL-BUNDLE\n"
@@ -129,20 +134,15 @@ STRICT_LIBRARY = "scikit-learn"
 _DATE_ORDERS = ("auto", "dayfirst", "monthfirst")
 
 
-class BundleError(RfmError):
-    """A file that is not a readable model bundle: wrong type, truncated or damaged."""
-
-
-class BundleSignatureError(BundleError):
-    """A bundle that is unsigned, altered, or signed by another installation."""
-
-
-class BundleVersionError(BundleError):
-    """A bundle written by a newer schema or with an incompatible scikit-learn."""
-
-
 def library_versions() -> dict[str, str]:
-    """Versions of Python, this package and the libraries whose objects a bundle holds."""
+    """Versions of Python, this package and the libraries whose objects a bundle holds.
+
+    Returns
+    -------
+    dict of str to str
+        ``python``, ``rfm-dashboard`` and each of :data:`LIBRARIES` (``"not installed"`` when
+        missing).
+    """
     versions = {"python": platform.python_version(), "rfm-dashboard": rfm_core.__version__}
     for name in LIBRARIES:
         try:
@@ -222,13 +222,36 @@ class ModelBundle:
     warnings: tuple[str, ...] = ()
 
     def cleaning_rules(self, *, reference_date: dt.date | None = None) -> CleaningRules:
-        """The saved cleaning rules, with ``reference_date`` instead of the saved one if given."""
+        """The saved cleaning rules, with ``reference_date`` instead of the saved one if given.
+
+        Parameters
+        ----------
+        reference_date : datetime.date, optional
+            Replaces the saved reference-date rule.
+
+        Returns
+        -------
+        CleaningRules
+        """
         if reference_date is None:
             return self.rules
         return replace(self.rules, reference_date=reference_date)
 
     def require_columns(self, columns: list[str] | tuple[str, ...], *, name: str) -> None:
-        """Raise :class:`~rfm_core.errors.MappingError` unless every mapped column is present."""
+        """Raise :class:`~rfm_core.errors.MappingError` unless every mapped column is present.
+
+        Parameters
+        ----------
+        columns : list or tuple of str
+            The columns of a file to score.
+        name : str
+            The file's name, for the message.
+
+        Raises
+        ------
+        MappingError
+            Naming the first missing column, its role and the file's columns.
+        """
         for role in ROLES:
             column = getattr(self.mapping, role)
             if column is not None and column not in columns:
@@ -368,6 +391,14 @@ def installation_key(
     owner only (mode 0600). This is the one function of the package that touches a file on its
     own; it is only called when a bundle is saved or loaded.
 
+    Parameters
+    ----------
+    environ : mapping of str to str
+        Where ``RFM_BUNDLE_KEY`` and ``RFM_BUNDLE_KEY_FILE`` are read (default: the process's
+        environment).
+    secret_path : str or pathlib.Path, optional
+        The key file, instead of the environment's or the default one.
+
     Returns
     -------
     bytes
@@ -476,6 +507,17 @@ def dump_bundle(bundle: ModelBundle, *, key: bytes) -> bytes:
 def bundle_header(data: bytes) -> dict[str, Any]:
     """Read a bundle's header without trusting it (nothing is unpickled, nothing verified).
 
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+
+    Returns
+    -------
+    dict
+        ``created, payload_bytes, schema_version, signature, summary, versions`` (see the
+        module docstring), as written.
+
     Raises
     ------
     BundleError
@@ -512,10 +554,32 @@ def _split(data: bytes) -> tuple[dict[str, Any], bytes, bytes]:
     return header, raw, data[end + 1 :]
 
 
-def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
-    """Verify a bundle, then unpickle it.
+@dataclass(frozen=True)
+class VerifiedBundle:
+    """A bundle file whose form, header and signature were checked: its payload can be unpickled.
 
-    Everything listed in the module docstring is checked before the payload is unpickled.
+    Attributes
+    ----------
+    header : dict
+        The header, as saved (see the module docstring).
+    payload : bytes
+        The pickled content, signed by this installation's key.
+    warnings : tuple of str
+        Every library whose version differs from this installation's (scikit-learn of another
+        major.minor release is refused instead).
+    """
+
+    header: dict[str, Any]
+    payload: bytes
+    warnings: tuple[str, ...]
+
+
+def verify_bundle(data: bytes, *, key: bytes) -> VerifiedBundle:
+    """Check everything about a bundle that can be checked without unpickling it.
+
+    In order: the key, the magic line, a complete canonical header, a schema version this code
+    reads, a signature, the announced payload length, the signature itself (constant-time), and
+    the library versions (see the module docstring).
 
     Parameters
     ----------
@@ -526,21 +590,18 @@ def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
 
     Returns
     -------
-    ModelBundle
-        With the saved ``versions``, ``schema_version`` and ``created``, and ``warnings`` naming
-        every library whose version differs from this installation's.
+    VerifiedBundle
+        The header, the payload proven to come from this installation, and version warnings.
 
     Raises
     ------
     BundleError
-        Not a bundle, truncated or damaged.
+        Not a bundle, truncated or damaged, or a key shorter than :data:`MIN_KEY_CHARS`.
     BundleSignatureError
         Unsigned, altered, or signed with another key.
     BundleVersionError
         A newer schema, or scikit-learn of another major.minor release.
     """
-    import joblib
-
     _check_key(key)
     header, _, payload = _split(data)
     schema = header["schema_version"]
@@ -570,9 +631,43 @@ def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
             "the model bundle's signature does not match: the file was altered, or it was signed "
             f"by another installation (another {KEY_ENV} or key file); refusing to load it"
         )
-    versions = header["versions"]
-    notes = _version_warnings(versions)
-    content = joblib.load(io.BytesIO(payload))
+    return VerifiedBundle(header, payload, _version_warnings(header["versions"]))
+
+
+def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
+    """Verify a bundle (:func:`verify_bundle`), then unpickle it.
+
+    Classes are looked up where they live now, also for bundles saved before rfm_core was
+    organised by step (:data:`rfm_core.outputs.unpickling.MOVED_MODULES`).
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    key : bytes
+        :func:`installation_key`.
+
+    Returns
+    -------
+    ModelBundle
+        With the saved ``versions``, ``schema_version`` and ``created``, and ``warnings`` naming
+        every library whose version differs from this installation's.
+
+    Raises
+    ------
+    BundleError
+        Not a bundle, truncated or damaged, or content this version does not save.
+    BundleSignatureError
+        Unsigned, altered, or signed with another key.
+    BundleVersionError
+        A newer schema, or scikit-learn of another major.minor release.
+    """
+    from rfm_core.outputs.unpickling import unpickle_verified
+
+    verified = verify_bundle(data, key=key)
+    header, notes = verified.header, verified.warnings
+    schema = header["schema_version"]
+    content = unpickle_verified(verified.payload)
     if schema < 2 and isinstance(content, dict) and "score_edges" not in content:
         content = {**content, "score_edges": None}
         notes = (*notes, SCORES_WITHIN_FILE)
@@ -581,7 +676,7 @@ def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
         raise BundleError("the model bundle's content is not what this version of the app saves")
     return ModelBundle(
         **content,
-        versions=dict(versions),
+        versions=dict(header["versions"]),
         schema_version=schema,
         created=str(header["created"]),
         warnings=notes,

@@ -323,6 +323,11 @@ def excel_workbook(report: RunReport) -> bytes:
     per rule, then the rules) and *Model selection* (the k sweep and why k was chosen). Headers
     are bold and frozen, columns sized to their content, and no cell is a formula.
 
+    Parameters
+    ----------
+    report : RunReport
+        :func:`run_report` of the run.
+
     Returns
     -------
     bytes
@@ -645,6 +650,15 @@ def escape_plotly(text: Any) -> str:
     entities ``&amp;``, ``&lt;`` and ``&gt;`` back into characters, so escaping exactly these
     three shows a customer id, product or segment name as written (``&quot;`` would stay
     visible as such: quotes are left alone).
+
+    Parameters
+    ----------
+    text : object
+        A label; None gives an empty string, anything else its ``str``.
+
+    Returns
+    -------
+    str
     """
     return html.escape("" if text is None else str(text), quote=False)
 

@@ -35,7 +35,7 @@ import pandas as pd
 from openTSNE import TSNE
 from sklearn.decomposition import PCA
 
-from rfm_core.errors import RfmError
+from rfm_core.errors import ProjectionError
 from rfm_core.segments.checks import check_number
 from rfm_core.segments.sampling import sample_rows
 
@@ -51,10 +51,6 @@ __all__ = [
 MIN_TSNE_CUSTOMERS = 4
 _AXES = ("x", "y", "z")
 _EARLY_EXAGGERATION_SHARE = 1 / 3  # openTSNE's own split (250 of 750 iterations)
-
-
-class ProjectionError(RfmError):
-    """The customers cannot be projected (too few, not numeric, missing values, bad option)."""
 
 
 @dataclass(frozen=True)

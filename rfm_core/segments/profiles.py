@@ -45,7 +45,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from rfm_core.config import NAME_SCHEMES, NOISE_LABEL
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS
-from rfm_core.errors import RfmError
+from rfm_core.errors import ProfileError, RfmError
 from rfm_core.segments.checks import check_number
 from rfm_core.segments.embedding import sample_customers
 from rfm_core.segments.features import DEFAULT_FEATURES, FEATURE_LABELS, feature_frame, signed_log1p
@@ -207,10 +207,6 @@ _RULE_LABELS = {
     "tenure_days": "Tenure",
     "mean_days_between_purchases": "Days between purchases",
 }
-
-
-class ProfileError(RfmError):
-    """Segment labels, names or options that cannot be profiled."""
 
 
 # -- labels ------------------------------------------------------------------------------------

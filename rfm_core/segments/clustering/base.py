@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from rfm_core.errors import RfmError
+from rfm_core.errors import ClusteringError
 from rfm_core.segments.checks import check_number
 from rfm_core.segments.features import feature_frame, make_transform
 
@@ -42,10 +42,6 @@ def _limited_threads(function: _F) -> _F:
             return function(*args, **kwargs)
 
     return _limited  # type: ignore[return-value]
-
-
-class ClusteringError(RfmError):
-    """Clustering parameters are invalid or the table is too small for them."""
 
 
 def _as_matrix(frame: pd.DataFrame) -> np.ndarray:

@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 
-from rfm_core.customers.engine import EngineUnsupported, connect, rfm_on_engine, scan_file
+from rfm_core.customers.engine import connect, rfm_on_engine, scan_file
 from rfm_core.customers.pipeline import run_rfm
-from rfm_core.errors import CleaningError
+from rfm_core.errors import CleaningError, EngineUnsupported
 from rfm_core.ingest.io import load_bytes
 from rfm_core.ingest.synthetic import generate_transactions
 from rfm_core.lines.cleaning import CleaningRules

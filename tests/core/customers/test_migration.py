@@ -14,7 +14,6 @@ from rfm_core.cli import main
 from rfm_core.customers.engine import connect, open_file
 from rfm_core.customers.migration import (
     NEW_CUSTOMER,
-    MigrationError,
     cohort_retention,
     data_range,
     default_dates,
@@ -24,7 +23,7 @@ from rfm_core.customers.migration import (
 from rfm_core.customers.pipeline import prepare, run_rfm
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS
 from rfm_core.customers.trends import kept_lines, kept_lines_on_engine
-from rfm_core.errors import RfmError
+from rfm_core.errors import MigrationError, RfmError
 from rfm_core.ingest.io import load_bytes
 from rfm_core.ingest.synthetic import generate_transactions
 from rfm_core.lines.cleaning import CleaningRules

@@ -15,13 +15,8 @@ import pytest
 from rfm_core import cli
 from rfm_core.customers.pipeline import RfmPipelineResult, run_rfm
 from rfm_core.errors import RfmError
-from rfm_core.ingest.io import (
-    MAX_COMPRESSION_RATIO,
-    MAX_UNCOMPRESSED_BYTES,
-    MAX_UPLOAD_BYTES,
-    load_bytes,
-    load_path,
-)
+from rfm_core.ingest.excel import MAX_COMPRESSION_RATIO, MAX_UNCOMPRESSED_BYTES
+from rfm_core.ingest.io import MAX_UPLOAD_BYTES, load_bytes, load_path
 from tests.bad_inputs import CASES, FAILING, SUCCEEDING, Case, case_by_name, good_csv
 
 REPO = Path(__file__).resolve().parents[3]

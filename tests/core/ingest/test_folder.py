@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rfm_core.errors import LoadError
-from rfm_core.ingest.io import folder_file, list_folder
+from rfm_core.ingest.folder import folder_file, list_folder
 
 
 @pytest.fixture

@@ -15,19 +15,22 @@ import pytest
 
 from rfm_core.cli import main
 from rfm_core.customers.pipeline import run_rfm
-from rfm_core.errors import MappingError, RfmError
+from rfm_core.errors import (
+    BundleError,
+    BundleSignatureError,
+    BundleVersionError,
+    MappingError,
+    RfmError,
+)
 from rfm_core.ingest.io import load_bytes
 from rfm_core.ingest.synthetic import generate_transactions
-from rfm_core.outputs import persistence
+from rfm_core.outputs import persistence, unpickling
 from rfm_core.outputs.export import labeled_csv
 from rfm_core.outputs.persistence import (
     MAGIC,
     MAX_HEADER_BYTES,
     SCHEMA_VERSION,
     SCORES_WITHIN_FILE,
-    BundleError,
-    BundleSignatureError,
-    BundleVersionError,
     build_bundle,
     bundle_header,
     dump_bundle,
@@ -36,6 +39,7 @@ from rfm_core.outputs.persistence import (
     load_bundle,
     rfm_for_bundle,
     score_transactions,
+    verify_bundle,
 )
 from rfm_core.segments.segmentation import (
     AnomalySettings,
@@ -94,6 +98,7 @@ def no_unpickling(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("the payload was unpickled before the bundle was verified")
 
+    monkeypatch.setattr(unpickling, "unpickle_verified", forbidden)
     monkeypatch.setattr(joblib, "load", forbidden)
 
 
@@ -319,7 +324,7 @@ def _resigned(trained, **changes) -> bytes:
 
 def test_a_newer_schema_is_refused(trained, monkeypatch):
     data = _resigned(trained, schema_version=SCHEMA_VERSION + 1)
-    monkeypatch.setattr(joblib, "load", pytest.fail)
+    monkeypatch.setattr(unpickling, "unpickle_verified", pytest.fail)
     with pytest.raises(BundleVersionError, match=r"newer version of the app \(schema 3"):
         load_bundle(data, key=KEY)
 
@@ -327,7 +332,7 @@ def test_a_newer_schema_is_refused(trained, monkeypatch):
 def test_another_scikit_learn_release_is_refused(trained, monkeypatch):
     versions = {**library_versions(), "scikit-learn": "1.8.0"}
     data = _resigned(trained, versions=versions)
-    monkeypatch.setattr(joblib, "load", pytest.fail)
+    monkeypatch.setattr(unpickling, "unpickle_verified", pytest.fail)
     installed = library_versions()["scikit-learn"]
     with pytest.raises(
         BundleVersionError, match=f"scikit-learn 1.8.0, this installation has {installed}"
@@ -352,6 +357,139 @@ def test_another_numpy_patch_release_only_warns(trained):
 def test_a_short_key_is_refused(saved):
     with pytest.raises(BundleError, match="at least 32"):
         load_bundle(saved, key=b"short")
+
+
+# -- verify_bundle on its own: every check, nothing unpickled -----------------------------
+
+
+def _signed(header: dict, payload: bytes, key: bytes = KEY) -> bytes:
+    """A bundle with ``header`` (signature recomputed) and ``payload``, as dump_bundle signs."""
+    header = {k: v for k, v in header.items() if k != "signature"}
+    header["signature"] = persistence._signature(key, header, payload)
+    return _with_header(header, payload)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_the_guard_would_see_an_unpickling(saved):
+    with pytest.raises(AssertionError, match="unpickled before the bundle was verified"):
+        load_bundle(saved, key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_a_verified_bundle_gives_its_header_and_payload(saved):
+    verified = verify_bundle(saved, key=KEY)
+    header, payload = _header_and_payload(saved)
+    assert verified.header == header == bundle_header(saved)
+    assert verified.payload == payload
+    assert len(payload) == header["payload_bytes"]
+    assert verified.warnings == ()
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_verify_refuses_what_is_not_a_bundle():
+    with pytest.raises(BundleError, match="not a model bundle"):
+        verify_bundle(b"\x80\x04\x95" + b"\x00" * 64, key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_verify_refuses_a_tampered_payload_or_header(saved):
+    data = bytearray(saved)
+    data[-1] ^= 0x01
+    with pytest.raises(BundleSignatureError, match="signature does not match"):
+        verify_bundle(bytes(data), key=KEY)
+    header, payload = _header_and_payload(saved)
+    header["summary"]["segments"] = 5  # canonical JSON, other content: not what was signed
+    with pytest.raises(BundleSignatureError, match="signature does not match"):
+        verify_bundle(_with_header(header, payload), key=KEY)
+    with pytest.raises(BundleSignatureError, match="header was altered"):
+        verify_bundle(saved.replace(b'"schema_version":2', b'"schema_version": 2', 1), key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_verify_refuses_a_truncated_bundle(saved):
+    with pytest.raises(BundleError, match="truncated or damaged: its header announces"):
+        verify_bundle(saved[:-1], key=KEY)
+    with pytest.raises(BundleError, match="header is incomplete"):
+        verify_bundle(saved[: saved.index(b"\n", len(MAGIC))], key=KEY)
+    header, payload = _header_and_payload(saved)
+    # a truncated payload whose header was signed with it: the length still has to match
+    with pytest.raises(BundleError, match="truncated or damaged: its header announces"):
+        verify_bundle(_signed(header, payload[:-10]), key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_verify_refuses_an_unsigned_bundle(saved):
+    header, payload = _header_and_payload(saved)
+    for unsigned in (
+        {k: v for k, v in header.items() if k != "signature"},
+        {**header, "signature": ""},
+    ):
+        with pytest.raises(BundleSignatureError, match="not signed"):
+            verify_bundle(_with_header(unsigned, payload), key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_verify_refuses_a_foreign_bundle(saved):
+    with pytest.raises(BundleSignatureError, match="signed by another installation"):
+        verify_bundle(saved, key=OTHER_KEY)
+    header, payload = _header_and_payload(saved)
+    with pytest.raises(BundleSignatureError, match="signed by another installation"):
+        verify_bundle(_signed(header, payload, key=OTHER_KEY), key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+@pytest.mark.parametrize("schema", [0, -1, True, "2", 2.0, None])
+def test_verify_refuses_an_invalid_schema_version(saved, schema):
+    header, payload = _header_and_payload(saved)
+    with pytest.raises(BundleError, match=r"schema version .* is not valid"):
+        verify_bundle(_signed({**header, "schema_version": schema}, payload), key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_verify_refuses_a_newer_schema(saved):
+    header, payload = _header_and_payload(saved)
+    newer = _signed({**header, "schema_version": SCHEMA_VERSION + 1}, payload)
+    with pytest.raises(BundleVersionError, match=r"newer version of the app \(schema 3"):
+        verify_bundle(newer, key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+@pytest.mark.parametrize("other", ["1.8.0", "2.9.1", "0.24.2", None])
+def test_verify_refuses_another_scikit_learn_major_minor(saved, other):
+    header, payload = _header_and_payload(saved)
+    versions = {**header["versions"], "scikit-learn": other}
+    with pytest.raises(BundleVersionError, match=f"saved with scikit-learn {other}, this"):
+        verify_bundle(_signed({**header, "versions": versions}, payload), key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_verify_only_warns_about_another_scikit_learn_patch_release(saved):
+    header, payload = _header_and_payload(saved)
+    installed = library_versions()["scikit-learn"]
+    patched = ".".join([*installed.split(".")[:2], "99"])
+    versions = {**header["versions"], "scikit-learn": patched}
+    verified = verify_bundle(_signed({**header, "versions": versions}, payload), key=KEY)
+    assert verified.warnings == (
+        f"the model was saved with scikit-learn {patched}, this installation has {installed}; "
+        "check the labels before relying on them",
+    )
+
+
+@pytest.mark.usefixtures("no_unpickling")
+def test_verify_refuses_a_header_without_versions(saved):
+    header, payload = _header_and_payload(saved)
+    with pytest.raises(BundleError, match="has no library versions"):
+        verify_bundle(_signed({**header, "versions": ["scikit-learn"]}, payload), key=KEY)
+    del header["versions"]
+    with pytest.raises(BundleError, match="lacks versions"):
+        verify_bundle(_signed(header, payload), key=KEY)
+
+
+@pytest.mark.usefixtures("no_unpickling")
+@pytest.mark.parametrize("key", [b"", b"short", "a text key of more than thirty-two characters"])
+def test_verify_refuses_a_bad_key(saved, key):
+    with pytest.raises(BundleError, match="at least 32"):
+        verify_bundle(saved, key=key)
 
 
 # -- the installation key ---------------------------------------------------------------------
