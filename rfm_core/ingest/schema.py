@@ -3,8 +3,9 @@
 Roles
 -----
 ``customer`` (required)
-    Who bought. Kept as text exactly as written (leading zeros kept); a float-typed id column
-    such as ``17850.0`` becomes ``17850``.
+    Who bought. Kept as text exactly as written (leading zeros kept); a column of integral
+    numbers written with a decimal part, ``17850.0`` or ``17850,0`` (or typed as floats), becomes
+    ``17850``.
 ``date`` (required)
     When. ISO dates, day-first or month-first dates (an ambiguous column is detected and the order
     offered as a choice), Excel serial numbers and ``YYYYMMDD`` integers are understood.
@@ -34,6 +35,7 @@ from rfm_core.errors import DateParseError, MappingError
 from rfm_core.ingest.io import LoadedTable
 
 __all__ = [
+    "INTEGRAL_NUMBER_TEXT",
     "MAX_ABS_NUMBER",
     "OPTIONAL_ROLES",
     "ROLES",
@@ -49,6 +51,7 @@ __all__ = [
     "parse_dates",
     "parse_numbers",
     "prepare_transactions",
+    "written_as_integral_numbers",
 ]
 
 DateOrder = Literal["auto", "dayfirst", "monthfirst"]
@@ -485,7 +488,9 @@ def parse_customer_ids(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     """Return customer ids as text, exactly as written, ``null`` where missing.
 
     Whitespace around an id is removed and empty ids are missing. Ids stored as floats (Excel and
-    pandas write integer ids with missing values as ``17850.0``) lose the ``.0``.
+    pandas write integer ids with missing values as ``17850.0``) lose the ``.0``, and so do text
+    columns whose every id is written that way, with a decimal point or a decimal comma
+    (``17850.0``, ``17850,0``; see :func:`written_as_integral_numbers`).
 
     Parameters
     ----------
@@ -508,10 +513,38 @@ def parse_customer_ids(values: pa.ChunkedArray | pa.Array) -> pa.Array:
         return pc.cast(values, pa.string())
     text = pc.utf8_trim_whitespace(pc.cast(values, pa.string()))
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    present = text.drop_null()
-    if len(present) and pc.all(pc.match_substring_regex(present, r"^\d+\.0+$")).as_py():
-        text = pc.replace_substring_regex(text, r"\.0+$", "")
+    if written_as_integral_numbers(text):
+        text = pc.replace_substring_regex(text, r"[.,]0+$", "")
     return text
+
+
+INTEGRAL_NUMBER_TEXT = r"^\d+[.,]0+$"
+"""An id written as an integral number by a spreadsheet: ``17850.0``, or ``17850,0`` with a
+decimal comma."""
+
+
+def written_as_integral_numbers(text: pa.Array) -> bool:
+    """Whether every present value is an integral number with a decimal part of zeros.
+
+    Such a column (``17850.0``, ``17850,0``) was an integer column before a spreadsheet or
+    pandas wrote it; its values lose the ``.0`` (``,0``). One value that does not look like
+    that (``ABC``) keeps every value as written: ``1.0`` is then an id of its own.
+
+    Parameters
+    ----------
+    text : pyarrow.Array
+        Trimmed text values (null where missing).
+
+    Returns
+    -------
+    bool
+        True when there is at least one present value and all of them match
+        :data:`INTEGRAL_NUMBER_TEXT`.
+    """
+    present = _combine(text).drop_null()
+    return bool(len(present)) and bool(
+        pc.all(pc.match_substring_regex(present, INTEGRAL_NUMBER_TEXT)).as_py()
+    )
 
 
 def _combine(values: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -320,3 +320,25 @@ def test_ids_and_invoices_are_trimmed_as_in_memory(tmp_path):
     assert_same(run, run_rfm(load_bytes(path.read_bytes(), file_name=path.name)))
     assert run.rfm.table.index.tolist() == ["7", "8", "é"]
     assert run.rfm.table["frequency"].tolist() == [3, 1, 1]  # "C9" is a cancellation
+
+
+def test_ids_written_as_integral_numbers_lose_the_decimal_part_on_the_engine(tmp_path):
+    """``17850,0`` (a European spreadsheet) and ``17850.0`` are customer 17850 on every path."""
+    from rfm_core.cli import main
+
+    for name, separator, ids in (
+        ("comma.csv", ";", ["17850,0", "13047,0", "17850,0"]),
+        ("point.csv", ",", ["17850.0", "13047.0", "17850.0"]),
+    ):
+        path = tmp_path / name
+        rows = [
+            f"{ids[i]}{separator}2024-01-0{i + 2}{separator}A{i}{separator}{5 + i}"
+            for i in range(3)
+        ]
+        header = separator.join(["client", "date", "invoice", "amount"])
+        path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        memory, engine = tmp_path / "memory.csv", tmp_path / "engine.csv"
+        assert main(["rfm", str(path), "-o", str(memory), "--engine", "memory"]) == 0
+        assert main(["rfm", str(path), "-o", str(engine), "--engine", "duckdb"]) == 0
+        assert engine.read_bytes() == memory.read_bytes()
+        assert pd.read_csv(engine, dtype=str)["customer_id"].tolist() == ["13047", "17850"]

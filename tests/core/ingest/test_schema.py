@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -416,3 +417,30 @@ def test_transactions_table_layout(retail):
     assert transactions.raw_columns == tuple(retail.columns)
     assert transactions.n_rows == 15
     assert transactions.table.column("amount").to_pylist()[:2] == [2.5, 10.0]
+
+
+def test_ids_written_with_a_decimal_comma_lose_it():
+    """A European spreadsheet writes the float id column of Excel as ``17850,0``."""
+    ids = parse_customer_ids(pa.array(["17850,0", " 13047,00 ", None, "12346.0"]))
+    assert ids.to_pylist() == ["17850", "13047", None, "12346"]
+    # as with the decimal point, only when every id looks like that
+    assert parse_customer_ids(pa.array(["1,0", "ABC"])).to_pylist() == ["1,0", "ABC"]
+    assert parse_customer_ids(pa.array(["17850,5", "1,0"])).to_pylist() == ["17850,5", "1,0"]
+
+
+def test_european_csv_ids_are_integers_in_every_table(load):
+    from rfm_core.customers.pipeline import run_rfm
+    from rfm_core.ingest.synthetic import european_csv, generate_transactions
+
+    log = generate_transactions(60, random_state=4).transactions
+    data = european_csv(log)
+    assert b";" in data and b"10001,0;" in data
+    result = run_rfm(load(data, "european.csv"))
+    assert result.date_format == "dayfirst"
+    ids = result.rfm.table.index
+    assert ids.str.fullmatch(r"\d+").all()
+    assert "10001" in ids
+    lines = result.cleaning.transactions.column("customer_id").drop_null().to_pylist()
+    assert all(text.isdigit() for text in lines)
+    expected = {str(int(v)) for v in pd.to_numeric(log["CustomerID"]).dropna()}
+    assert set(ids) <= expected
