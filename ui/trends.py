@@ -1,5 +1,5 @@
 """Cached calls of the Overview, Movement and Cohorts pages into rfm_core.customers.trends and
-.migration.
+.migration, and what those pages show of them (named cluster KPIs, the moves, the cohort table).
 
 Keyed like :mod:`ui.cache`: the dataset, the cleaning rules and small settings values, never
 frames. Uploads keep their kept lines in memory (an embedded DuckDB reads them); files of the data
