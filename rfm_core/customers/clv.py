@@ -198,8 +198,8 @@ def _summary_expression(
 ) -> ir.Table:
     calibrated = None
     if calibration_end is not None:
-        calibrated = days.day <= calibration_end
         days = days.filter(days.day <= (holdout_end or calibration_end))
+        calibrated = days.day <= calibration_end
     columns = {
         "first_purchase": days.day.min(),
         "first_day": days.day.min(where=calibrated),
