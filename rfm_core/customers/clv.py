@@ -152,11 +152,14 @@ class ClvSummary:
         ``actual_purchases`` (int64) and ``actual_value``.
     calibration_end : datetime.date
     holdout_end : datetime.date or None
+    data_end : datetime.date or None
+        The last purchase day read (up to the holdout end).
     """
 
     table: pd.DataFrame
     calibration_end: dt.date
     holdout_end: dt.date | None = None
+    data_end: dt.date | None = None
 
     @property
     def holdout_weeks(self) -> float | None:
@@ -202,6 +205,7 @@ def _summary_expression(
         calibrated = days.day <= calibration_end
     columns = {
         "first_purchase": days.day.min(),
+        "latest_day": days.day.max(),
         "first_day": days.day.min(where=calibrated),
         "last_purchase": days.day.max(where=calibrated),
         "n_days": days.count(where=calibrated),
@@ -261,11 +265,12 @@ def clv_summary(
     backend = backend or ibis.duckdb.connect()
     expression = _summary_expression(purchase_days(kept), calibration_end, holdout_end)
     frame = backend.to_pyarrow(expression).to_pandas(date_as_object=False)
-    if calibration_end is None:
-        if frame.empty:
-            raise ClvError("no customer has a purchase day with a positive value")
-        calibration_end = frame["last_purchase"].max().date()
-    return ClvSummary(_summary_table(frame, calibration_end), calibration_end, holdout_end)
+    if frame.empty:
+        raise ClvError("no customer has a purchase day with a positive value")
+    data_end = frame["latest_day"].max().date()
+    calibration_end = calibration_end or data_end
+    table = _summary_table(frame, calibration_end)
+    return ClvSummary(table, calibration_end, holdout_end, data_end)
 
 
 def _summary_table(frame: pd.DataFrame, calibration_end: dt.date) -> pd.DataFrame:
@@ -1135,11 +1140,10 @@ def customer_lifetime_value(
             "m over the customers with x ≥ 1): the Gamma-Gamma model assumes they are not, so "
             "expected values are biased"
         )
-    if holdout_end is not None and table["last_purchase"].max() < pd.Timestamp(holdout_end):
-        last = pd.concat([table["first_purchase"], table["last_purchase"]]).max()
+    if holdout_end is not None and summary.data_end < holdout_end:
         warnings.append(
-            f"the data end on {last.date()}, before the holdout end {holdout_end}: actual "
-            "purchases cover less than the holdout"
+            f"the last purchase day is {summary.data_end}, before the holdout end "
+            f"{holdout_end}: actual purchases may cover less than the holdout"
         )
     rows = _customer_rows(summary, predictions, customers)
     unsummed = int((rows["clv_note"] == NOTE_NOT_SUMMED).sum())
