@@ -143,8 +143,8 @@ class ClvSummary:
     Attributes
     ----------
     table : pandas.DataFrame
-        Index ``customer_id`` (sorted): every customer with a purchase day up to the holdout end
-        (the calibration end without holdout). Columns ``first_purchase`` (first purchase day),
+        Index ``customer_id`` (sorted): every customer with a purchase day (up to the holdout
+        end, with a holdout). Columns ``first_purchase`` (first purchase day),
         ``last_purchase`` (last purchase day up to ``D``; empty when there is none), ``n_days``
         (purchase days up to ``D``), ``x`` (Int64, empty without purchase day up to ``D``),
         ``t_x``, ``T`` (weeks), ``m`` (mean value of the repeat purchase days, empty for
@@ -201,7 +201,8 @@ def _summary_expression(
 ) -> ir.Table:
     calibrated = None
     if calibration_end is not None:
-        days = days.filter(days.day <= (holdout_end or calibration_end))
+        if holdout_end is not None:
+            days = days.filter(days.day <= holdout_end)
         calibrated = days.day <= calibration_end
     columns = {
         "first_purchase": days.day.min(),

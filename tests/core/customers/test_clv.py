@@ -141,6 +141,10 @@ def test_summary_follows_the_definitions():
     )
     assert table["actual_purchases"].tolist() == [0, 0, 2, 0, 0]
     assert list(summary.calibration.index) == ["a", "b", "e", "f"]
+    # without a holdout, later customers are still listed: they are not described
+    later = clv_summary(lines, calibration_end=dt.date(2024, 1, 15)).table
+    assert (later.loc["d", "n_days"], pd.isna(later.loc["d", "x"])) == (0, True)
+    assert "actual_purchases" not in later
 
 
 def test_summary_without_calibration_end_uses_the_last_purchase_day():
