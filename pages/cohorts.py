@@ -1,12 +1,13 @@
 """Cohorts: do new customers come back? Retention of each month's new customers."""
 
-import pandas as pd
 import streamlit as st
 
-from rfm_core.outputs.export import rfm_csv
+from ui.charts.trends import cohort_heatmap
 from ui.components import cached, current_pipeline
-from ui.trend_charts import cohort_heatmap
-from ui.trends import cohorts_for
+from ui.exports import rfm_csv
+from ui.formats import cohort_formats
+from ui.labels import COHORT_MEASURE_LABELS
+from ui.trends import cohort_table, cohorts_for
 
 st.title("Cohorts")
 current_pipeline()
@@ -18,33 +19,23 @@ st.caption(
 )
 measure = st.radio(
     "Cells show",
-    ["share", "customers"],
+    list(COHORT_MEASURE_LABELS),
     horizontal=True,
     key="cohort_measure",
-    format_func={"share": "share of the cohort", "customers": "customers"}.get,
+    format_func=COHORT_MEASURE_LABELS.get,
 )
 share = measure == "share"
-matrix = cohorts.share if share else cohorts.counts
-
-# month-1 retention over the cohorts that have a month 1 in the data
-observed = cohorts.counts[1].notna() if 1 in cohorts.counts.columns else pd.Series(dtype=bool)
-month_one = (
-    cohorts.counts.loc[observed, 1].sum() / cohorts.sizes[observed].sum()
-    if observed.any()
-    else None
-)
+next_month = cohorts.retention(1)
 a, b, c = st.columns(3)
 a.metric("Cohorts", f"{len(cohorts.sizes):,}")
 b.metric("Customers", f"{int(cohorts.sizes.sum()):,}")
-c.metric("Back in the next month", "–" if month_one is None else f"{month_one:.1%}")
+c.metric("Back in the next month", "–" if next_month is None else f"{next_month:.1%}")
+matrix = cohorts.share if share else cohorts.counts
 st.plotly_chart(cohort_heatmap(matrix, share=share), key="cohort_heatmap")
 
-table = matrix.copy()
-table.insert(0, "customers", cohorts.sizes)
-table.columns = [str(c) for c in table.columns]
-cell = st.column_config.NumberColumn(format="percent" if share else "%d")
+table = cohort_table(cohorts, share=share)
 st.dataframe(  # one row per month of data: small
-    table, key="cohort_table", column_config={c: cell for c in table.columns[1:]}
+    table, key="cohort_table", column_config=cohort_formats(table.columns[1:], share=share)
 )
 st.download_button(
     "Download the cohort table (CSV)",

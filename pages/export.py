@@ -2,43 +2,21 @@
 
 import streamlit as st
 
-from rfm_core.ingest.io import SUPPORTED_SUFFIXES
-from rfm_core.outputs.export import labeled_csv
-from rfm_core.outputs.persistence import dump_bundle, installation_key
-from rfm_core.outputs.reports import excel_workbook, html_report, segment_csv_zip
-from ui import components
-from ui.components import (
-    current_anomalies,
-    current_customers,
-    current_segmentation_result,
-    ensure_dataset,
-    safe_md,
-    show_frame,
-    show_notes,
-    show_warnings,
-    user_errors,
-)
-from ui.exports import ExportKey, actions_key, bundle_for, report_for, score_upload
-from ui.state import (
-    current_anomaly_settings,
-    current_rules,
-    current_segmentation,
-    current_segments,
-    segment_actions,
-    segment_renames,
-)
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from ui import components, exports
+from ui.components import safe_md, show_frame, show_notes, show_warnings, user_errors
+from ui.data import UPLOAD_TYPES
+from ui.exports import current_export_key, downloads, labeled_csv, score_upload
+from ui.labels import SCORE_BASIS_LABELS
 
 st.title("Export & score")
 st.caption(
     "Take the results of the current file and settings away, or score a new transaction log "
     "with a saved model: same cleaning, same segments, no refit."
 )
-table = current_customers()
-segmentation = current_segmentation_result()
-anomalies = current_anomalies()
-dataset = ensure_dataset()
+table = components.current_customers()
+segmentation = components.current_segmentation_result()
+anomalies = components.current_anomalies()
+dataset = components.ensure_dataset()
 
 st.subheader("Downloads")
 with_classifier = st.toggle(
@@ -47,48 +25,22 @@ with_classifier = st.toggle(
     key="bundle_classifier",
     help="SMOTE + gradient boosting trained on the detector's flags (Anomalies page).",
 )
-key = ExportKey(
-    dataset, current_rules(), current_segments(), current_segmentation(),
-    current_anomaly_settings(), tuple(sorted(segment_renames().items())),
-    actions_key(segment_actions()), with_classifier,
-)  # fmt: skip
+key = current_export_key(with_classifier=with_classifier)
 with user_errors(), st.spinner("Preparing the exports…"):
-    report = report_for(key)
-    bundle = bundle_for(key)
-    signing_key = installation_key()
+    report = exports.report_for(key)
+    bundle = exports.bundle_for(key)
+    signing_key = exports.installation_key()
 st.caption(
     f"{safe_md(dataset.file_name)}: {len(report.labeled):,} customers in {segmentation.n_clusters} "
     f"segments ({segmentation.settings.method}), {anomalies.n_flagged:,} flagged as anomalous "
     "(kept and marked in every export). Names and actions are those of the Segments page."
 )
 a, b, c = st.columns(3)
-a.download_button(
-    "Labeled customers (CSV)", lambda: labeled_csv(report.labeled),
-    file_name="customers_labeled.csv", mime="text/csv", key="download_export_labeled",
-    help="Every customer: RFM values, scores, rule segment, cluster, segment name, "
-    "probabilities and anomaly columns.",
-)  # fmt: skip
-b.download_button(
-    "One CSV per segment (zip)", lambda: segment_csv_zip(report.labeled),
-    file_name="segments.zip", mime="application/zip", key="download_segments_zip",
-    help="Ready for a campaign tool: one file of customers per segment.",
-)  # fmt: skip
-c.download_button(
-    "Excel workbook", lambda: excel_workbook(report), file_name="rfm_segments.xlsx",
-    mime=XLSX, key="download_workbook",
-    help="Summary, segment profiles, customers, cleaning report, model selection.",
-)  # fmt: skip
-a.download_button(
-    "HTML report", lambda: html_report(report).encode("utf-8"), file_name="rfm_report.html",
-    mime="text/html", key="download_html",
-    help="One self-contained file that opens offline in any browser.",
-)  # fmt: skip
-b.download_button(
-    "Model bundle (.rfm)", lambda: dump_bundle(bundle, key=signing_key),
-    file_name="segments_model.rfm", mime="application/octet-stream", key="download_bundle",
-    help="Signed with this installation's key; score new data below or with "
-    "python -m rfm_core score --model segments_model.rfm INPUT -o OUT.csv",
-)  # fmt: skip
+for column, item in zip((a, b, c, a, b), downloads(report, bundle, signing_key), strict=True):
+    column.download_button(
+        item.label, item.data, file_name=item.file_name, mime=item.mime, key=item.key,
+        help=item.help,
+    )  # fmt: skip
 if with_classifier and bundle.classifier is None:
     st.caption("Too few flagged customers to train the anomaly classifier: the model has none.")
 
@@ -100,21 +52,13 @@ st.caption(
 )
 a, b = st.columns(2)
 bundle_file = a.file_uploader("Model bundle (.rfm)", type=["rfm"], key="score_bundle")
-new_file = b.file_uploader(
-    "Transaction log", type=[s.lstrip(".") for s in SUPPORTED_SUFFIXES], key="score_file"
-)
+new_file = b.file_uploader("Transaction log", type=UPLOAD_TYPES, key="score_file")
 score_basis = st.radio(
-    "R, F, M scores and rule segments",
-    ["model", "file"],
-    format_func={
-        "model": "as among the model's training customers",
-        "file": "ranked within the new log",
-    }.get,
-    horizontal=True,
-    key="score_basis",
+    "R, F, M scores and rule segments", list(SCORE_BASIS_LABELS),
+    format_func=SCORE_BASIS_LABELS.get, horizontal=True, key="score_basis",
     help="Keep the model's score edges to compare a batch with the training customers; rank "
     "within the log when it is the whole customer base, re-scored for a new period.",
-)
+)  # fmt: skip
 if bundle_file is None or new_file is None:
     st.info("Upload a model bundle and a transaction log to score them.", icon=":material/info:")
 else:
@@ -129,14 +73,12 @@ else:
     if "anomaly" in labeled.columns:
         b.metric("Flagged as anomalous", f"{int(labeled['anomaly'].sum()):,}")
     c.metric("Model saved", scored.bundle.created[:10])
-    show_notes(
-        (
-            f"Segments of the saved {scored.bundle.segmentation.method} model, reference date "
-            f"{scored.result.rfm.reference_date}; nothing was refitted.",
-        )
+    note = (
+        f"Segments of the saved {scored.bundle.segmentation.method} model, reference date "
+        f"{scored.result.rfm.reference_date}; nothing was refitted."
     )
-    counts = labeled["segment_name"].value_counts().rename_axis("segment").rename("customers")
-    st.dataframe(counts.to_frame(), key="scored_counts")
+    show_notes((note,))
+    st.dataframe(scored.segment_counts, key="scored_counts")
     show_frame(labeled, key="scored_preview")
     st.download_button(
         "Scored customers (CSV)", lambda: labeled_csv(labeled), file_name="customers_scored.csv",

@@ -2,34 +2,17 @@
 
 import streamlit as st
 
-from rfm_core.customers.migration import default_dates
-from rfm_core.outputs.export import rfm_csv
-from ui.components import (
-    cached,
-    current_pipeline,
-    current_segmentation_result,
-    show_frame,
-    show_notes,
-)
-from ui.state import (
-    current_anomaly_settings,
-    current_segmentation,
-    current_segments,
-    segment_renames,
-)
-from ui.trend_charts import sankey_figure, transition_heatmap
-from ui.trends import migration_for, span_for
-
-BY = {"rule": "Rule segments", "cluster": "Clusters (the fitted model of the Segments page)"}
+from ui.charts.trends import sankey_figure, transition_heatmap
+from ui.components import current_pipeline, show_frame, show_notes
+from ui.exports import rfm_csv
+from ui.labels import MOVE_BY_LABELS
+from ui.state import forget_dates_outside
+from ui.trends import movement, movement_dates
 
 st.title("Movement between segments")
 current_pipeline()
-first, last = cached(span_for)
-default_from, default_to = default_dates(first, last)
-for key in ("move_from", "move_to"):
-    kept = st.session_state.get(key)
-    if kept is not None and not first <= kept <= last:
-        del st.session_state[key]  # a date of another file: back to the default
+first, last, default_from, default_to = movement_dates()
+forget_dates_outside(("move_from", "move_to"), first, last)  # a date of another file: default
 a, b = st.columns(2)
 date_from = a.date_input(
     "From", value=default_from, min_value=first, max_value=last, key="move_from"
@@ -40,40 +23,21 @@ st.caption(
     "that date and scores rank the customers known then. Worse means a segment further down the "
     "rule table (Champions … Lost), or a higher cluster number."
 )
-by = st.radio("Segments", list(BY), format_func=BY.get, horizontal=True, key="move_by")
-settings = anomaly_settings = None
-names: dict = {}
-if by == "cluster":
-    segmentation = current_segmentation_result()
-    settings, anomaly_settings = current_segmentation(), current_anomaly_settings()
-    names = {**segmentation.names, **segment_renames()}
-with st.spinner("Computing the segments at both dates…"):
-    moves = cached(
-        migration_for, current_segments(), date_from, date_to, settings, anomaly_settings
-    )
+by = st.radio(
+    "Segments", list(MOVE_BY_LABELS), format_func=MOVE_BY_LABELS.get, horizontal=True,
+    key="move_by",
+)  # fmt: skip
+moves = movement(by, date_from, date_to)
 show_notes(moves.notes)
 
-customers = moves.customers
-if by == "cluster":
-
-    def label(value):
-        return f"{value}: {names.get(value, value)}" if value in names else value
-
-    counts = moves.cluster_counts.rename(index=label, columns=label)
-    revenue = moves.cluster_revenue.rename(index=label, columns=label)
-    worse = customers[customers["cluster_moved"] == "worse"]
-else:
-    counts, revenue, worse = moves.counts, moves.revenue, moves.worse
-new, lapsed = moves.new_customers, moves.lapsed
-
 a, b, c, d, e = st.columns(5)
-a.metric(f"Customers on {date_from}", f"{len(customers) - len(new):,}")
-b.metric(f"Customers on {date_to}", f"{len(customers):,}")
-c.metric("New customers", f"{len(new):,}")
-d.metric("Moved to a worse segment", f"{len(worse):,}")
-e.metric("Lapsed (no purchase since)", f"{len(lapsed):,}")
+a.metric(f"Customers on {date_from}", f"{len(moves.everyone) - len(moves.new):,}")
+b.metric(f"Customers on {date_to}", f"{len(moves.everyone):,}")
+c.metric("New customers", f"{len(moves.new):,}")
+d.metric("Moved to a worse segment", f"{len(moves.worse):,}")
+e.metric("Lapsed (no purchase since)", f"{len(moves.lapsed):,}")
 
-st.plotly_chart(sankey_figure(counts, date_from=date_from, date_to=date_to), key="sankey")
+st.plotly_chart(sankey_figure(moves.counts, date_from=date_from, date_to=date_to), key="sankey")
 st.subheader("Transition matrix")
 measure = st.radio(
     "Cells show",
@@ -82,25 +46,24 @@ measure = st.radio(
     key="move_measure",
     help="revenue: the customers' monetary value on the later date",
 )
-matrix = counts if measure == "customers" else revenue
+matrix = moves.counts if measure == "customers" else moves.revenue
 st.plotly_chart(transition_heatmap(matrix, measure=measure), key="transition_heatmap")
 
 st.subheader("Who moved")
 tabs = st.tabs(["Moved to a worse segment", "New customers", "Lapsed", "Everyone"])
 lists = (
-    (worse, "movers_worse.csv", "download_worse"),
-    (new, "movers_new.csv", "download_new"),
-    (lapsed, "movers_lapsed.csv", "download_lapsed"),
-    (customers, "transitions.csv", "download_transitions"),
+    (moves.worse, "movers_worse.csv", "download_worse"),
+    (moves.new, "movers_new.csv", "download_new"),
+    (moves.lapsed, "movers_lapsed.csv", "download_lapsed"),
+    (moves.everyone, "transitions.csv", "download_transitions"),
 )
 for tab, (frame, file_name, key) in zip(tabs, lists, strict=True):
     with tab:
         st.caption(f"{len(frame):,} customers")
-        ordered = frame.sort_values("monetary_to", ascending=False)
-        show_frame(ordered, key=f"{key}_table")
+        show_frame(frame, key=f"{key}_table")
         st.download_button(
             f"Download {file_name}",
-            lambda frame=ordered: rfm_csv(frame),
+            lambda frame=frame: rfm_csv(frame),
             file_name=file_name,
             mime="text/csv",
             key=key,

@@ -1,41 +1,19 @@
 """Overview: revenue, orders and customers over time, where they come from, who brings them."""
 
-import plotly.express as px
 import streamlit as st
 
-from rfm_core.customers.migration import data_range
-from rfm_core.customers.trends import FREQUENCIES
-from ui.charts import escaped
-from ui.components import (
-    MAX_TABLE_ROWS,
-    cached,
-    current_customers,
-    current_pipeline,
-    current_segmentation_result,
-)
-from ui.state import (
-    current_anomaly_settings,
-    current_segmentation,
-    current_segments,
-    segment_renames,
-)
-from ui.trend_charts import new_returning_figure, pareto_figure, segment_treemap, trend_figure
-from ui.trends import activity_for, breakdowns_for, cluster_kpis_for, value_for
-
-KPI_FORMATS = {
-    "share_customers": st.column_config.NumberColumn("share of customers", format="percent"),
-    "share_revenue": st.column_config.NumberColumn("share of revenue", format="percent"),
-    "revenue": st.column_config.NumberColumn(format="%.0f"),
-    "avg_order_value": st.column_config.NumberColumn("average order value", format="%.2f"),
-    "orders_per_customer": st.column_config.NumberColumn("orders per customer", format="%.2f"),
-    "median_recency": st.column_config.NumberColumn("median recency (days)", format="%.0f"),
-}
+from ui.charts import trends as charts
+from ui.components import MAX_TABLE_ROWS, cached, current_customers, current_pipeline
+from ui.formats import KPI_FORMATS
+from ui.labels import PERIODS
+from ui.state import current_segments
+from ui.trends import activity_for, breakdowns_for, named_cluster_kpis, span_for, value_for
 
 st.title("Overview")
 current_pipeline()
 table = current_customers()
-first, last = data_range(table)
-freq = st.radio("Period", list(FREQUENCIES), index=2, horizontal=True, key="trend_freq")
+first, last = cached(span_for)
+freq = st.radio("Period", list(PERIODS), index=2, horizontal=True, key="trend_freq")
 trend = cached(activity_for, freq)
 
 a, b, c, d = st.columns(4)
@@ -47,13 +25,9 @@ st.caption(
     "Revenue: sum of the kept line amounts (returns kept as 'net' reduce it). Orders: distinct "
     "invoices with a purchase. Active customers: customers with an order in the period."
 )
-columns = st.columns(3)
-for column, (measure, title) in zip(
-    columns,
-    (("revenue", "Revenue"), ("orders", "Orders"), ("customers", "Active customers")),
-    strict=True,
-):
-    figure = trend_figure(trend, measure, title=f"{title} per {freq}", freq=freq)
+measures = (("revenue", "Revenue"), ("orders", "Orders"), ("customers", "Active customers"))
+for column, (measure, title) in zip(st.columns(3), measures, strict=True):
+    figure = charts.trend_figure(trend, measure, title=f"{title} per {freq}", freq=freq)
     column.plotly_chart(figure, key=f"trend_{measure}")
 
 breakdowns = cached(breakdowns_for)
@@ -63,7 +37,7 @@ st.caption(
 )
 split_by = st.radio("Show", ["customers", "revenue"], horizontal=True, key="new_returning_measure")
 st.plotly_chart(
-    new_returning_figure(breakdowns.new_returning, measure=split_by), key="new_returning"
+    charts.new_returning_figure(breakdowns.new_returning, measure=split_by), key="new_returning"
 )
 
 left, right = st.columns(2)
@@ -72,39 +46,20 @@ with left:
     if breakdowns.countries is None:
         st.info("The log has no country column.", icon=":material/info:")
     else:
-        countries = breakdowns.countries
-        bars = px.bar(
-            escaped(countries.head(15), ["country"]),
-            x="revenue",
-            y="country",
-            orientation="h",
-            title="Revenue by country (top 15)",
-        )
-        bars.update_layout(height=380, margin={"t": 40, "b": 10}, yaxis={"autorange": "reversed"})
-        st.plotly_chart(bars, key="countries_chart")
+        st.plotly_chart(charts.country_bars(breakdowns.countries), key="countries_chart")
         st.dataframe(
-            countries.head(MAX_TABLE_ROWS),
-            hide_index=True,
-            key="countries_table",
+            breakdowns.countries.head(MAX_TABLE_ROWS), hide_index=True, key="countries_table",
             column_config=KPI_FORMATS,
-        )
+        )  # fmt: skip
 with right:
     st.subheader("Products")
     if breakdowns.products is None:
         st.info("The log has no product column.", icon=":material/info:")
     else:
-        products = breakdowns.products
-        bars = px.bar(
-            escaped(products, ["product"]),
-            x="revenue",
-            y="product",
-            orientation="h",
-            title=f"Top {len(products)} products by revenue",
+        st.plotly_chart(charts.product_bars(breakdowns.products), key="products_chart")
+        st.dataframe(
+            breakdowns.products, hide_index=True, key="products_table", column_config=KPI_FORMATS
         )
-        bars.update_layout(height=380, margin={"t": 40, "b": 10}, yaxis={"autorange": "reversed"})
-        bars.update_yaxes(type="category")
-        st.plotly_chart(bars, key="products_chart")
-        st.dataframe(products, hide_index=True, key="products_table", column_config=KPI_FORMATS)
 
 st.subheader("Segments: who brings the revenue")
 st.page_link(
@@ -113,23 +68,18 @@ st.page_link(
     icon=":material/table_chart:",
 )
 value = cached(value_for, current_segments())
-st.plotly_chart(segment_treemap(value.kpis), key="revenue_treemap")
+st.plotly_chart(charts.segment_treemap(value.kpis), key="revenue_treemap")
 st.caption(
     "Average order value: the segment's revenue divided by its orders. Rule segments are listed "
     "best first."
 )
 st.dataframe(value.kpis, key="rule_kpis", column_config=KPI_FORMATS)
 if st.toggle("Also for the clusters of the Segments page", key="overview_clusters"):
-    segmentation = current_segmentation_result()
-    kpis = cached(cluster_kpis_for, current_segmentation(), current_anomaly_settings())
-    names = {**segmentation.names, **segment_renames()}
-    kpis = kpis.rename(index=lambda label: f"{label}: {names.get(label, label)}")
-    st.dataframe(kpis, key="cluster_kpis", column_config=KPI_FORMATS)
+    st.dataframe(named_cluster_kpis(), key="cluster_kpis", column_config=KPI_FORMATS)
 
 st.subheader("Concentration of revenue")
 pareto = value.pareto
-a, b, c = st.columns(3)
-for column, share in zip((a, b, c), (0.01, 0.1, 0.2), strict=True):
+for column, share in zip(st.columns(3), (0.01, 0.1, 0.2), strict=True):
     column.metric(
         f"Top {share:.0%} of customers",
         f"{pareto.share_of(share):.1%} of revenue",
@@ -137,4 +87,4 @@ for column, share in zip((a, b, c), (0.01, 0.1, 0.2), strict=True):
         delta_color="off",
         delta_arrow="off",
     )
-st.plotly_chart(pareto_figure(pareto), key="pareto")
+st.plotly_chart(charts.pareto_figure(pareto), key="pareto")

@@ -1,39 +1,25 @@
 """Projections: the customers in two or three dimensions, coloured by segment or anomaly flag."""
 
-import numpy as np
-import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from ui.cache import projection_for
-from ui.charts import MAX_POINTS, PALETTE, escaped, sample_for_display
+from ui.charts.base import MAX_POINTS, drawn_at_floor
+from ui.charts.projections import projection_scatter, rfm_cube
 from ui.components import cached, current_anomalies, current_customers, current_segmentation_result
-from ui.state import (
-    current_anomaly_settings,
-    current_segmentation,
-    segment_renames,
-)
-
-COLOUR_BY = {"cluster": "Cluster segment", "rfm_segment": "Rule segment", "anomaly": "Anomaly"}
+from ui.labels import COLOUR_BY_LABELS
+from ui.segments import customer_colours
+from ui.state import current_anomaly_settings, current_segmentation
 
 st.title("Projections")
 table = current_customers()
 settings = current_segmentation()
 segmentation = current_segmentation_result()
 anomalies = current_anomalies()
-colours = pd.DataFrame(
-    {
-        "cluster": segmentation.segment_names(segment_renames()),
-        "rfm_segment": table["rfm_segment"],
-        "anomaly": anomalies.table["anomaly"].map({True: "anomaly", False: "normal"}),
-        "recency": table["recency"],
-        "frequency": table["frequency"],
-        "monetary": table["monetary"],
-    }
-)
+colours = customer_colours(table, segmentation, anomalies)
 colour = st.radio(
-    "Colour by", list(COLOUR_BY), format_func=COLOUR_BY.get, horizontal=True, key="colour_by"
-)
+    "Colour by", list(COLOUR_BY_LABELS), format_func=COLOUR_BY_LABELS.get, horizontal=True,
+    key="colour_by",
+)  # fmt: skip
 is_anomaly = anomalies.table["anomaly"]
 st.caption(
     f"At most {MAX_POINTS:,} customers are drawn (a seeded sample that keeps every anomaly); "
@@ -41,28 +27,11 @@ st.caption(
 )
 
 
-def scatter(coords: pd.DataFrame, *, three_d: bool, title: str, log: bool = False):
-    """Draw a sample of the coordinates, coloured and with the customer's values on hover."""
-    drawn = sample_for_display(coords.join(colours), keep=is_anomaly)
-    drawn = drawn.reset_index().rename(columns={"index": "customer_id"})
-    drawn[colour] = drawn[colour].astype(str)
-    drawn = escaped(drawn, ["customer_id", colour])
-    hover = {"customer_id": True, "recency": True, "frequency": True, "monetary": ":,.2f"}
-    common = {
-        "color": colour,
-        "hover_data": hover,
-        "color_discrete_sequence": PALETTE,
-        "title": title,
-        "category_orders": {colour: sorted(drawn[colour].unique())},
-    }
-    if three_d:
-        figure = px.scatter_3d(drawn, x="x", y="y", z="z", log_x=log, log_z=log, **common)
-        figure.update_traces(marker={"size": 2.5})
-    else:
-        figure = px.scatter(drawn, x="x", y="y", **common)
-        figure.update_traces(marker={"size": 5, "opacity": 0.7})
-    figure.update_layout(height=560, margin={"t": 40, "b": 10}, legend_title_text="")
-    return figure
+def scatter(coords, *, three_d: bool, title: str):
+    """The customers at ``coords``, coloured as chosen, anomalies always drawn."""
+    return projection_scatter(
+        coords, colours, colour=colour, keep=is_anomaly, three_d=three_d, title=title
+    )
 
 
 pca_tab, pca3_tab, tsne_tab, rfm_tab = st.tabs(["PCA 2D", "PCA 3D", "t-SNE", "RFM 3D"])
@@ -84,15 +53,10 @@ with pca3_tab:
 with tsne_tab:
     with st.form("tsne_form"):
         size = st.number_input(
-            "Customers in the t-SNE sample",
-            500,
-            20_000,
-            5_000,
-            step=500,
-            key="tsne_size",
+            "Customers in the t-SNE sample", 500, 20_000, 5_000, step=500, key="tsne_size",
             help="t-SNE is fitted on a seeded sample so that it stays "
             "interactive; larger samples take longer.",
-        )
+        )  # fmt: skip
         st.form_submit_button("Update t-SNE")
     tsne = cached(projection_for, settings, current_anomaly_settings(), "tsne", int(size))
     if tsne.sampled:
@@ -101,26 +65,6 @@ with tsne_tab:
         )
     st.plotly_chart(scatter(tsne.coords, three_d=False, title="t-SNE"), key="tsne")
 with rfm_tab:
-    coords = pd.DataFrame(
-        {
-            "x": table["recency"].clip(lower=0) + 1,
-            "y": table["frequency"],
-            "z": table["monetary"].clip(lower=0.01),
-        }
-    )
-    figure = scatter(
-        coords, three_d=True, title="Recency + 1 (x), frequency (y), monetary (z)", log=True
-    )
-    figure.update_layout(
-        scene={
-            "xaxis_title": "recency + 1 (days)",
-            "yaxis_title": "orders",
-            "zaxis_title": "monetary",
-            "yaxis_type": "log",
-        }
-    )
-    st.plotly_chart(figure, key="rfm3d")
-    st.caption(
-        f"Log axes; {int(np.sum(table['monetary'] <= 0)):,} customers with monetary 0 "
-        "are drawn at 0.01."
-    )
+    cube = rfm_cube(table, colours, colour=colour, keep=is_anomaly)
+    st.plotly_chart(cube, key="rfm3d")
+    st.caption(f"Log axes; {drawn_at_floor(table):,} customers with monetary 0 are drawn at 0.01.")

@@ -1,34 +1,18 @@
 """RFM: the per-customer table, its distributions, the R × F grid, segments and RFM sliders."""
 
-import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from rfm_core.customers.rfm import (
-    segment_summary,
-    segments_from_frame,
-    segments_to_frame,
-    select_range,
-)
-from rfm_core.errors import SegmentDefinitionError
-from rfm_core.outputs.export import rfm_csv
-from ui.charts import distribution_figures, escaped
-from ui.components import (
-    MAX_TABLE_ROWS,
-    current_customers,
-    current_pipeline,
-    log_spaced_stops,
-    safe_md,
-    show_frame,
-    show_warnings,
-)
-from ui.state import current_segments, set_segments
+from ui import components
+from ui.charts.customers import distribution_figures, rule_segment_treemap, score_grid_heatmap
+from ui.components import log_spaced_stops, show_frame, show_warnings, shown_errors
+from ui.customers import customers_in_range, rule_segment_summary, rules_table
+from ui.exports import rfm_csv
+from ui.formats import SHARE_FORMATS
+from ui.state import set_segments, set_segments_from_frame
 
 st.title("Recency, Frequency, Monetary")
-result = current_pipeline()
-rfm = result.rfm
-segments = current_segments()
-table = current_customers()
+rfm = components.current_pipeline().rfm
+table = components.current_customers()
 show_warnings(rfm.warnings)
 
 a, b, c, d = st.columns(4)
@@ -54,102 +38,48 @@ def explore() -> None:
     # heavy-tailed features get log-spaced stops, so the common small values stay selectable
     f_stops = log_spaced_stops(table["frequency"], decimals=0)
     frequency = s2.select_slider(
-        "Frequency (orders)",
-        f_stops,
-        (f_stops[0], f_stops[-1]),
-        format_func=lambda v: f"{v:,.0f}",
-        key="slider_f",
-    )
+        "Frequency (orders)", f_stops, (f_stops[0], f_stops[-1]),
+        format_func=lambda v: f"{v:,.0f}", key="slider_f",
+    )  # fmt: skip
     m_stops = log_spaced_stops(table["monetary"], decimals=2)
     monetary = s3.select_slider(
-        "Monetary",
-        m_stops,
-        (m_stops[0], m_stops[-1]),
-        format_func=lambda v: f"{v:,.2f}",
+        "Monetary", m_stops, (m_stops[0], m_stops[-1]), format_func=lambda v: f"{v:,.2f}",
         key="slider_m",
-    )
-    selected = select_range(
-        table, recency=recency, frequency=frequency, monetary=monetary, top=MAX_TABLE_ROWS
-    )
+    )  # fmt: skip
+    selected = customers_in_range(table, recency=recency, frequency=frequency, monetary=monetary)
     st.metric(
-        "Customers in range",
-        f"{selected.count:,} of {len(table):,}",
-        f"{selected.revenue_share:.1%} of revenue",
-        delta_color="off",
-    )
+        "Customers in range", f"{selected.count:,} of {len(table):,}",
+        f"{selected.revenue_share:.1%} of revenue", delta_color="off",
+    )  # fmt: skip
     # only the largest rows reach the browser
     show_frame(selected.top, key="rfm_table", total=selected.count)
     st.download_button(
-        "Download RFM table (CSV)",
-        lambda: rfm_csv(table),
-        file_name="rfm_customers.csv",
-        mime="text/csv",
-        key="download_rfm",
-    )
+        "Download RFM table (CSV)", lambda: rfm_csv(table), file_name="rfm_customers.csv",
+        mime="text/csv", key="download_rfm",
+    )  # fmt: skip
     st.download_button(
-        "Download the customers in range (CSV)",
-        lambda: rfm_csv(table[selected.mask]),
-        file_name="rfm_customers_selected.csv",
-        mime="text/csv",
-        key="download_rfm_selected",
-    )
+        "Download the customers in range (CSV)", lambda: rfm_csv(table[selected.mask]),
+        file_name="rfm_customers_selected.csv", mime="text/csv", key="download_rfm_selected",
+    )  # fmt: skip
 
 
 explore()
 
 st.subheader("Distributions")
 log_axis = st.toggle("Log scale for frequency and monetary", value=True, key="log_axis")
-columns = st.columns(3)
-for column, name in zip(columns, ("recency", "frequency", "monetary"), strict=True):
-    log = log_axis and name != "recency"
-    hist, box = distribution_figures(table[name], name=name, log=log)
+for column, name in zip(st.columns(3), ("recency", "frequency", "monetary"), strict=True):
+    hist, box = distribution_figures(table[name], name=name, log=log_axis and name != "recency")
     column.plotly_chart(hist, key=f"hist_{name}")
     column.plotly_chart(box, key=f"box_{name}")
 
 st.subheader("Recency × Frequency scores")
-grid = pd.crosstab(table["f_score"], table["r_score"]).reindex(
-    index=range(5, 0, -1), columns=range(1, 6), fill_value=0
-)
-grid.index, grid.columns = grid.index.astype(str), grid.columns.astype(str)
-heat = px.imshow(
-    grid,
-    text_auto=True,
-    color_continuous_scale="Blues",
-    aspect="auto",
-    labels={
-        "x": "R score (5 = most recent)",
-        "y": "F score (5 = most orders)",
-        "color": "customers",
-    },
-)
-heat.update_layout(height=360, margin={"t": 20, "b": 10})
-heat.update_xaxes(type="category")
-heat.update_yaxes(type="category")
-st.plotly_chart(heat, key="rf_heatmap")
+st.plotly_chart(score_grid_heatmap(table), key="rf_heatmap")
 
 st.subheader("Rule-based segments")
-summary = segment_summary(table, segments)
+summary = rule_segment_summary(table)
 by = st.radio("Size by", ["customers", "revenue"], horizontal=True, key="treemap_by")
-treemap = px.treemap(
-    escaped(summary, ["rfm_segment"]),
-    path=["rfm_segment"],
-    values=by,
-    color="median_recency",
-    color_continuous_scale="RdYlGn_r",
-    hover_data={"customers": True, "revenue": ":,.0f"},
-)
-treemap.update_layout(height=420, margin={"t": 10, "b": 10})
-st.plotly_chart(treemap, key="treemap")
-st.dataframe(
-    summary,
-    hide_index=True,
-    key="segment_table",
-    column_config={
-        "share_customers": st.column_config.NumberColumn("share of customers", format="percent"),
-        "share_revenue": st.column_config.NumberColumn("share of revenue", format="percent"),
-        "revenue": st.column_config.NumberColumn(format="%.0f"),
-    },
-)
+st.plotly_chart(rule_segment_treemap(summary, by=by), key="treemap")
+st.dataframe(summary, hide_index=True, key="segment_table", column_config=SHARE_FORMATS)
 
 with st.expander("Edit the segment rules"):
     st.caption(
@@ -158,18 +88,13 @@ with st.expander("Edit the segment rules"):
     )
     with st.form("segments_form"):
         edited = st.data_editor(
-            segments_to_frame(segments),
-            num_rows="dynamic",
-            hide_index=True,
-            key="segments_editor",
+            rules_table(), num_rows="dynamic", hide_index=True, key="segments_editor"
         )
         apply, reset = st.columns(2)
         if apply.form_submit_button("Apply segment rules"):
-            try:
-                set_segments(segments_from_frame(edited))
+            with shown_errors():
+                set_segments_from_frame(edited)
                 st.rerun()
-            except SegmentDefinitionError as exc:
-                st.error(safe_md(exc), icon=":material/error:")
         if reset.form_submit_button("Restore the default rules"):
             set_segments(None)
             st.rerun()

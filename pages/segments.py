@@ -1,97 +1,50 @@
 """Segments: profiles, names and actions, what drives them, and one customer's story."""
 
-import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from rfm_core.outputs.export import labeled_csv
-from rfm_core.segments.profiles import crosswalk, default_actions, snake_plot_data
-from rfm_core.segments.segmentation import labeled_customers
-from ui.cache import explanations_for, orders_for
-from ui.charts import escape_plotly, escaped, snake_figure
-from ui.components import (
-    cached,
-    current_anomalies,
-    current_customers,
-    current_segmentation_result,
-    safe_md,
-    show_frame,
-    show_notes,
-)
-from ui.state import (
-    current_anomaly_settings,
-    current_segmentation,
-    segment_actions,
-    segment_renames,
-    set_segment_actions,
-    set_segment_renames,
-)
+from ui import components, segments
+from ui.cache import orders_for
+from ui.charts import segments as charts
+from ui.components import cached, safe_md, show_frame, shown_errors
+from ui.exports import labeled_csv
+from ui.formats import RULE_FORMATS, profile_formats
+from ui.state import actions_table, current_segmentation, save_segment_names, set_segment_actions
 
 st.title("Segments")
-table = current_customers()
-segmentation = current_segmentation_result()
-anomalies = current_anomalies()
-settings = current_segmentation()
-names = {**segmentation.names, **segment_renames()}
-show_notes(segmentation.notes)
+table = components.current_customers()
+segmentation = components.current_segmentation_result()
+anomalies = components.current_anomalies()
+names = segments.segment_names(segmentation)
+components.show_notes(segmentation.notes)
 
-profile = segmentation.profile.rename(index=names)
-profile.index.name = "segment"
+profile = segments.named_profile(segmentation)
 st.subheader("Profiles")
 st.caption(
-    f"{segmentation.n_clusters} segments from {settings.method}; 'share_revenue' is each "
-    "segment's part of the total monetary value. Means and medians per customer."
+    f"{segmentation.n_clusters} segments from {current_segmentation().method}; 'share_revenue' is "
+    "each segment's part of the total monetary value. Means and medians per customer."
 )
-st.dataframe(
-    profile,
-    key="profile_table",
-    column_config={
-        "share_customers": st.column_config.NumberColumn("share of customers", format="percent"),
-        "share_revenue": st.column_config.NumberColumn("share of revenue", format="percent"),
-        "revenue": st.column_config.NumberColumn(format="%.0f"),
-        **{
-            column: st.column_config.NumberColumn(format="%.1f")
-            for column in profile.columns
-            if column.startswith(("mean_", "median_"))
-        },
-    },
-)
+st.dataframe(profile, key="profile_table", column_config=profile_formats(profile.columns))
 a, b = st.columns(2)
-shares = profile.reset_index()[["segment", "share_customers", "share_revenue"]]
-long = escaped(shares, ["segment"]).melt("segment", var_name="share of", value_name="share")
-bars = px.bar(long, x="segment", y="share", color="share of", barmode="group", labels={"share": ""})
-bars.update_layout(
-    height=340, margin={"t": 30, "b": 10}, yaxis_tickformat=".0%", title="Customers and revenue"
-)
-bars.update_xaxes(type="category")
-a.plotly_chart(bars, key="share_bars")
-snake = snake_plot_data(table, segmentation.labels)
-snake_chart = snake_figure(snake, names)
-snake_chart.update_layout(title="Snake plot: standardized means")
-b.plotly_chart(snake_chart, key="snake_plot")
+a.plotly_chart(charts.share_bars(profile), key="share_bars")
+snake = segments.snake_data(table, segmentation)
+b.plotly_chart(charts.snake_figure(snake, names), key="snake_plot")
 
 st.subheader("Names and actions")
 with st.form("names_form"):
     st.caption("Rename a segment: the new name is used in every chart and export.")
-    editable = pd.DataFrame(
-        {"cluster": list(segmentation.names), "name": [names[k] for k in segmentation.names]}
-    )
-    edited = st.data_editor(editable, hide_index=True, disabled=["cluster"], key="names_editor")
+    edited = st.data_editor(
+        segments.names_table(segmentation), hide_index=True, disabled=["cluster"],
+        key="names_editor",
+    )  # fmt: skip
     if st.form_submit_button("Save names"):
-        renamed = dict(zip(edited["cluster"].astype(int), edited["name"].astype(str), strict=True))
-        if len(set(renamed.values())) < len(renamed) or any(
-            not v.strip() for v in renamed.values()
-        ):
-            st.error("Each segment needs its own, non-empty name.", icon=":material/error:")
-        else:
-            set_segment_renames(renamed)
+        with shown_errors():
+            save_segment_names(segmentation.names, edited)
             st.rerun()
 
-actions = pd.DataFrame(segment_actions() or default_actions(names).to_dict("records"))
 with st.form("actions_form"):
     st.caption("Suggested actions per segment; edit them for your campaign plan.")
     edited_actions = st.data_editor(
-        actions, hide_index=True, key="actions_editor", disabled=["segment", "name"]
+        actions_table(names), hide_index=True, key="actions_editor", disabled=["segment", "name"]
     )
     save, reset = st.columns(2)
     if save.form_submit_button("Save actions"):
@@ -102,89 +55,39 @@ with st.form("actions_form"):
         st.rerun()
 
 st.subheader("What separates the segments")
-importances, tree = cached(
-    explanations_for, settings, current_anomaly_settings(), tuple(segment_renames().items())
-)
+importances, tree = segments.current_explanations()
 a, b = st.columns([1, 2])
-importance_chart = px.bar(
-    importances.sort_values(), orientation="h", labels={"value": "importance", "index": ""}
-)
-importance_chart.update_layout(
-    height=300,
-    showlegend=False,
-    margin={"t": 30, "b": 10},
-    title="Random forest feature importance",
-)
-a.plotly_chart(importance_chart, key="importances")
+a.plotly_chart(charts.importance_bars(importances), key="importances")
 b.markdown(
     f"**Rules a person can apply** (decision tree of depth {tree.max_depth}, "
     f"agrees with the segments for {tree.accuracy:.0%} of customers)"
 )
-rules = tree.rules
 if tree.unexplained:
     unexplained = ", ".join(str(names.get(label, label)) for label in tree.unexplained)
     b.caption(f"No rule of this depth singles out: {safe_md(unexplained)}.")
-b.dataframe(
-    rules,
-    hide_index=True,
-    key="rules_table",
-    column_config={
-        "precision": st.column_config.NumberColumn(format="percent"),
-        "recall": st.column_config.NumberColumn(format="percent"),
-    },
-)
+b.dataframe(tree.rules, hide_index=True, key="rules_table", column_config=RULE_FORMATS)
 
 st.subheader("Rule segments × clusters")
-cross = crosswalk(table["rfm_segment"], segmentation.segment_names(segment_renames()))
-cross = cross.rename(index=escape_plotly, columns=escape_plotly)
-heat = px.imshow(
-    cross,
-    text_auto=True,
-    color_continuous_scale="Blues",
-    aspect="auto",
-    labels={"x": "cluster segment", "y": "rule segment", "color": "customers"},
-)
-heat.update_layout(height=420, margin={"t": 10, "b": 10})
-st.plotly_chart(heat, key="crosswalk")
+cross = segments.rule_crosswalk(table, segmentation)
+st.plotly_chart(charts.crosswalk_heatmap(cross), key="crosswalk")
 
 st.subheader("One customer")
-labeled = labeled_customers(table, segmentation, anomalies, renamed=segment_renames())
+labeled = segments.labeled_table(table, segmentation, anomalies)
 customer = st.text_input("Customer id", key="drill_customer", placeholder=str(table.index[0]))
 if customer:
     customer = customer.strip()
     if customer not in labeled.index:
-        st.warning(
-            f"No customer {safe_md(repr(customer))} among the {len(labeled):,} customers kept."
-        )
+        kept = f"among the {len(labeled):,} customers kept"
+        st.warning(f"No customer {safe_md(repr(customer))} {kept}.")
     else:
-        row = labeled.loc[customer]
-        a, b, c, d = st.columns(4)
-        a.metric("Segment", safe_md(row["segment_name"]))
-        b.metric("Recency (days)", f"{row['recency']:,}")
-        c.metric("Orders", f"{row['frequency']:,}")
-        d.metric("Monetary", f"{row['monetary']:,.2f}")
-        if row.get("anomaly", False):
-            reason = safe_md(row["anomaly_reason"])
-            st.warning(f"Anomalous customer: {reason}", icon=":material/warning:")
+        components.show_customer(labeled.loc[customer])
         orders = cached(orders_for, customer)
-        timeline = px.bar(
-            escaped(orders, ["order"]),
-            x="timestamp",
-            y="amount",
-            color="is_return",
-            hover_data=["order", "lines"],
-            title="Orders over time",
-        )
-        timeline.update_layout(height=300, margin={"t": 40, "b": 10})
-        st.plotly_chart(timeline, key="customer_timeline")
+        st.plotly_chart(charts.orders_timeline(orders), key="customer_timeline")
         show_frame(orders, key="customer_orders")
 
 st.subheader("Download")
 st.download_button(
-    "Labeled customers (CSV)",
-    lambda: labeled_csv(labeled),
-    file_name="customers_labeled.csv",
-    mime="text/csv",
-    key="download_labeled",
-)
+    "Labeled customers (CSV)", lambda: labeled_csv(labeled), file_name="customers_labeled.csv",
+    mime="text/csv", key="download_labeled",
+)  # fmt: skip
 show_frame(labeled.head(200), key="labeled_preview")

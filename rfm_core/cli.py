@@ -48,6 +48,13 @@ def _positive(text: str) -> float:
     return value
 
 
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number ≥ 0")
+    return value
+
+
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "input", type=Path, nargs="?",
@@ -195,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="second snapshot (default: the last purchase date)",
     )  # fmt: skip
     migrate.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    _add_clv_parser(commands)
     demo = commands.add_parser("demo", help="write a generated transaction log with known segments")
     demo.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet to write")
     demo.add_argument("--customers", type=int, default=1500)
@@ -604,6 +612,173 @@ def _print_moves(moves, name: str, output: Path, seconds: float) -> None:
     print(f"→ {output} ({seconds:.2f} s)")
 
 
+def _add_clv_parser(commands) -> None:
+    clv = commands.add_parser(
+        "clv", help="transactions → lifetime value per customer (BG/NBD + Gamma-Gamma)"
+    )
+    _add_input_options(clv)
+    clv.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    model = clv.add_argument_group("lifetime value")
+    model.add_argument(
+        "--calibration-end", type=_date, metavar="YYYY-MM-DD",
+        help="last day the models are fitted on (default: the last purchase day: everything)",
+    )  # fmt: skip
+    model.add_argument(
+        "--holdout-end", type=_date, metavar="YYYY-MM-DD",
+        help="compare the purchases expected after --calibration-end up to this day with "
+        "the actual ones",
+    )  # fmt: skip
+    model.add_argument(
+        "--horizon-weeks", type=_positive, default=12.0,
+        help="weeks after the calibration end that CLV counts (default 12)",
+    )  # fmt: skip
+    model.add_argument(
+        "--margin", type=_positive, default=1.0,
+        help="share of the purchase value that is profit (default 1: CLV in revenue)",
+    )  # fmt: skip
+    model.add_argument(
+        "--discount-rate", type=_non_negative, default=0.0,
+        help="annual discount rate, 0.1 for 10 %% (default 0)",
+    )  # fmt: skip
+    clv.add_argument("--report", type=Path, help="write the cleaning report and the fits as JSON")
+
+
+def _clv_inputs(args: argparse.Namespace) -> tuple[object, dict, object, object]:
+    """The RFM table, its report and the kept lines (with the backend they live on).
+
+    On an engine the kept lines stay there (an Ibis expression over the source); in memory they
+    are the pipeline's Arrow table.
+    """
+    from rfm_core.outputs.export import cleaning_report_dict, engine_report_dict
+
+    rules = _rules(args)
+    engine = _engine(args)
+    if engine != "memory":
+        from rfm_core.customers.engine import EngineUnsupported, rfm_on_engine
+        from rfm_core.customers.trends import kept_lines_on_engine
+
+        try:
+            source, mapping, name = _engine_source(args, engine, dict(args.mapping) or None)
+            run = rfm_on_engine(source, name=name, mapping=mapping, rules=rules, engine=engine)
+            kept = kept_lines_on_engine(source, run.mapping, rules, name=name)
+            return run.rfm, engine_report_dict(run), kept, source._find_backend()
+        except EngineUnsupported as exc:
+            if args.table:
+                raise
+            print(f"note: {exc}; reading the file in memory instead")
+    from rfm_core.customers.pipeline import run_rfm
+
+    loaded = _load_while_importing(
+        args.input, sheet=_sheet(args.sheet), warm=("rfm_core.customers.clv",)
+    )
+    result = run_rfm(loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=rules)
+    return result.rfm, cleaning_report_dict(result), result.lines, None
+
+
+CLV_DECIMALS = {
+    "t_x_weeks": 4, "T_weeks": 4, "monetary_value": 2, "p_alive": 4, "expected_purchases": 4,
+    "expected_avg_value": 2, "clv": 2, "expected_holdout_purchases": 4, "actual_value": 2,
+}  # fmt: skip
+
+
+def _run_clv(args: argparse.Namespace) -> int:
+    """Lifetime value of every customer; see :mod:`rfm_core.customers.clv`."""
+    started = time.perf_counter()
+    rfm, report, kept, backend = _clv_inputs(args)
+    import pandas as pd
+
+    from rfm_core.customers.clv import clv_by_segment, customer_lifetime_value
+    from rfm_core.customers.rfm import DEFAULT_SEGMENTS
+    from rfm_core.outputs.export import rfm_csv
+
+    value = customer_lifetime_value(
+        kept, backend=backend, customers=rfm.table.index, calibration_end=args.calibration_end,
+        holdout_end=args.holdout_end, horizon_weeks=args.horizon_weeks, margin=args.margin,
+        discount_rate=args.discount_rate,
+    )  # fmt: skip
+    segments = rfm.table["rfm_segment"].astype(str).reindex(value.customers.index)
+    segments = segments.fillna("(not in the RFM table)")
+    rows = value.customers.round(CLV_DECIMALS)
+    rows.insert(0, "rfm_segment", segments)
+    rows["clv_note"] = rows["clv_note"].replace("", pd.NA)  # an empty field, not ""
+    args.output.write_bytes(rfm_csv(rows))
+    order = [rule.name for rule in DEFAULT_SEGMENTS]
+    by_segment = clv_by_segment(value.customers, segments, order=order)
+    report["warnings"] = [*report["warnings"], *value.warnings]
+    report.update(_clv_report(value, by_segment))
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _print_summary(report, args.output, time.perf_counter() - started)
+    _print_clv(report)
+    return 0
+
+
+def _clv_report(value, by_segment) -> dict:
+    """The fits, the totals, the holdout and the segments of a lifetime-value run, JSON-ready."""
+    bgnbd, spend = value.bgnbd, value.gamma_gamma
+    notes = value.customers["clv_note"]
+    segments = by_segment.reset_index().astype({"segment": str}).round(4)
+    return {
+        "calibration_end": value.summary.calibration_end.isoformat(),
+        "holdout_end": value.summary.holdout_end and value.summary.holdout_end.isoformat(),
+        "horizon_weeks": value.horizon_weeks,
+        "margin": value.margin,
+        "discount_rate": value.discount_rate,
+        "params": {**bgnbd.params, **spend.params},
+        "standard_errors": {**bgnbd.standard_errors, **spend.standard_errors},
+        "fits": {"bgnbd": _fit_report(bgnbd), "gamma_gamma": _fit_report(spend)},
+        "spend_frequency_correlation": value.correlation,
+        "clv_total": float(value.customers["clv"].sum()),
+        "expected_purchases_total": float(value.customers["expected_purchases"].sum()),
+        "notes": {note: int(n) for note, n in notes[notes != ""].value_counts().items()},
+        **({"holdout": value.holdout} if value.holdout is not None else {}),
+        "segments": json.loads(segments.to_json(orient="records")),
+    }
+
+
+def _fit_report(fit) -> dict:
+    return {
+        "customers": fit.n_customers,
+        "log_likelihood": fit.log_likelihood,
+        "converged": fit.converged,
+        "message": fit.message,
+    }
+
+
+def _print_clv(report: dict) -> None:
+    p = report["params"]
+    print(
+        f"BG/NBD: r {p['r']:.4g}, alpha {p['alpha']:.4g} weeks, a {p['a']:.4g}, b {p['b']:.4g} "
+        f"— {report['fits']['bgnbd']['message']}"
+    )
+    print(
+        f"Gamma-Gamma: p {p['p']:.4g}, q {p['q']:.4g}, v {p['v']:.4g} "
+        f"— {report['fits']['gamma_gamma']['message']}; spend–frequency correlation "
+        f"{report['spend_frequency_correlation']:.2f} (the model assumes none)"
+    )
+    print(
+        f"calibration up to {report['calibration_end']}: over {report['horizon_weeks']:g} weeks "
+        f"{report['expected_purchases_total']:,.1f} purchase days expected, CLV "
+        f"{report['clv_total']:,.2f} (margin {report['margin']:g}, discount "
+        f"{report['discount_rate']:.1%} a year)"
+    )
+    if "holdout" in report:
+        holdout = report["holdout"]
+        print(
+            f"holdout up to {report['holdout_end']}: {holdout['expected_purchases']:,.1f} "
+            f"purchase days expected, {holdout['actual_purchases']:,} made"
+        )
+    for segment in report["segments"]:
+        median = segment["clv_median"]  # null when no customer of the segment is described
+        print(
+            f"  {segment['segment']:<22} {segment['customers']:>9,} customers  CLV "
+            f"{segment['clv_sum']:>14,.2f}  median "
+            + (f"{median:>10,.2f}" if median is not None else f"{'—':>10}")
+        )
+    for note, count in report["notes"].items():
+        print(f"note: {count:,} customers: {note}")
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from rfm_core.ingest.synthetic import generate_transactions
 
@@ -643,6 +818,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "segment": _run_segment,
             "score": _run_score,
             "migrate": _run_migrate,
+            "clv": _run_clv,
             "demo": _run_demo,
         }
         return commands[args.command](args)

@@ -20,6 +20,7 @@ from rfm_core.customers.engine import (
     scan_file,
 )
 from rfm_core.customers.pipeline import RfmPipelineResult, customer_orders, run_rfm
+from rfm_core.customers.result import CustomerRun
 from rfm_core.errors import LoadError
 from rfm_core.ingest.folder import folder_file
 from rfm_core.ingest.io import LoadedTable, load_bytes
@@ -69,11 +70,12 @@ def rfm_result(
     return run_rfm(loaded, mapping=dict(mapping), date_order=date_order, rules=rules)
 
 
-def pipeline_for(dataset: Dataset, rules: CleaningRules) -> RfmPipelineResult | EngineRun:
+def pipeline_for(dataset: Dataset, rules: CleaningRules) -> CustomerRun:
     """Return the cached pipeline result of the current dataset and rules.
 
     Files of the data folder run on DuckDB (:class:`rfm_core.customers.engine.EngineRun`: the same
-    counts and RFM table, without the kept lines in memory).
+    counts and RFM table, without the kept lines in memory); either is read as a
+    :class:`rfm_core.customers.result.CustomerRun`.
     """
     if dataset.in_folder:
         return folder_run(dataset.file_name, dataset.dataset_id, dataset.mapping, rules)
@@ -247,7 +249,7 @@ def explanations_for(dataset, rules, settings, anomaly_settings, renames=()):
         random_state=settings.random_state,
     )  # fmt: skip
     rules_ = segment_rules(
-        table, segmentation.labels, names={**segmentation.names, **dict(renames)},
+        table, segmentation.labels, names=segmentation.names_with(dict(renames)),
         random_state=settings.random_state,
     )  # fmt: skip
     return importances, rules_

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rfm_core.customers.pipeline import RfmPipelineResult
+from rfm_core.customers.result import CustomerRun
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, relabel
 from rfm_core.errors import MappingError, RfmError
 from rfm_core.ingest.folder import FolderFile
@@ -84,6 +84,15 @@ def user_errors() -> Iterator[None]:
         st.stop()
 
 
+@contextlib.contextmanager
+def shown_errors(*, icon: str | None = ":material/error:") -> Iterator[None]:
+    """Show an :class:`RfmError` as a message and go on with the page (a form's bad input)."""
+    try:
+        yield
+    except RfmError as exc:
+        st.error(safe_md(exc), icon=icon)
+
+
 def open_file(data: bytes, file_name: str, *, sheet: str | None = None, is_demo: bool = False):
     """Make a file the current dataset with its detected mapping.
 
@@ -138,7 +147,7 @@ def ensure_dataset() -> Dataset:
     return dataset
 
 
-def current_pipeline() -> RfmPipelineResult:
+def current_pipeline() -> CustomerRun:
     """Run (or fetch from cache) the ingest pipeline of the current dataset and rules."""
     dataset = ensure_dataset()
     with user_errors(), st.spinner("Cleaning and computing RFM…"):
@@ -224,6 +233,18 @@ def show_notes(messages: tuple[str, ...]) -> None:
     """Show what a user should know about how a result was computed."""
     for message in messages:
         st.info(safe_md(message), icon=":material/info:")
+
+
+def show_customer(row: pd.Series) -> None:
+    """One labeled customer: segment, recency, orders, monetary, and why they are anomalous."""
+    a, b, c, d = st.columns(4)
+    a.metric("Segment", safe_md(row["segment_name"]))
+    b.metric("Recency (days)", f"{row['recency']:,}")
+    c.metric("Orders", f"{row['frequency']:,}")
+    d.metric("Monetary", f"{row['monetary']:,.2f}")
+    if row.get("anomaly", False):
+        reason = safe_md(row["anomaly_reason"])
+        st.warning(f"Anomalous customer: {reason}", icon=":material/warning:")
 
 
 def cached(function, *args):

@@ -1,40 +1,84 @@
-"""Cached exports and scoring for the Export & score page (session-scoped, bounded caches).
+"""Exports and scoring: what every download button serves, and the cached exports and scoring
+of the Export & score page (session-scoped, bounded caches).
 
 The keys are the small values the other caches use (Dataset, CleaningRules, settings) plus the
 session's segment names and actions as tuples; uploaded files are keyed by the sha256 of their
 bytes, which are passed unhashed (``_``-prefixed arguments).
+
+The files themselves are written by :mod:`rfm_core.outputs`; the pages reach those writers
+through this module only.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from rfm_core.customers.pipeline import RfmPipelineResult
+from rfm_core.customers.result import CustomerRun
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, relabel
 from rfm_core.errors import RfmError
 from rfm_core.ingest.io import dataset_id, load_bytes
 from rfm_core.lines.cleaning import CleaningRules
-from rfm_core.outputs.export import cleaning_report_dict, engine_report_dict
+from rfm_core.outputs.export import (
+    cleaning_report_dict,
+    engine_report_dict,
+    labeled_csv,
+    rfm_csv,
+)
 from rfm_core.outputs.persistence import (
     ModelBundle,
     ScoreBasis,
     build_bundle,
+    dump_bundle,
     installation_key,
     load_bundle,
     rfm_for_bundle,
     score_transactions,
 )
-from rfm_core.outputs.reports import RunReport, run_report
+from rfm_core.outputs.reports import (
+    RunReport,
+    excel_workbook,
+    html_report,
+    run_report,
+    segment_csv_zip,
+)
 from rfm_core.segments.profiles import ACTION_COLUMNS
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
 from ui.cache import anomalies_for, classifier_for, pipeline_for, segmentation_for
-from ui.state import Dataset
+from ui.components import ensure_dataset
+from ui.state import (
+    Dataset,
+    current_anomaly_settings,
+    current_rules,
+    current_segmentation,
+    current_segments,
+    segment_actions,
+    segment_renames,
+)
+
+__all__ = [
+    "Download",
+    "ExportKey",
+    "ScoredUpload",
+    "bundle_for",
+    "current_export_key",
+    "downloads",
+    "excel_workbook",
+    "html_report",
+    "installation_key",
+    "labeled_csv",
+    "report_for",
+    "rfm_csv",
+    "score_upload",
+    "segment_csv_zip",
+]
 
 Actions = tuple[tuple[object, ...], ...] | None
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -49,6 +93,15 @@ class ExportKey:
     renames: tuple[tuple[int, str], ...]
     actions: Actions
     with_classifier: bool
+
+
+def current_export_key(*, with_classifier: bool) -> ExportKey:
+    """The export key of this session's dataset, rules, settings, names and actions."""
+    return ExportKey(
+        ensure_dataset(), current_rules(), current_segments(), current_segmentation(),
+        current_anomaly_settings(), tuple(sorted(segment_renames().items())),
+        actions_key(segment_actions()), with_classifier,
+    )  # fmt: skip
 
 
 def actions_key(records: list[dict] | None) -> Actions:
@@ -81,11 +134,8 @@ def _classifier(key: ExportKey):
 def report_for(key: ExportKey) -> RunReport:
     """What the workbook and the HTML report show, for the current dataset and settings."""
     result = pipeline_for(key.dataset, key.rules)
-    account = (
-        cleaning_report_dict(result)
-        if isinstance(result, RfmPipelineResult)
-        else engine_report_dict(result)
-    )
+    # the account names the file and how its lines were read: only a run in memory has them
+    account = engine_report_dict(result) if result.lines is None else cleaning_report_dict(result)
     return run_report(
         account,
         _customers(key),
@@ -121,12 +171,65 @@ def bundle_for(key: ExportKey) -> ModelBundle:
 
 
 @dataclass(frozen=True)
+class Download:
+    """One download button: its label, what it serves (built when clicked) and as what."""
+
+    label: str
+    data: Callable[[], bytes]
+    file_name: str
+    mime: str
+    key: str
+    help: str
+
+
+def downloads(report: RunReport, bundle: ModelBundle, signing_key: bytes) -> list[Download]:
+    """The files of the Export & score page: labeled customers, one CSV per segment, the
+    workbook, the HTML report and the signed model bundle."""
+    labeled = report.labeled
+    return [
+        Download(
+            "Labeled customers (CSV)", lambda: labeled_csv(labeled), "customers_labeled.csv",
+            "text/csv", "download_export_labeled",
+            "Every customer: RFM values, scores, rule segment, cluster, segment name, "
+            "probabilities and anomaly columns.",
+        ),
+        Download(
+            "One CSV per segment (zip)", lambda: segment_csv_zip(labeled), "segments.zip",
+            "application/zip", "download_segments_zip",
+            "Ready for a campaign tool: one file of customers per segment.",
+        ),
+        Download(
+            "Excel workbook", lambda: excel_workbook(report), "rfm_segments.xlsx", XLSX,
+            "download_workbook",
+            "Summary, segment profiles, customers, cleaning report, model selection.",
+        ),
+        Download(
+            "HTML report", lambda: html_report(report).encode("utf-8"), "rfm_report.html",
+            "text/html", "download_html",
+            "One self-contained file that opens offline in any browser.",
+        ),
+        Download(
+            "Model bundle (.rfm)", lambda: dump_bundle(bundle, key=signing_key),
+            "segments_model.rfm", "application/octet-stream", "download_bundle",
+            "Signed with this installation's key; score new data below or with "
+            "python -m rfm_core score --model segments_model.rfm INPUT -o OUT.csv",
+        ),
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
 class ScoredUpload:
     """A new transaction log scored with an uploaded bundle."""
 
     bundle: ModelBundle
-    result: RfmPipelineResult
+    result: CustomerRun
     labeled: pd.DataFrame
+
+    @property
+    def segment_counts(self) -> pd.DataFrame:
+        """Customers per segment name, largest first."""
+        counts = self.labeled["segment_name"].value_counts()
+        return counts.rename_axis("segment").rename("customers").to_frame()
 
 
 def score_upload(

@@ -7,16 +7,22 @@ them in session-scoped caches keyed by the dataset id (see :mod:`ui.cache`).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
-from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule
+from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, segments_from_frame
+from rfm_core.ingest.io import LoadedTable
 from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.segments.profiles import default_actions, rename_segments
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
+from ui.labels import MAPPING_LABELS, NO_COLUMN
 
 DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo_transactions.csv"
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -64,6 +70,43 @@ class Dataset:
     in_folder: bool = False  # a file of the server's data folder, processed on DuckDB
 
 
+def take_new_upload(file_id: str) -> bool:
+    """True the first time this session sees an uploaded file (the uploader keeps offering the
+    same file on every rerun)."""
+    if st.session_state.get("opened_upload") == file_id:
+        return False
+    st.session_state["opened_upload"] = file_id
+    return True
+
+
+def show_dataset_in_widgets(dataset: Dataset, loaded: LoadedTable) -> None:
+    """Put the dataset's mapping, date order and sheet into the Upload page's widgets.
+
+    Keyed widgets keep a user's last choice across files, and lose it on other pages: the
+    current dataset's settings are shown whenever the dataset changed or the widget state was
+    dropped.
+    """
+    shown = (dataset.dataset_id, dataset.sheet, dataset.mapping, dataset.date_order)
+    changed = st.session_state.get("widgets_show") != shown
+    st.session_state["widgets_show"] = shown
+    mapping = dict(dataset.mapping)
+    widget_values = {f"map_{role}": mapping.get(role) or NO_COLUMN for role in MAPPING_LABELS}
+    widget_values["date_order"] = dataset.date_order
+    if len(loaded.sheet_names) > 1:
+        widget_values["sheet"] = loaded.sheet
+    for key, value in widget_values.items():
+        if changed or key not in st.session_state:
+            st.session_state[key] = value
+
+
+def set_mapping(dataset: Dataset, chosen: Mapping[str, str], date_order: str) -> None:
+    """Read the dataset with the columns chosen per role (:data:`ui.labels.NO_COLUMN`: none)."""
+    explicit = tuple(
+        (role, None if column == NO_COLUMN else column) for role, column in chosen.items()
+    )
+    set_dataset(replace(dataset, mapping=explicit, date_order=date_order))
+
+
 def data_folder() -> Path:
     """The server-side data folder (``RFM_DATA_DIR``, default ``data/`` beside the app)."""
     return Path(os.environ.get("RFM_DATA_DIR") or DEFAULT_DATA_DIR)
@@ -95,6 +138,36 @@ def set_rules(rules: CleaningRules) -> None:
     st.session_state["rules"] = asdict(rules)
 
 
+def set_rules_from_form(
+    *,
+    returns: str,
+    drop_duplicates: bool,
+    countries: Iterable[str] | None,
+    window: tuple[dt.date, ...] | dt.date | None,
+    reference: dt.date | None,
+    max_quantity: float,
+    max_line_amount: float,
+    max_zscore: float,
+) -> None:
+    """Remember the rules of the Cleaning page's form: no countries = all, a window only when
+    both its dates are given, a cap or limit of 0 = none.
+
+    Raises
+    ------
+    rfm_core.errors.CleaningError
+        Rules that contradict each other (a window that ends before it starts).
+    """
+    date_from, date_to = window if isinstance(window, tuple) and len(window) == 2 else (None, None)
+    set_rules(
+        CleaningRules(
+            returns=returns, drop_duplicates=drop_duplicates,
+            countries=tuple(countries or ()) or None, date_from=date_from, date_to=date_to,
+            max_quantity=_positive(max_quantity), max_line_amount=_positive(max_line_amount),
+            max_zscore=_positive(max_zscore), reference_date=reference or None,
+        )
+    )  # fmt: skip
+
+
 def current_segments() -> tuple[SegmentRule, ...]:
     """Return the rule-based segments of this session (the defaults until edited)."""
     stored = st.session_state.get("segments")
@@ -112,6 +185,21 @@ def set_segments(segments: tuple[SegmentRule, ...] | None) -> None:
     )
 
 
+def _positive(value: float) -> float | None:
+    return value if value > 0 else None
+
+
+def set_segments_from_frame(frame: pd.DataFrame) -> None:
+    """Remember segment rules edited as a table (:func:`rfm_core.customers.rfm.segments_to_frame`).
+
+    Raises
+    ------
+    rfm_core.errors.SegmentDefinitionError
+        Rules that leave a score cell uncovered or cover one twice.
+    """
+    set_segments(segments_from_frame(frame))
+
+
 def current_segmentation() -> SegmentationSettings:
     """Return the segmentation settings of this session (defaults: k-means, recommended k)."""
     values = st.session_state.get("segmentation")
@@ -125,6 +213,11 @@ def set_segmentation(settings: SegmentationSettings) -> None:
         st.session_state.pop(key, None)
 
 
+def update_segmentation(**changes: object) -> None:
+    """Change some segmentation settings (see :func:`set_segmentation`)."""
+    set_segmentation(replace(current_segmentation(), **changes))
+
+
 def current_anomaly_settings() -> AnomalySettings:
     """Return the anomaly detector settings of this session."""
     values = st.session_state.get("anomaly_settings")
@@ -134,6 +227,11 @@ def current_anomaly_settings() -> AnomalySettings:
 def set_anomaly_settings(settings: AnomalySettings) -> None:
     """Remember anomaly detector settings (a plain dict)."""
     st.session_state["anomaly_settings"] = asdict(settings)
+
+
+def update_anomaly_settings(**changes: object) -> None:
+    """Change some anomaly detector settings."""
+    set_anomaly_settings(replace(current_anomaly_settings(), **changes))
 
 
 def segment_renames() -> dict[int, str]:
@@ -146,6 +244,21 @@ def set_segment_renames(names: dict[int, str]) -> None:
     st.session_state["segment_names"] = {int(k): str(v) for k, v in names.items()}
 
 
+def save_segment_names(names: Mapping[int, str], edited: pd.DataFrame) -> None:
+    """Remember the names of the Segments page's table (``cluster, name``) over ``names``.
+
+    Raises
+    ------
+    rfm_core.segments.profiles.ProfileError
+        An empty name, or two segments with the same name (letter case aside).
+    """
+    renamed = {
+        int(label): None if pd.isna(name) else str(name)
+        for label, name in zip(edited["cluster"], edited["name"], strict=True)
+    }
+    set_segment_renames(rename_segments(names, renamed))
+
+
 def segment_actions() -> list[dict[str, str]] | None:
     """The user's edited actions table (records), or None for the defaults."""
     return st.session_state.get("segment_actions")
@@ -154,3 +267,17 @@ def segment_actions() -> list[dict[str, str]] | None:
 def set_segment_actions(records: list[dict[str, str]] | None) -> None:
     """Remember the edited actions table (small: one record per segment)."""
     st.session_state["segment_actions"] = records
+
+
+def actions_table(names: Mapping[int, str]) -> pd.DataFrame:
+    """The user's actions per segment, or the suggestions for ``names`` until edited."""
+    return pd.DataFrame(segment_actions() or default_actions(names).to_dict("records"))
+
+
+def forget_dates_outside(keys: Iterable[str], first: dt.date, last: dt.date) -> None:
+    """Drop the dates kept under ``keys`` that lie outside ``first``–``last`` (a date of another
+    file): their widgets go back to their defaults."""
+    for key in keys:
+        kept = st.session_state.get(key)
+        if kept is not None and not first <= kept <= last:
+            del st.session_state[key]

@@ -1,5 +1,5 @@
 """Cached calls of the Overview, Movement and Cohorts pages into rfm_core.customers.trends and
-.migration.
+.migration, and what those pages show of them (named cluster KPIs, the moves, the cohort table).
 
 Keyed like :mod:`ui.cache`: the dataset, the cleaning rules and small settings values, never
 frames. Uploads keep their kept lines in memory (an embedded DuckDB reads them); files of the data
@@ -17,7 +17,14 @@ import pandas as pd
 import streamlit as st
 
 from rfm_core.customers.engine import connect, open_file
-from rfm_core.customers.migration import Cohorts, Migration, cohort_retention, data_range, migrate
+from rfm_core.customers.migration import (
+    Cohorts,
+    Migration,
+    cohort_retention,
+    data_range,
+    default_dates,
+    migrate,
+)
 from rfm_core.customers.rfm import SegmentRule, relabel
 from rfm_core.customers.trends import (
     Pareto,
@@ -35,7 +42,16 @@ from rfm_core.ingest.schema import ColumnMapping
 from rfm_core.lines.cleaning import CleaningRules
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
 from ui.cache import pipeline_for, segmentation_for
-from ui.state import Dataset, data_folder
+from ui.components import cached, current_segmentation_result
+from ui.labels import cluster_label
+from ui.segments import segment_names
+from ui.state import (
+    Dataset,
+    current_anomaly_settings,
+    current_segmentation,
+    current_segments,
+    data_folder,
+)
 
 TOP_PRODUCTS = 10
 
@@ -150,7 +166,85 @@ def migration_for(
         "span": span_for(dataset, rules),
     }
     result = pipeline_for(dataset, rules)
-    if result.lines is not None:
+    if result.transactions is not None:
         return migrate(result.transactions, **options)
     source, columns = _folder_source(dataset)
     return migrate(source, mapping=columns, name=dataset.file_name, **options)
+
+
+# -- what the pages show -------------------------------------------------------------------------
+
+
+def named_cluster_kpis() -> pd.DataFrame:
+    """KPIs of the clusters of the Segments page, each labelled ``"0: Champions"``."""
+    segmentation = current_segmentation_result()
+    kpis = cached(cluster_kpis_for, current_segmentation(), current_anomaly_settings())
+    names = segment_names(segmentation)
+    return kpis.rename(index=lambda label: cluster_label(label, names))
+
+
+def movement_dates() -> tuple[dt.date, dt.date, dt.date, dt.date]:
+    """First and last purchase date, and the two dates compared by default
+    (:func:`rfm_core.customers.migration.default_dates`)."""
+    first, last = cached(span_for)
+    return (first, last, *default_dates(first, last))
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What the Movement page shows: the moves between two dates, rule segments or clusters.
+
+    ``counts`` and ``revenue`` are the transition matrices (clusters labelled ``"0: Champions"``);
+    the customer lists are sorted by monetary value at the later date, largest first.
+    """
+
+    notes: tuple[str, ...]
+    counts: pd.DataFrame
+    revenue: pd.DataFrame
+    everyone: pd.DataFrame
+    worse: pd.DataFrame
+    new: pd.DataFrame
+    lapsed: pd.DataFrame
+
+
+def _by_value(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values("monetary_to", ascending=False)
+
+
+def movement(by: str, date_from: dt.date, date_to: dt.date) -> Movement:
+    """Each customer's rule segment (``by="rule"``) or cluster (``"cluster"``, the fitted model
+    of the Segments page) at both dates, and the moves between them."""
+    settings = anomaly_settings = None
+    names: dict = {}
+    if by == "cluster":
+        segmentation = current_segmentation_result()
+        settings, anomaly_settings = current_segmentation(), current_anomaly_settings()
+        names = segment_names(segmentation)
+    with st.spinner("Computing the segments at both dates…"):
+        moves = cached(
+            migration_for, current_segments(), date_from, date_to, settings, anomaly_settings
+        )
+    customers = moves.customers
+    if by == "cluster":
+
+        def label(value):
+            return cluster_label(value, names)
+
+        counts = moves.cluster_counts.rename(index=label, columns=label)
+        revenue = moves.cluster_revenue.rename(index=label, columns=label)
+        worse = customers[customers["cluster_moved"] == "worse"]
+    else:
+        counts, revenue, worse = moves.counts, moves.revenue, moves.worse
+    return Movement(
+        moves.notes, counts, revenue, _by_value(customers), _by_value(worse),
+        _by_value(moves.new_customers), _by_value(moves.lapsed),
+    )  # fmt: skip
+
+
+def cohort_table(cohorts: Cohorts, *, share: bool) -> pd.DataFrame:
+    """The cohort matrix (shares or customers) after a ``customers`` column of cohort sizes;
+    column names as text."""
+    table = (cohorts.share if share else cohorts.counts).copy()
+    table.insert(0, "customers", cohorts.sizes)
+    table.columns = [str(c) for c in table.columns]
+    return table

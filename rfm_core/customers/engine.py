@@ -102,7 +102,7 @@ class EngineRun:
     engine: str
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
-    # the accessors shared with rfm_core.customers.pipeline.RfmPipelineResult
+    # the accessors of rfm_core.customers.result.CustomerRun, shared with RfmPipelineResult
 
     @property
     def date_format(self) -> str:
@@ -110,8 +110,18 @@ class EngineRun:
         return "native"
 
     @property
+    def dates_ambiguous(self) -> bool:
+        """Never: dates are typed by the source."""
+        return False
+
+    @property
     def lines(self) -> None:
         """The kept lines stay on the engine; see :func:`customer_orders_on_engine`."""
+        return None
+
+    @property
+    def transactions(self) -> None:
+        """The lines stay on the engine: read them again from the source."""
         return None
 
 

@@ -480,6 +480,30 @@ class Cohorts:
     share: pd.DataFrame
     sizes: pd.Series
 
+    def retention(self, months: int = 1) -> float | None:
+        """Share of the customers who ordered again ``months`` after their first month.
+
+        Only the cohorts whose month ``months`` lies within the data count, in the numerator
+        and in the denominator: a cohort acquired in the last month cannot have come back yet.
+
+        Parameters
+        ----------
+        months : int
+            Months after the first month (1: the next month).
+
+        Returns
+        -------
+        float or None
+            Σ customers back in that month / Σ cohort sizes, over the observed cohorts; None
+            when no cohort is observed that long.
+        """
+        if months not in self.counts.columns:
+            return None
+        observed = self.counts[months].notna()
+        if not observed.any():
+            return None
+        return float(self.counts.loc[observed, months].sum() / self.sizes[observed].sum())
+
 
 def cohort_retention(kept: ir.Table, *, backend: ibis.BaseBackend) -> Cohorts:
     """Share of each monthly cohort buying in each later month (see the module's definitions).

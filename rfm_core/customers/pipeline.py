@@ -38,7 +38,7 @@ class RfmPipelineResult:
         """Warnings of every step, in order."""
         return (*self.cleaning.warnings, *self.rfm.warnings)
 
-    # the accessors shared with rfm_core.customers.engine.EngineRun, so that pages read either alike
+    # the accessors of rfm_core.customers.result.CustomerRun, shared with EngineRun
 
     @property
     def n_in(self) -> int:
@@ -64,6 +64,11 @@ class RfmPipelineResult:
     def date_format(self) -> str:
         """How the dates were read."""
         return self.transactions.dates.format
+
+    @property
+    def dates_ambiguous(self) -> bool:
+        """Every date fitted both day-first and month-first order (read as :attr:`date_format`)."""
+        return self.transactions.dates.ambiguous
 
     @property
     def lines(self) -> pa.Table | None:

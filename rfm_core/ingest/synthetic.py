@@ -33,6 +33,7 @@ __all__ = [
     "GroupSpec",
     "SyntheticLog",
     "european_csv",
+    "generate_bgnbd_transactions",
     "generate_cdnow_like",
     "generate_transactions",
 ]
@@ -287,6 +288,123 @@ def generate_transactions(
     invoices, lines = _with_mess(invoices, lines, mess_counts, span_days, rng)
     transactions = _transactions_frame(invoices, lines, catalogue, first_day, n_customers)
     return SyntheticLog(transactions, truth, mess_counts)
+
+
+def generate_bgnbd_transactions(
+    n_customers: int,
+    *,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    p: float,
+    q: float,
+    v: float,
+    weeks: float = 78.0,
+    acquisition_weeks: float = 12.0,
+    start: str = "1997-01-01",
+    random_state: int | np.random.Generator | None = 0,
+) -> SyntheticLog:
+    """Generate a log from the BG/NBD purchase and Gamma-Gamma spend processes.
+
+    Time runs in weeks from ``start`` (midnight). Each customer makes a first purchase at a
+    uniform time in the first ``acquisition_weeks``, then, while alive, repeat purchases at the
+    times of a Poisson process of rate ``λ ~ Gamma(r, alpha)`` (``alpha`` in weeks); after each
+    repeat purchase they drop out for good with probability ``p ~ Beta(a, b)`` (Fader, Hardie &
+    Lee 2005). Every purchase is worth ``Gamma(p, ν)`` with ``ν ~ Gamma(q, v)`` per customer
+    (the Gamma-Gamma model), rounded to cents (at least 0.01). The log ends after ``weeks``.
+
+    With CDNOW's parameters (r 0.243, alpha 4.414, a 0.793, b 2.426, p 6.25, q 3.74, v 15.44;
+    12 weeks of acquisition, 78 weeks in all) this is a log of the shape of the CDNOW sample.
+
+    Parameters
+    ----------
+    n_customers : int
+        Customers, ids as in :func:`generate_transactions`.
+    r, alpha, a, b : float
+        BG/NBD parameters, positive.
+    p, q, v : float
+        Gamma-Gamma parameters, positive (``v`` is the papers' γ).
+    weeks : float, default 78
+        Length of the log.
+    acquisition_weeks : float, default 12
+        First purchases fall in ``[0, acquisition_weeks)``; at most ``weeks``.
+    start : str, default "1997-01-01"
+        First day of the log.
+    random_state : int, numpy.random.Generator or None, default 0
+
+    Returns
+    -------
+    SyntheticLog
+        ``transactions``: one line per purchase, columns :data:`TRANSACTION_COLUMNS`
+        (quantity 1, the value as unit price, one invoice per purchase), sorted by date.
+        ``customers``: per customer ``first_purchase`` (timestamp), ``purchase_rate`` (λ, per
+        week), ``dropout_probability`` (p), ``spend_rate`` (ν), ``repeat_purchases`` (in the
+        whole log) and ``dropped_out`` (whether they dropped out within the log). ``mess`` is
+        empty.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive parameter or count, or ``acquisition_weeks`` outside (0, weeks].
+    """
+    _check_counts(n_customers, 0.0)
+    values = {"r": r, "alpha": alpha, "a": a, "b": b, "p": p, "q": q, "v": v, "weeks": weeks}
+    for name, value in values.items():
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
+    if not 0 < acquisition_weeks <= weeks:
+        raise ValueError(f"acquisition_weeks must be in (0, weeks], got {acquisition_weeks!r}")
+    rng = np.random.default_rng(random_state)
+    first = rng.uniform(0.0, acquisition_weeks, n_customers)
+    rate = rng.gamma(r, 1.0 / alpha, n_customers)
+    dropout = rng.beta(a, b, n_customers)
+    spend_rate = rng.gamma(q, 1.0 / v, n_customers)
+    # repeat purchases: the first min(K, J) of K Poisson arrivals in the rest of the log, where
+    # J ~ Geometric(p) is the repeat purchase after which the customer drops out
+    arrivals = rng.poisson(rate * (weeks - first))
+    last_repeat = rng.geometric(np.clip(dropout, 1e-12, 1.0))
+    kept = np.minimum(arrivals, last_repeat)
+    owner = np.repeat(np.arange(n_customers), arrivals)
+    moment = first[owner] + rng.uniform(0.0, 1.0, owner.size) * (weeks - first[owner])
+    order = np.lexsort((moment, owner))
+    owner, moment = owner[order], moment[order]
+    rank = np.arange(owner.size) - np.repeat(np.cumsum(arrivals) - arrivals, arrivals)
+    repeat = rank < kept[owner]
+    customer = np.concatenate([np.arange(n_customers), owner[repeat]])
+    week = np.concatenate([first, moment[repeat]])
+    value = np.maximum(np.round(rng.gamma(p, 1.0 / spend_rate[customer]), 2), 0.01)
+    first_day = np.datetime64(pd.Timestamp(start).normalize().date(), "m")
+    minutes = np.floor(week * 7 * _MINUTES_PER_DAY).astype(np.int64)
+    chronological = np.lexsort((customer, minutes))
+    customer, minutes, value = customer[chronological], minutes[chronological], value[chronological]
+    n_lines = customer.size
+    width = len(str(n_lines)) + 1  # 10**(width-1) + n_lines keeps width digits
+    columns = {
+        "InvoiceNo": _text(_decimal_text(10 ** (width - 1) + np.arange(n_lines), width)),
+        "StockCode": _text(pa.array(["CD"] * n_lines, pa.large_string())),
+        "Description": _text(pa.array(["COMPACT DISC"] * n_lines, pa.large_string())),
+        "Quantity": np.ones(n_lines, dtype=np.int64),
+        "InvoiceDate": (first_day + minutes.astype("timedelta64[m]")).astype("datetime64[us]"),
+        "UnitPrice": value,
+        "CustomerID": _customer_ids(customer, n_customers),
+        "Country": _text(pa.array([_COUNTRIES[0]] * n_lines, pa.large_string())),
+    }
+    transactions = pd.DataFrame(columns, copy=False)
+    truth = pd.DataFrame(
+        {
+            "first_purchase": first_day
+            + np.floor(first * 7 * _MINUTES_PER_DAY).astype("timedelta64[m]"),
+            "purchase_rate": rate,
+            "dropout_probability": dropout,
+            "spend_rate": spend_rate,
+            "repeat_purchases": kept,
+            "dropped_out": last_repeat <= arrivals,
+        },
+        index=pd.Index(_customer_ids(np.arange(n_customers), n_customers), name="customer_id"),
+    )
+    truth["first_purchase"] = truth["first_purchase"].astype("datetime64[us]")
+    return SyntheticLog(transactions, truth, {})
 
 
 def _shop_log(

@@ -111,6 +111,26 @@ def test_renamed_segments_show_everywhere(session: AppTest) -> None:
     assert "Our best" in profile.index
 
 
+def test_duplicate_segment_names_are_refused_with_the_core_message(session: AppTest) -> None:
+    at = open_page(session, "segments")
+    at.session_state["segment_names"] = {0: "Twins", 1: "twins "}
+    check(at.run())
+    check(submit(at, "FormSubmitter:names_form-Save names"))
+    assert any("are both named" in e.value for e in at.error)
+    assert at.session_state["segment_names"] == {0: "Twins", 1: "twins "}  # nothing saved
+    assert at.download_button(key="download_labeled")  # the rest of the page is still drawn
+
+
+def test_saved_segment_names_are_trimmed(session: AppTest) -> None:
+    at = open_page(session, "segments")
+    at.session_state["segment_names"] = {0: "  Our best  "}
+    check(at.run())
+    check(submit(at, "FormSubmitter:names_form-Save names"))
+    assert not at.error
+    assert at.session_state["segment_names"][0] == "Our best"
+    assert "Our best" in frame_with(at, "customers", "share_revenue").index
+
+
 def test_customer_drill_down(session: AppTest, seg_table) -> None:
     at = open_page(session, "segments")
     customer = seg_table["frequency"].idxmax()

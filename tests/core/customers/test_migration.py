@@ -231,6 +231,17 @@ def test_cohorts_of_the_tiny_log_are_the_hand_computed_ones() -> None:
     assert np.isnan(cohorts.share.loc["2024-02", 5])  # July is after the end of the data
 
 
+def test_retention_counts_only_the_cohorts_observed_that_long() -> None:
+    result = run_rfm(load_bytes(order_lines().encode(), file_name="m.csv"))
+    cohorts = cohort_retention(kept_lines(result), backend=ibis.duckdb.connect())
+    # month 1: January 2 of 4, February 0 of 1, April 0 of 1; June has no July in the data
+    assert cohorts.retention() == pytest.approx(2 / 6)
+    assert cohorts.retention(2) == pytest.approx((2 + 0 + 1) / 6)
+    assert cohorts.retention(4) == pytest.approx((2 + 0) / 5)
+    assert cohorts.retention(5) == 0.5  # January alone
+    assert cohorts.retention(6) is None  # no cohort is observed six months on
+
+
 def test_cohorts_on_the_engine_equal_those_in_memory(generated, tmp_path) -> None:
     log, loaded = generated
     path = tmp_path / "gen.parquet"

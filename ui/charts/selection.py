@@ -1,93 +1,14 @@
-"""Plotly figures shared by pages (pure functions of small frames).
-
-Plotly draws a subset of HTML (``<b>``, ``<br>``, ``<a href=…>``) in labels, legends, ticks and
-hover text: every text that comes from the user's file or the user (ids, products, countries,
-segment names) goes through :func:`escape_plotly` or :func:`escaped` before it reaches a figure.
-"""
+"""Figures of the Model selection page: metrics against k, silhouette, k-distance, dendrogram."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rfm_core.outputs.reports import escape_plotly
+from ui.charts.base import PALETTE, escape_plotly
 
-__all__ = [
-    "MAX_POINTS",
-    "PALETTE",
-    "dendrogram_figure",
-    "distribution_figures",
-    "escape_plotly",
-    "escaped",
-    "k_distance_figure",
-    "sample_for_display",
-    "selection_figures",
-    "silhouette_figure",
-    "snake_figure",
-]
-
-
-def escaped(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    """Return a copy of ``frame`` whose ``columns`` hold :func:`escape_plotly` text.
-
-    Missing values stay missing.
-    """
-    frame = frame.copy()
-    for column in columns:
-        frame[column] = frame[column].map(escape_plotly, na_action="ignore")
-    return frame
-
-
-def distribution_figures(
-    values: pd.Series, *, name: str, log: bool, bins: int = 40
-) -> tuple[go.Figure, go.Figure]:
-    """Return a histogram and a box plot of ``values``; log-spaced bins when ``log``."""
-    data = values.to_numpy(dtype=float)
-    positive = data[data > 0] if log else data
-    if log and len(positive):
-        edges = np.geomspace(positive.min(), positive.max() * 1.0001, bins + 1)
-    else:
-        edges = np.linspace(data.min(), data.max() + 1e-9, bins + 1) if len(data) else [0, 1]
-    counts, edges = np.histogram(positive, bins=edges)
-    hist = go.Figure(
-        go.Bar(
-            x=np.sqrt(edges[:-1] * edges[1:]) if log else (edges[:-1] + edges[1:]) / 2,
-            y=counts,
-            width=np.diff(edges),
-            customdata=np.column_stack([edges[:-1], edges[1:]]),
-            hovertemplate="%{customdata[0]:,.2f} – %{customdata[1]:,.2f}: %{y} customers"
-            "<extra></extra>",
-            marker_color="#3b6fb6",
-        )
-    )
-    hist.update_layout(title=name.capitalize(), height=280, margin={"t": 40, "b": 10},
-                       bargap=0.02, yaxis_title="customers")  # fmt: skip
-    hist.update_xaxes(type="log" if log else "linear", title=name)
-    # quartiles computed here: the browser gets five numbers, not every customer's value
-    q1, median, q3 = np.percentile(positive, [25, 50, 75]) if len(positive) else (0, 0, 0)
-    spread = 1.5 * (q3 - q1)
-    inside = positive[(positive >= q1 - spread) & (positive <= q3 + spread)]
-    low, high = (inside.min(), inside.max()) if len(inside) else (q1, q3)
-    box = go.Figure(
-        go.Box(
-            q1=[q1], median=[median], q3=[q3], lowerfence=[low], upperfence=[high],
-            y=[name], orientation="h", name=name, boxpoints=False, marker_color="#3b6fb6",
-        )
-    )  # fmt: skip
-    box.update_layout(height=140, margin={"t": 10, "b": 10}, showlegend=False)
-    box.update_xaxes(type="log" if log else "linear")
-    box.update_yaxes(showticklabels=False)
-    return hist, box
-
-
-PALETTE = (
-    "#3b6fb6", "#e07b39", "#3a9e5c", "#c0392b", "#8e6bbf", "#8c564b", "#d16ba5", "#7f7f7f",
-    "#b5a52b", "#17a2b8", "#1f3b73", "#f2b134", "#5a8f29", "#a83279", "#4d4d4d",
-)  # fmt: skip
-MAX_POINTS = 5_000  # points drawn per scatter: the browser never gets the whole table
+__all__ = ["dendrogram_figure", "k_distance_figure", "selection_figures", "silhouette_figure"]
 
 
 def _line(x, y, *, title: str, y_title: str, marker_x=None, note: str = "") -> go.Figure:
@@ -182,31 +103,3 @@ def dendrogram_figure(tree, *, leaves: int = 30) -> go.Figure:
                          margin={"t": 40, "b": 10}, yaxis_title="merge distance",
                          xaxis={"tickvals": ticks, "ticktext": drawn["ivl"]})  # fmt: skip
     return figure
-
-
-def snake_figure(snake: pd.DataFrame, names: dict) -> go.Figure:
-    """Standardized mean of each feature per segment, one line per segment."""
-    figure = go.Figure()
-    for i, (label, group) in enumerate(snake.groupby("segment", sort=True)):
-        figure.add_trace(go.Scatter(x=group["feature"], y=group["value"], mode="lines+markers",
-                                    name=escape_plotly(names.get(label, label)),
-                                    line_color=PALETTE[i % len(PALETTE)]))  # fmt: skip
-    figure.update_layout(height=340, margin={"t": 20, "b": 10},
-                         yaxis_title="standardized mean")  # fmt: skip
-    return figure
-
-
-def sample_for_display(
-    frame: pd.DataFrame,
-    *,
-    keep: pd.Series | None = None,
-    size: int = MAX_POINTS,
-    random_state: int = 0,
-) -> pd.DataFrame:
-    """A seeded sample of at most ``size`` rows; rows where ``keep`` is true always stay."""
-    if len(frame) <= size:
-        return frame
-    kept = frame[keep.reindex(frame.index, fill_value=False)] if keep is not None else frame[:0]
-    rest = frame.drop(kept.index)
-    room = max(size - len(kept), 0)
-    return pd.concat([kept, rest.sample(n=min(room, len(rest)), random_state=random_state)])

@@ -1,4 +1,4 @@
-"""Plotly figures of the Overview, Movement and Cohorts pages (pure functions of small frames)."""
+"""Figures of the Overview, Movement and Cohorts pages (pure functions of small frames)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,19 @@ import plotly.graph_objects as go
 
 from rfm_core.customers.migration import NEW_CUSTOMER
 from rfm_core.customers.trends import Pareto
-from ui.charts import PALETTE, escape_plotly
+from ui.charts.base import MARGINS, PALETTE, escape_plotly, escaped, translucent
 
-MARGINS = {"t": 40, "b": 10, "l": 10, "r": 10}
+__all__ = [
+    "cohort_heatmap",
+    "country_bars",
+    "new_returning_figure",
+    "pareto_figure",
+    "product_bars",
+    "sankey_figure",
+    "segment_treemap",
+    "transition_heatmap",
+    "trend_figure",
+]
 
 
 def trend_figure(trend: pd.DataFrame, column: str, *, title: str, freq: str) -> go.Figure:
@@ -38,6 +48,26 @@ def new_returning_figure(split: pd.DataFrame, *, measure: str) -> go.Figure:
         legend={"orientation": "h", "y": -0.2},
     )
     return figure
+
+
+def _revenue_bars(frame: pd.DataFrame, column: str, *, title: str) -> go.Figure:
+    bars = px.bar(escaped(frame, [column]), x="revenue", y=column, orientation="h", title=title)
+    bars.update_layout(height=380, margin={"t": 40, "b": 10}, yaxis={"autorange": "reversed"})
+    return bars
+
+
+def country_bars(countries: pd.DataFrame) -> go.Figure:
+    """Revenue of the first 15 countries of
+    :func:`rfm_core.customers.trends.revenue_by_country`, largest on top."""
+    return _revenue_bars(countries.head(15), "country", title="Revenue by country (top 15)")
+
+
+def product_bars(products: pd.DataFrame) -> go.Figure:
+    """Revenue of the products of :func:`rfm_core.customers.trends.top_products`, largest on
+    top (product codes stay text, never numbers)."""
+    bars = _revenue_bars(products, "product", title=f"Top {len(products)} products by revenue")
+    bars.update_yaxes(type="category")
+    return bars
 
 
 def segment_treemap(kpis: pd.DataFrame) -> go.Figure:
@@ -122,7 +152,7 @@ def sankey_figure(counts: pd.DataFrame, *, date_from, date_to) -> go.Figure:
                 sources.append(i)
                 targets.append(len(rows) + j)
                 values.append(value)
-                colours.append(_translucent(colour[column]))
+                colours.append(translucent(colour[column]))
     figure = go.Figure(
         go.Sankey(
             node={
@@ -137,11 +167,6 @@ def sankey_figure(counts: pd.DataFrame, *, date_from, date_to) -> go.Figure:
         title=f"Segments on {date_from} (left) → on {date_to} (right)", height=520, margin=MARGINS
     )
     return figure
-
-
-def _translucent(hex_colour: str, alpha: float = 0.35) -> str:
-    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red}, {green}, {blue}, {alpha})"
 
 
 def transition_heatmap(matrix: pd.DataFrame, *, measure: str) -> go.Figure:

@@ -1,0 +1,36 @@
+"""What the Anomalies page shows of the flagged customers: their values and reasons, their share
+of revenue, and the download of their labeled rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rfm_core.outputs.export import labeled_csv
+from rfm_core.segments.anomalies import AnomalyResult
+from rfm_core.segments.segmentation import labeled_customers
+from rfm_core.segments.summaries import flagged_customers, flagged_revenue_share, with_flags
+
+__all__ = ["customers_with_flags", "flagged_csv", "flagged_table", "revenue_share"]
+
+_SHOWN = ("recency", "frequency", "monetary", "anomaly_score", "anomaly_category", "anomaly_reason")
+
+
+def customers_with_flags(rfm_table: pd.DataFrame, anomalies: AnomalyResult) -> pd.DataFrame:
+    """Every customer's recency, frequency, monetary and flag, as the scatter plots draw them."""
+    return with_flags(rfm_table, anomalies.table)
+
+
+def flagged_table(rfm_table: pd.DataFrame, anomalies: AnomalyResult) -> pd.DataFrame:
+    """The flagged customers, strangest first: values, score, category and reason."""
+    return flagged_customers(rfm_table, anomalies.table).loc[:, list(_SHOWN)]
+
+
+def revenue_share(rfm_table: pd.DataFrame, anomalies: AnomalyResult) -> float:
+    """The flagged customers' share of revenue."""
+    return flagged_revenue_share(rfm_table, anomalies.table)
+
+
+def flagged_csv(rfm_table: pd.DataFrame, anomalies: AnomalyResult) -> bytes:
+    """The labeled rows of the flagged customers (strangest first) as CSV."""
+    flagged = flagged_customers(rfm_table, anomalies.table).index
+    return labeled_csv(labeled_customers(rfm_table, None, anomalies).loc[flagged])

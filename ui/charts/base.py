@@ -1,0 +1,83 @@
+"""What every chart module shares: palette, escaping, display sampling, log-axis values.
+
+Plotly draws a subset of HTML (``<b>``, ``<br>``, ``<a href=…>``) in labels, legends, ticks and
+hover text: every text that comes from the user's file or the user (ids, products, countries,
+segment names) goes through :func:`escape_plotly` or :func:`escaped` before it reaches a figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from rfm_core.outputs.reports import escape_plotly
+
+__all__ = [
+    "LOG_FLOOR",
+    "MARGINS",
+    "MAX_POINTS",
+    "PALETTE",
+    "drawn_at_floor",
+    "escape_plotly",
+    "escaped",
+    "on_log_axes",
+    "sample_for_display",
+    "translucent",
+]
+
+PALETTE = (
+    "#3b6fb6", "#e07b39", "#3a9e5c", "#c0392b", "#8e6bbf", "#8c564b", "#d16ba5", "#7f7f7f",
+    "#b5a52b", "#17a2b8", "#1f3b73", "#f2b134", "#5a8f29", "#a83279", "#4d4d4d",
+)  # fmt: skip
+MAX_POINTS = 5_000  # points drawn per scatter: the browser never gets the whole table
+MARGINS = {"t": 40, "b": 10, "l": 10, "r": 10}
+LOG_FLOOR = 0.01  # where a monetary value of 0 (or less) is drawn on a log axis
+
+
+def escaped(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """Return a copy of ``frame`` whose ``columns`` hold :func:`escape_plotly` text.
+
+    Missing values stay missing.
+    """
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = frame[column].map(escape_plotly, na_action="ignore")
+    return frame
+
+
+def on_log_axes(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Recency + 1 and monetary floored at :data:`LOG_FLOOR`, for log axes.
+
+    A recency of 0 days (a purchase on the reference date) and a monetary value of 0 (returns
+    netted against purchases) have no place on a log axis: the first moves up by one day, the
+    second is drawn at the floor.
+    """
+    return frame["recency"].clip(lower=0) + 1, frame["monetary"].clip(lower=LOG_FLOOR)
+
+
+def drawn_at_floor(frame: pd.DataFrame) -> int:
+    """How many customers :func:`on_log_axes` draws at the floor (monetary 0 or less)."""
+    return int((frame["monetary"] <= 0).sum())
+
+
+def sample_for_display(
+    frame: pd.DataFrame,
+    *,
+    keep: pd.Series | None = None,
+    size: int = MAX_POINTS,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """A seeded sample of at most ``size`` rows; rows where ``keep`` is true always stay."""
+    if len(frame) <= size:
+        return frame
+    kept = frame[keep.reindex(frame.index, fill_value=False)] if keep is not None else frame[:0]
+    rest = frame.drop(kept.index)
+    room = max(size - len(kept), 0)
+    return pd.concat([kept, rest.sample(n=min(room, len(rest)), random_state=random_state)])
+
+
+def translucent(hex_colour: str, alpha: float = 0.35) -> str:
+    """``#rrggbb`` as a CSS ``rgba(…)`` colour with opacity ``alpha``."""
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha})"

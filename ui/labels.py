@@ -1,0 +1,92 @@
+"""Code names → the words a person reads, in one place for every page, table and chart.
+
+Each dict lists its choices in the order widgets offer them (its keys are the code names the core
+takes), so that a page passes ``list(LABELS)`` as options and ``LABELS.get`` as ``format_func``.
+The choices a page shows as they are (linkages, scalings, name schemes) are listed here too, so
+that pages take every choice from this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+
+from rfm_core.config import DEFAULT_FEATURES, LINKAGES, NAME_SCHEMES, OPTIONAL_FEATURES, TRANSFORMS
+from rfm_core.customers.trends import FREQUENCIES
+from rfm_core.ingest.schema import OPTIONAL_ROLES, ROLE_LABELS, ROLES
+from rfm_core.segments.features import FEATURE_LABELS
+
+__all__ = [
+    "COHORT_MEASURE_LABELS",
+    "COLOUR_BY_LABELS",
+    "DATE_ORDER_LABELS",
+    "DETECTOR_LABELS",
+    "FEATURES",
+    "FEATURE_LABELS",
+    "FLAG_LABELS",
+    "LINKAGES",
+    "MAPPING_LABELS",
+    "METHOD_LABELS",
+    "MOVE_BY_LABELS",
+    "NAME_SCHEMES",
+    "NO_COLUMN",
+    "PERIODS",
+    "RETURNS_LABELS",
+    "SCORE_BASIS_LABELS",
+    "TRANSFORMS",
+    "cluster_label",
+]
+
+# clustering methods (rfm_core.config.METHODS, in its order; tests/app/test_labels.py checks)
+METHOD_LABELS: dict[str, str] = {
+    "kmeans": "K-means",
+    "gmm": "Gaussian mixture",
+    "bgmm": "Bayesian Gaussian mixture",
+    "dbscan": "DBSCAN",
+    "hdbscan": "HDBSCAN",
+    "agglomerative": "Agglomerative (hierarchical)",
+}
+# anomaly detectors (rfm_core.config.ANOMALY_METHODS, in its order)
+DETECTOR_LABELS: dict[str, str] = {
+    "iforest": "Isolation forest",
+    "gmm": "Gaussian mixture density",
+    "lof": "Local outlier factor",
+    "zscore": "Robust z-score (median / MAD)",
+}
+FEATURES: tuple[str, ...] = (*DEFAULT_FEATURES, *OPTIONAL_FEATURES)  # labels: FEATURE_LABELS
+
+# columns of the file, by role; the mapping form's "no column" choice
+MAPPING_LABELS: dict[str, str] = {
+    role: ROLE_LABELS[role] + (" (optional)" if role in OPTIONAL_ROLES else "") for role in ROLES
+}
+NO_COLUMN = "—"
+DATE_ORDER_LABELS: dict[str, str] = {
+    "auto": "detect",
+    "dayfirst": "day first (31/12)",
+    "monthfirst": "month first (12/31)",
+}
+RETURNS_LABELS: dict[str, str] = {"drop": "drop them", "net": "net them against purchases"}
+
+PERIODS: tuple[str, ...] = tuple(FREQUENCIES)  # day, week, month: shown as they are
+MOVE_BY_LABELS: dict[str, str] = {
+    "rule": "Rule segments",
+    "cluster": "Clusters (the fitted model of the Segments page)",
+}
+COHORT_MEASURE_LABELS: dict[str, str] = {
+    "share": "share of the cohort",
+    "customers": "customers",
+}
+COLOUR_BY_LABELS: dict[str, str] = {
+    "cluster": "Cluster segment",
+    "rfm_segment": "Rule segment",
+    "anomaly": "Anomaly",
+}
+FLAG_LABELS: dict[bool, str] = {True: "anomaly", False: "normal"}
+SCORE_BASIS_LABELS: dict[str, str] = {
+    "model": "as among the model's training customers",
+    "file": "ranked within the new log",
+}
+
+
+def cluster_label(label: Hashable, names: Mapping[Hashable, str]) -> Hashable:
+    """``"0: Champions"`` for a cluster with a name, the label itself otherwise (e.g. *new*)."""
+    return f"{label}: {names[label]}" if label in names else label
