@@ -69,7 +69,7 @@ __all__ = [
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 SAMPLE_ROWS = 20_000
-TEXT_ROLES = ("customer", "invoice", "product", "country")
+TEXT_ROLES = ("customer", "invoice", "product", "country", "description")
 DUCKDB_MEMORY_LIMIT = "2.5GB"  # per connection: one large file never takes the server's memory
 ENGINE_DATE_FORMATS = ("iso", "native")  # what an engine's timestamp cast reads as written
 
@@ -360,7 +360,7 @@ def canonical_lines(
     -------
     ibis Table
         ``row_id`` (0), ``customer_id, invoice, timestamp, quantity, price, amount, product,
-        country`` and the source's columns as ``raw_0 … raw_n``.
+        description, country`` and the source's columns as ``raw_0 … raw_n``.
     """
     schema = source.schema()
     if integral_text is None:
@@ -403,6 +403,7 @@ def canonical_lines(
         "price": price,
         "amount": amount,
         "product": text("product"),
+        "description": text("description"),
         "country": text("country"),
     }
     originals = [c for c in source.columns if c != COPIES]

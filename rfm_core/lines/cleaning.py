@@ -50,7 +50,7 @@ Returns = Literal["drop", "net"]
 
 CANONICAL_COLUMNS = (
     "row_id", "customer_id", "invoice", "timestamp", "quantity", "price", "amount", "product",
-    "country",
+    "description", "country",
 )  # fmt: skip
 
 
@@ -101,7 +101,13 @@ class CleaningRules:
 
 
 _NO_CANCELLED = pa.table(
-    {"customer_id": pa.array([], pa.string()), "amount": pa.array([], pa.float64())}
+    {
+        "customer_id": pa.array([], pa.string()),
+        "amount": pa.array([], pa.float64()),
+        "quantity": pa.array([], pa.float64()),
+        "product": pa.array([], pa.string()),
+        "description": pa.array([], pa.string()),
+    }
 )
 
 
@@ -122,9 +128,11 @@ class CleaningResult:
         The rules applied.
     warnings : tuple of str
     cancelled : pyarrow.Table
-        ``customer_id, amount`` of the removed returns (reasons ``cancellation`` and
-        ``non_positive_quantity``): not part of RFM, but a customer whose large order was later
-        cancelled is worth a second look (see :mod:`rfm_core.segments.anomalies`).
+        ``customer_id, amount, quantity, product, description`` of the removed returns (reasons
+        ``cancellation`` and ``non_positive_quantity``): not part of RFM, but a customer whose
+        large order was later cancelled is worth a second look (see
+        :mod:`rfm_core.segments.anomalies`), and a product's revenue does not count lines later
+        cancelled (:func:`rfm_core.customers.trends.top_products`).
     """
 
     transactions: pa.Table
@@ -348,7 +356,7 @@ def _apply_verdict(lines: pa.Table, verdict: pa.Table) -> tuple[pa.Table, pa.Tab
     kept = lines.select(list(CANONICAL_COLUMNS)).append_column("is_return", is_return)
     counts = pc.value_counts(reason.drop_null()).to_pylist()
     returned = pc.is_in(reason, pa.array(RETURN_REASONS))
-    cancelled = lines.select(["customer_id", "amount"]).filter(returned)
+    cancelled = lines.select(_NO_CANCELLED.column_names).filter(returned)
     return (
         kept.filter(pc.is_null(reason)),
         cancelled.cast(_NO_CANCELLED.schema),
