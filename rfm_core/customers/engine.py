@@ -48,7 +48,13 @@ from rfm_core.ingest.schema import (
     written_as_integral_numbers,
 )
 from rfm_core.lines.aggregate import customer_activity, rfm_columns
-from rfm_core.lines.cleaning import CleaningRules, flag_rows, removal_report
+from rfm_core.lines.cleaning import (
+    CleaningRules,
+    customers_lost,
+    duplicate_warnings,
+    flag_rows,
+    removal_report,
+)
 from rfm_core.lines.reasons import COPIES, REASONS
 
 __all__ = [
@@ -513,7 +519,8 @@ def rfm_on_engine(
     by_reason = {reason: _column_sum(activity, f"rows_{reason}") for reason in REASONS}
     n_kept = _column_sum(activity, "rows_kept")
     n_in = n_kept + sum(by_reason.values())
-    report = removal_report(by_reason, n_in)
+    lost = customers_lost(_per_customer(activity))
+    report = removal_report(by_reason, n_in, customers_lost=lost)
     if n_kept == 0:
         raise CleaningError(f"{name}: no line is left after cleaning")
     reference = rules.reference_date or _default_reference(activity)
@@ -522,7 +529,17 @@ def rfm_on_engine(
         rfm_columns(ibis.memtable(activity), reference_date=reference).order_by("customer_id")
     )
     rfm = finish_rfm(per_customer, reference, segments)
-    return EngineRun(name, mapping, rules, report, n_in, n_kept, rfm, engine, rfm.warnings)
+    notes = (*duplicate_warnings(report, mapping), *rfm.warnings)
+    return EngineRun(name, mapping, rules, report, n_in, n_kept, rfm, engine, notes)
+
+
+def _per_customer(activity: pa.Table) -> pd.DataFrame:
+    """The activity of the customers with an id: ``purchases`` (orders) and ``rows_<reason>``."""
+    columns = [f"rows_{reason}" for reason in REASONS]
+    present = activity.filter(pa.compute.is_valid(activity.column("customer_id")))
+    frame = present.select(columns).to_pandas()
+    frame["purchases"] = present.column("frequency").to_pandas()
+    return frame
 
 
 def _column_sum(table: pa.Table, column: str) -> int:
