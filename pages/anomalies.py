@@ -72,11 +72,15 @@ else:
     a.plotly_chart(charts.agreement_heatmap(agreement.pairwise), key="agreement_heatmap")
     b.plotly_chart(charts.agreement_bars(agreement.counts), key="agreement_counts")
 
-st.subheader("A classifier for new customers")
-if large and not st.toggle(
-    f"Train the classifier ({len(table):,} customers: up to a minute)", key="run_classifier"
+st.subheader("A classifier that imitates the detector")
+if not st.toggle(
+    f"Train the classifier ({len(table):,} customers" + (": up to a minute)" if large else ")"),
+    key="run_classifier",
 ):
-    st.caption("Switch on to train SMOTE + gradient boosting on the detector's flags.")
+    st.caption(
+        "Switch on to train SMOTE + gradient boosting on the detector's flags and see how well "
+        "it imitates them. Saved models and scoring use the detector itself."
+    )
 else:
     report = cached(classifier_for, settings)
     st.info(report.note, icon=":material/info:")

@@ -93,6 +93,7 @@ def test_a_bundle_of_the_previous_release_scores_as_before(name, demo_log, tmp_p
     assert bundle_header((DATA / name).read_bytes())["summary"]["trained_on"]["file"] == "log.csv"
     assert type(old.segmenter) is Segmenter
     assert type(old.detector) is AnomalyDetector
+    assert old.classifier is not None  # saved then, ignored now: the detector decides
 
     fresh_path = tmp_path / "fresh.rfm"
     # the z-score now flags at most --contamination of the customers (2% by default); 26 of
