@@ -3,11 +3,16 @@ the countries to filter on, the removal report and the kept lines."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 import pandas as pd
+import pyarrow.compute as pc
 
 from rfm_core.customers.result import CustomerRun
 from rfm_core.ingest.folder import FolderFile, list_folder
 from rfm_core.ingest.io import SUPPORTED_SUFFIXES, LoadedTable
+from rfm_core.lines.cleaning import duplicate_warnings
 from rfm_core.outputs.export import cleaned_lines_csv
 from ui.cache import folder_values
 from ui.components import PREVIEW_ROWS, ensure_dataset, user_errors
@@ -15,10 +20,15 @@ from ui.state import data_folder
 
 __all__ = [
     "UPLOAD_TYPES",
+    "CleaningCounts",
     "cleaned_csv",
+    "cleaning_counts",
     "country_choices",
+    "date_span",
+    "duplicate_note",
     "first_rows",
     "kept_lines_preview",
+    "other_warnings",
     "removal_table",
     "served_files",
 ]
@@ -46,9 +56,61 @@ def country_choices(result: CustomerRun) -> list[str]:
 
 
 def removal_table(result: CustomerRun) -> pd.DataFrame:
-    """The removal report with its share in percent (shown with two decimals)."""
+    """The reasons that removed rows or lost customers, with the share in percent (shown with
+    two decimals) and the customers lost under each
+    (:func:`rfm_core.lines.cleaning.customers_lost`)."""
     report = result.report
-    return report.assign(share=report["share"] * 100)
+    acted = report[(report["rows"] > 0) | (report["customers"] > 0)]
+    return acted.assign(share=acted["share"] * 100).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class CleaningCounts:
+    """The headline numbers of the Cleaning page."""
+
+    rows_in: int
+    rows_kept: int
+    rows_removed: int
+    customers: int
+    customers_lost: int
+
+
+def cleaning_counts(result: CustomerRun) -> CleaningCounts:
+    """Rows read, kept and removed; customers kept (with a purchase) and lost by cleaning."""
+    return CleaningCounts(
+        result.n_in,
+        result.n_kept,
+        result.n_in - result.n_kept,
+        result.rfm.n_customers,
+        int(result.report["customers"].sum()),
+    )
+
+
+def date_span(result: CustomerRun) -> tuple[dt.date, dt.date]:
+    """The first and last date of the file: of every line read when they are in memory, of
+    the kept purchases when they stay on the engine (today's date when nothing is known)."""
+    if result.transactions is not None:
+        bounds = pc.min_max(result.transactions.table.column("timestamp")).as_py()
+        if bounds["min"] is not None:
+            return bounds["min"].date(), bounds["max"].date()
+    table = result.rfm.table
+    if len(table):
+        return table["first_purchase"].min(), table["last_purchase"].max()
+    today = dt.date.today()
+    return today, today
+
+
+def duplicate_note(result: CustomerRun) -> str | None:
+    """The warning that exact copies may be real repeat orders (a file without invoice
+    numbers), shown beside the switch that keeps them; None when it does not apply."""
+    notes = duplicate_warnings(result.report, result.mapping)
+    return notes[0] if notes else None
+
+
+def other_warnings(result: CustomerRun) -> tuple[str, ...]:
+    """The run's warnings without :func:`duplicate_note` (shown beside its switch)."""
+    note = duplicate_note(result)
+    return tuple(w for w in result.warnings if w != note)
 
 
 def kept_lines_preview(result: CustomerRun) -> pd.DataFrame | None:
