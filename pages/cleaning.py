@@ -2,32 +2,15 @@
 
 import streamlit as st
 
+from ui import components, data
 from ui.charts.cleaning import waterfall_figure
-from ui.components import (
-    PREVIEW_ROWS,
-    current_pipeline,
-    safe_md,
-    show_warnings,
-    shown_errors,
-    user_errors,
-)
-from ui.data import (
-    cleaned_csv,
-    cleaning_counts,
-    country_choices,
-    date_span,
-    duplicate_note,
-    kept_lines_preview,
-    other_warnings,
-    removal_table,
-)
 from ui.formats import CLEANING_REPORT_FORMATS
 from ui.labels import RETURNS_LABELS
 from ui.state import current_rules, set_rules_from_form
 
 st.title("Cleaning")
 rules = current_rules()
-result = current_pipeline()
+result = components.current_pipeline()
 
 with st.form("rules_form"):
     st.markdown("**Rules** — every removed row is counted under the first rule that matches it.")
@@ -40,11 +23,11 @@ with st.form("rules_form"):
     drop_duplicates = left.checkbox(
         "Drop exact duplicate rows", value=rules.drop_duplicates, key="rule_duplicates"
     )
-    if (note := duplicate_note(result)) is not None:
-        left.warning(safe_md(note), icon=":material/content_copy:")
+    if (note := data.duplicate_note(result)) is not None:
+        left.warning(components.safe_md(note), icon=":material/content_copy:")
     countries = None
     if result.mapping.country is not None:
-        all_countries = country_choices(result)
+        all_countries = data.country_choices(result)
         countries = middle.multiselect(
             "Keep only these countries (empty = all)", all_countries,
             default=[c for c in rules.countries or () if c in all_countries], key="rule_countries",
@@ -52,7 +35,7 @@ with st.form("rules_form"):
     use_window = middle.checkbox(
         "Limit to a date window", value=rules.date_from is not None, key="rule_use_window"
     )
-    first_day, last_day = date_span(result)
+    first_day, last_day = data.date_span(result)
     window = middle.date_input(
         "Date window", value=(rules.date_from or first_day, rules.date_to or last_day),
         key="rule_window",
@@ -74,7 +57,7 @@ with st.form("rules_form"):
         value=float(rules.max_zscore or 0), step=0.5, key="rule_max_z",
     )  # fmt: skip
     if st.form_submit_button("Apply rules"):
-        with shown_errors(icon=None):
+        with components.shown_errors(icon=None):
             set_rules_from_form(
                 returns=returns, drop_duplicates=drop_duplicates, countries=countries,
                 window=window if use_window else None, reference=reference,
@@ -82,19 +65,10 @@ with st.form("rules_form"):
             )  # fmt: skip
         st.rerun()
 
-counts = cleaning_counts(result)
-a, b, c, d, e = st.columns(5)
-a.metric("Rows read", f"{counts.rows_in:,}")
-b.metric("Rows kept", f"{counts.rows_kept:,}")
-c.metric("Rows removed", f"{counts.rows_removed:,}")
-d.metric("Customers", f"{counts.customers:,}", help="Customers with a kept purchase")
-e.metric(
-    "Customers lost", f"{counts.customers_lost:,}",
-    help="Customers in the file whose every purchase line was removed",
-)  # fmt: skip
-show_warnings(other_warnings(result))
+components.show_metrics(data.cleaning_metrics(result))
+components.show_warnings(data.other_warnings(result))
 
-removals = removal_table(result)
+removals = data.removal_table(result)
 if removals.empty:
     st.success("No rule removed any row.", icon=":material/check:")
 else:
@@ -105,7 +79,7 @@ st.plotly_chart(
     waterfall_figure(result.report, n_in=result.n_in, n_kept=result.n_kept), key="waterfall"
 )
 
-kept = kept_lines_preview(result)
+kept = data.kept_lines_preview(result)
 if kept is None:
     st.info(
         "The kept lines of a data-folder file stay on the server. Export them with the command "
@@ -114,11 +88,11 @@ if kept is None:
         icon=":material/info:",
     )
 else:
-    st.subheader(f"Kept lines (first {PREVIEW_ROWS})")
+    st.subheader(f"Kept lines (first {components.PREVIEW_ROWS})")
     st.dataframe(kept, key="kept")
-    with user_errors():
+    with components.user_errors():
         st.download_button(
-            "Download cleaned lines (CSV)", lambda: cleaned_csv(result),
+            "Download cleaned lines (CSV)", lambda: data.cleaned_csv(result),
             file_name="cleaned_transactions.csv", mime="text/csv", key="download_cleaned",
         )  # fmt: skip
 st.page_link("pages/rfm.py", label="Next: the RFM table", icon=":material/table_chart:")

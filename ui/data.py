@@ -4,7 +4,6 @@ the countries to filter on, the removal report and the kept lines."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow.compute as pc
@@ -20,9 +19,8 @@ from ui.state import data_folder
 
 __all__ = [
     "UPLOAD_TYPES",
-    "CleaningCounts",
     "cleaned_csv",
-    "cleaning_counts",
+    "cleaning_metrics",
     "country_choices",
     "date_span",
     "duplicate_note",
@@ -64,26 +62,17 @@ def removal_table(result: CustomerRun) -> pd.DataFrame:
     return acted.assign(share=acted["share"] * 100).reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class CleaningCounts:
-    """The headline numbers of the Cleaning page."""
-
-    rows_in: int
-    rows_kept: int
-    rows_removed: int
-    customers: int
-    customers_lost: int
-
-
-def cleaning_counts(result: CustomerRun) -> CleaningCounts:
-    """Rows read, kept and removed; customers kept (with a purchase) and lost by cleaning."""
-    return CleaningCounts(
-        result.n_in,
-        result.n_kept,
-        result.n_in - result.n_kept,
-        result.rfm.n_customers,
-        int(result.report["customers"].sum()),
-    )
+def cleaning_metrics(result: CustomerRun) -> list[tuple[str, str, str | None]]:
+    """The headline numbers of the Cleaning page as ``(label, value, help)``: rows read, kept
+    and removed (a plain count, never a negative delta), customers kept and lost."""
+    lost = int(result.report["customers"].sum())
+    return [
+        ("Rows read", f"{result.n_in:,}", None),
+        ("Rows kept", f"{result.n_kept:,}", None),
+        ("Rows removed", f"{result.n_in - result.n_kept:,}", None),
+        ("Customers", f"{result.rfm.n_customers:,}", "Customers with a kept purchase"),
+        ("Customers lost", f"{lost:,}", "Customers whose every purchase line was removed"),
+    ]
 
 
 def date_span(result: CustomerRun) -> tuple[dt.date, dt.date]:
