@@ -631,3 +631,20 @@ def test_a_schema_1_bundle_still_loads_and_ranks_within_the_file(trained):
     assert SCORES_WITHIN_FILE in loaded.warnings
     table = trained[1].rfm.table
     assert score_transactions(table, loaded)["m_score"].tolist() == table["m_score"].tolist()
+
+
+def test_score_reads_ids_of_a_european_export_as_integers(tmp_path, monkeypatch):
+    """``17850,0`` in a European Excel export is customer 17850 when scored, as when fitted."""
+    from rfm_core.ingest.synthetic import european_csv
+
+    monkeypatch.setenv("RFM_BUNDLE_KEY", KEY.decode())
+    log = tmp_path / "european.csv"
+    log.write_bytes(european_csv(generate_transactions(150, random_state=6).transactions))
+    bundle, labeled = tmp_path / "model.rfm", tmp_path / "labeled.csv"
+    args = ["segment", str(log), "-o", str(tmp_path / "fit.csv"), "--k", "3"]
+    assert main([*args, "--save-model", str(bundle)]) == 0
+    assert main(["score", "--model", str(bundle), str(log), "-o", str(labeled)]) == 0
+    ids = pd.read_csv(labeled, dtype={"customer_id": str})["customer_id"]
+    assert ids.str.fullmatch(r"\d+").all()
+    fitted = pd.read_csv(tmp_path / "fit.csv", dtype={"customer_id": str})["customer_id"]
+    assert ids.tolist() == fitted.tolist()
