@@ -6,7 +6,7 @@ from ui import components
 from ui.anomalies import customers_with_flags, flagged_csv, flagged_table, revenue_share
 from ui.cache import agreement_for, classifier_for
 from ui.charts import anomalies as charts
-from ui.components import cached, current_anomalies, current_pipeline, show_frame
+from ui.components import cached, current_anomalies, current_pipeline, show_frame, show_notes
 from ui.formats import CLASSIFIER_FORMATS
 from ui.labels import DETECTOR_LABELS
 from ui.state import current_anomaly_settings, update_anomaly_settings
@@ -31,8 +31,8 @@ with st.form("anomaly_form"):
         "Share of customers to flag (%)", 0.5, 10.0, settings.contamination * 100, step=0.5,
         key="anomaly_share",
         help="The isolation forest and LOF flag this share, the mixture the least dense share. "
-        "The robust z-score ignores it: it flags every customer more than 3.5 robust "
-        "standard deviations from the median on some feature.",
+        "The robust z-score flags the customers more than 3.5 robust standard deviations from "
+        "the median on some feature, at most this share (the most extreme first).",
     )  # fmt: skip
     if st.form_submit_button("Detect", type="primary"):
         update_anomaly_settings(method=method, contamination=round(share / 100, 4))
@@ -46,6 +46,7 @@ a.metric(
 )  # fmt: skip
 b.metric("Their share of revenue", f"{revenue_share(table, anomalies):.1%}")
 c.metric("Detector", DETECTOR_LABELS[anomalies.method])
+show_notes(anomalies.notes)
 
 scatters = charts.flag_scatters(customers_with_flags(table, anomalies))
 for column, (axes, figure) in zip(st.columns(3), scatters.items(), strict=True):
@@ -70,13 +71,24 @@ else:
     agreement = cached(agreement_for, settings)
     a, b = st.columns(2)
     a.plotly_chart(charts.agreement_heatmap(agreement.pairwise), key="agreement_heatmap")
-    b.plotly_chart(charts.agreement_bars(agreement.counts), key="agreement_counts")
+    b.plotly_chart(
+        charts.agreement_bars(agreement.counts, share=settings.contamination),
+        key="agreement_counts",
+    )
+    st.caption(
+        f"The headline counts the flags of the chosen detector ({anomalies.n_flagged:,}); "
+        "a customer only one detector flags is a weak signal, one that all flag a strong one."
+    )
 
-st.subheader("A classifier for new customers")
-if large and not st.toggle(
-    f"Train the classifier ({len(table):,} customers: up to a minute)", key="run_classifier"
+st.subheader("A classifier that imitates the detector")
+if not st.toggle(
+    f"Train the classifier ({len(table):,} customers" + (": up to a minute)" if large else ")"),
+    key="run_classifier",
 ):
-    st.caption("Switch on to train SMOTE + gradient boosting on the detector's flags.")
+    st.caption(
+        "Switch on to train SMOTE + gradient boosting on the detector's flags and see how well "
+        "it imitates them. Saved models and scoring use the detector itself."
+    )
 else:
     report = cached(classifier_for, settings)
     st.info(report.note, icon=":material/info:")

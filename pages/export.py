@@ -20,10 +20,11 @@ dataset = components.ensure_dataset()
 
 st.subheader("Downloads")
 with_classifier = st.toggle(
-    "Include the anomaly classifier in the saved model",
-    value=len(table) <= components.LARGE_CUSTOMERS,
+    "Train the anomaly classifier and add its metrics to the workbook and HTML report",
+    value=False,
     key="bundle_classifier",
-    help="SMOTE + gradient boosting trained on the detector's flags (Anomalies page).",
+    help="SMOTE + gradient boosting trained on the detector's flags (Anomalies page). The "
+    "saved model never holds it: scoring applies the saved detector itself.",
 )
 key = current_export_key(with_classifier=with_classifier)
 with user_errors(), st.spinner("Preparing the exports…"):
@@ -41,8 +42,8 @@ for column, item in zip((a, b, c, a, b), downloads(report, bundle, signing_key),
         item.label, item.data, file_name=item.file_name, mime=item.mime, key=item.key,
         help=item.help,
     )  # fmt: skip
-if with_classifier and bundle.classifier is None:
-    st.caption("Too few flagged customers to train the anomaly classifier: the model has none.")
+if with_classifier and report.classifier is None:
+    st.caption("Too few flagged customers to train the anomaly classifier: the reports have none.")
 
 st.subheader("Score new data")
 st.caption(

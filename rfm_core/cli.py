@@ -161,9 +161,12 @@ def _add_segment_options(parser: argparse.ArgumentParser) -> None:
         help="share of customers to flag (default 0.02)",
     )  # fmt: skip
     flags.add_argument(
-        "--no-classifier", action="store_true",
-        help="skip training the classifier that reproduces the detector on new customers",
+        "--classifier", action="store_true",
+        help="also train the classifier that imitates the detector and report how well it does "
+        "(SMOTE + gradient boosting; scoring always uses the saved detector itself)",
     )  # fmt: skip
+    # the classifier used to be trained unless this was given; old scripts keep working
+    flags.add_argument("--no-classifier", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--report", type=Path, help="write the run report as JSON here")
 
 
@@ -173,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        With the commands ``rfm``, ``segment``, ``score``, ``migrate`` and ``demo``.
+        With the commands ``rfm``, ``clean``, ``segment``, ``score``, ``migrate`` and ``demo``.
     """
     parser = argparse.ArgumentParser(prog="python -m rfm_core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +192,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_segment_options(segment)
     _add_export_options(segment)
     _add_score_parser(commands)
+    clean = commands.add_parser(
+        "clean", help="transactions → the kept lines (and the removed ones with their reason)"
+    )
+    _add_input_options(clean)
+    clean.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="KEPT.parquet|csv",
+        help="the kept lines: customer_id, invoice, timestamp, quantity, price, amount, "
+        "product, description, country, is_return",
+    )  # fmt: skip
+    clean.add_argument(
+        "--removed", type=Path, metavar="REMOVED.csv|parquet",
+        help="also write every removed line, with its reason (drop_reason)",
+    )  # fmt: skip
     migrate = commands.add_parser(
         "migrate", help="transactions → each customer's rule segment at two dates"
     )
@@ -328,6 +344,94 @@ def _run_rfm(args: argparse.Namespace) -> int:
     return 0
 
 
+LINE_SUFFIXES = (".parquet", ".csv")
+
+
+def _run_clean(args: argparse.Namespace) -> int:
+    """Write the kept lines (and the removed ones) where ``--engine`` says cleaning runs.
+
+    The lines are written by DuckDB (or the engine) straight from the cleaning expression; none
+    is held in Python beyond an uploaded file's own table.
+    """
+    started = time.perf_counter()
+    for path in (args.output, args.removed):
+        if path is not None and path.suffix.lower() not in LINE_SUFFIXES:
+            raise RfmError(f"{path}: write .parquet or .csv")
+    rules, engine, flags = _rules(args), _engine(args), None
+    if engine != "memory":
+        from rfm_core.customers.engine import flagged_lines
+
+        try:
+            source, mapping, name = _engine_source(args, engine, dict(args.mapping) or None)
+            _check_country_rule(rules, mapping)
+            flags = flagged_lines(source, mapping, rules, name=name)
+            backend = source._find_backend()
+        except EngineUnsupported as exc:
+            if args.table:
+                raise
+            print(f"note: {exc}; reading the file in memory instead")
+    if flags is None:
+        import ibis
+
+        from rfm_core.customers.pipeline import prepare
+        from rfm_core.lines.cleaning import flag_rows
+
+        loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet))
+        name = loaded.file_name
+        data = prepare(loaded, mapping=dict(args.mapping), date_order=args.date_order)
+        _check_country_rule(rules, data.mapping)
+        backend = ibis.duckdb.connect()
+        flags = flag_rows(ibis.memtable(data.table), rules, raw_columns=data.raw_column_names)
+    from rfm_core.lines.cleaning import kept_and_removed
+
+    kept, removed = kept_and_removed(flags)
+    n_kept = _write_lines(kept, args.output, backend)
+    print(f"{name}: {n_kept:,} kept lines → {args.output}")
+    if args.removed:
+        by_reason = _write_lines(removed, args.removed, backend, by="drop_reason")
+        print(f"{sum(by_reason.values()):,} removed lines → {args.removed}")
+        for reason, rows in by_reason.items():
+            print(f"  removed {rows:>10,}  {reason}")
+    print(f"({time.perf_counter() - started:.2f} s)")
+    return 0
+
+
+def _check_country_rule(rules, mapping) -> None:
+    from rfm_core.errors import CleaningError
+
+    if rules.countries is not None and mapping.country is None:
+        raise CleaningError("a country filter needs a country column in the mapping")
+
+
+def _write_lines(lines, path: Path, backend, *, by: str | None = None):
+    """Write lines as Parquet or CSV (text neutralised); return their count (per ``by``)."""
+    import duckdb
+
+    from rfm_core.outputs.export import neutralised_lines
+
+    if path.suffix.lower() == ".csv":
+        backend.to_csv(neutralised_lines(lines), str(path))
+        read = f"read_csv('{_sql_path(path)}', header = true, all_varchar = true)"
+    else:
+        backend.to_parquet(lines, str(path))
+        read = f"read_parquet('{_sql_path(path)}')"
+    connection = duckdb.connect()
+    try:
+        if by is None:
+            return int(connection.sql(f"SELECT count(*) FROM {read}").fetchone()[0])
+        rows = connection.sql(f"SELECT {by}, count(*) FROM {read} GROUP BY 1").fetchall()
+    finally:
+        connection.close()
+    from rfm_core.lines.reasons import REASONS
+
+    counts = dict(rows)
+    return {reason: int(counts[reason]) for reason in REASONS if reason in counts}
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
 def _run_segment(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     rfm, report = _customers(args, warm=("rfm_core.segments.segmentation",))
@@ -367,7 +471,7 @@ def _run_segment(args: argparse.Namespace) -> int:
     # the classifier only needs the flags: it trains on the second core while k is chosen
     with ThreadPoolExecutor(max_workers=1) as pool:
         training = None
-        if not args.no_classifier:
+        if args.classifier:
             training = pool.submit(_train_classifier, table, anomalies, flagging)
         segmentation = segment_customers(table, settings, anomalies=anomalies)
         classifier = training.result() if training is not None else None
@@ -442,7 +546,6 @@ def _write_exports(args, table, report, segmentation, anomalies, classifier) -> 
         bundle = build_bundle(
             table, segmentation, anomalies, mapping=ColumnMapping(**report["mapping"]),
             rules=_rules(args), date_order=args.date_order, date_format=report["date_format"],
-            classifier=classifier,
             trained_on={"file": report["file"], "reference_date": report["reference_date"]},
         )  # fmt: skip
         args.save_model.write_bytes(dump_bundle(bundle, key=installation_key()))
@@ -547,8 +650,10 @@ def _load_while_importing(
 
 def _print_summary(report: dict, output: Path, seconds: float) -> None:
     print(f"{report['file']}: {report['rows_in']:,} rows read, {report['rows_kept']:,} kept")
+    lost = report.get("customers_lost", {})
     for reason, rows in report["rows_removed"].items():
-        print(f"  removed {rows:>10,}  {reason}")
+        customers = f"  ({lost[reason]:,} customers lost)" if lost.get(reason) else ""
+        print(f"  removed {rows:>10,}  {reason}{customers}")
     print(
         f"{report['customers']:,} customers, reference date {report['reference_date']} "
         f"→ {output} ({seconds:.2f} s)"
@@ -815,6 +920,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {
             "rfm": _run_rfm,
+            "clean": _run_clean,
             "segment": _run_segment,
             "score": _run_score,
             "migrate": _run_migrate,

@@ -229,6 +229,12 @@ def current_segmentation_result():
         )
 
 
+def show_metrics(metrics: list[tuple[str, str, str | None]]) -> None:
+    """Show ``(label, value, help)`` metrics side by side, one column each."""
+    for column, (label, value, help_text) in zip(st.columns(len(metrics)), metrics, strict=True):
+        column.metric(label, value, help=help_text)
+
+
 def show_notes(messages: tuple[str, ...]) -> None:
     """Show what a user should know about how a result was computed."""
     for message in messages:

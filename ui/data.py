@@ -3,11 +3,15 @@ the countries to filter on, the removal report and the kept lines."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
+import pyarrow.compute as pc
 
 from rfm_core.customers.result import CustomerRun
 from rfm_core.ingest.folder import FolderFile, list_folder
 from rfm_core.ingest.io import SUPPORTED_SUFFIXES, LoadedTable
+from rfm_core.lines.cleaning import duplicate_warnings
 from rfm_core.outputs.export import cleaned_lines_csv
 from ui.cache import folder_values
 from ui.components import PREVIEW_ROWS, ensure_dataset, user_errors
@@ -16,9 +20,13 @@ from ui.state import data_folder
 __all__ = [
     "UPLOAD_TYPES",
     "cleaned_csv",
+    "cleaning_metrics",
     "country_choices",
+    "date_span",
+    "duplicate_note",
     "first_rows",
     "kept_lines_preview",
+    "other_warnings",
     "removal_table",
     "served_files",
 ]
@@ -46,9 +54,52 @@ def country_choices(result: CustomerRun) -> list[str]:
 
 
 def removal_table(result: CustomerRun) -> pd.DataFrame:
-    """The removal report with its share in percent (shown with two decimals)."""
+    """The reasons that removed rows or lost customers, with the share in percent (shown with
+    two decimals) and the customers lost under each
+    (:func:`rfm_core.lines.cleaning.customers_lost`)."""
     report = result.report
-    return report.assign(share=report["share"] * 100)
+    acted = report[(report["rows"] > 0) | (report["customers"] > 0)]
+    return acted.assign(share=acted["share"] * 100).reset_index(drop=True)
+
+
+def cleaning_metrics(result: CustomerRun) -> list[tuple[str, str, str | None]]:
+    """The headline numbers of the Cleaning page as ``(label, value, help)``: rows read, kept
+    and removed (a plain count, never a negative delta), customers kept and lost."""
+    lost = int(result.report["customers"].sum())
+    return [
+        ("Rows read", f"{result.n_in:,}", None),
+        ("Rows kept", f"{result.n_kept:,}", None),
+        ("Rows removed", f"{result.n_in - result.n_kept:,}", None),
+        ("Customers", f"{result.rfm.n_customers:,}", "Customers with a kept purchase"),
+        ("Customers lost", f"{lost:,}", "Customers whose every purchase line was removed"),
+    ]
+
+
+def date_span(result: CustomerRun) -> tuple[dt.date, dt.date]:
+    """The first and last date of the file: of every line read when they are in memory, of
+    the kept purchases when they stay on the engine (today's date when nothing is known)."""
+    if result.transactions is not None:
+        bounds = pc.min_max(result.transactions.table.column("timestamp")).as_py()
+        if bounds["min"] is not None:
+            return bounds["min"].date(), bounds["max"].date()
+    table = result.rfm.table
+    if len(table):
+        return table["first_purchase"].min(), table["last_purchase"].max()
+    today = dt.date.today()
+    return today, today
+
+
+def duplicate_note(result: CustomerRun) -> str | None:
+    """The warning that exact copies may be real repeat orders (a file without invoice
+    numbers), shown beside the switch that keeps them; None when it does not apply."""
+    notes = duplicate_warnings(result.report, result.mapping)
+    return notes[0] if notes else None
+
+
+def other_warnings(result: CustomerRun) -> tuple[str, ...]:
+    """The run's warnings without :func:`duplicate_note` (shown beside its switch)."""
+    note = duplicate_note(result)
+    return tuple(w for w in result.warnings if w != note)
 
 
 def kept_lines_preview(result: CustomerRun) -> pd.DataFrame | None:

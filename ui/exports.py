@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import streamlit as st
@@ -147,8 +147,14 @@ def report_for(key: ExportKey) -> RunReport:
     )
 
 
-@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def bundle_for(key: ExportKey) -> ModelBundle:
+    """The models and settings of the current dataset, ready to be signed and downloaded (the
+    classifier is never part of it: scoring applies the saved detector)."""
+    return _bundle_for(replace(key, with_classifier=False))
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def _bundle_for(key: ExportKey) -> ModelBundle:
     """The models and settings of the current dataset, ready to be signed and downloaded."""
     result = pipeline_for(key.dataset, key.rules)
     return build_bundle(
@@ -160,7 +166,6 @@ def bundle_for(key: ExportKey) -> ModelBundle:
         date_order=key.dataset.date_order,
         date_format=result.date_format,
         segments=key.segments,
-        classifier=_classifier(key),
         renamed=dict(key.renames),
         actions=_actions(key),
         trained_on={

@@ -28,7 +28,16 @@ KPI_FORMATS = {
     "orders_per_customer": st.column_config.NumberColumn("orders per customer", format="%.2f"),
     "median_recency": st.column_config.NumberColumn("median recency (days)", format="%.0f"),
 }
-CLEANING_REPORT_FORMATS = {"share": st.column_config.NumberColumn("share %", format="%.2f")}
+CLEANING_REPORT_FORMATS = {
+    "rows": st.column_config.NumberColumn("rows removed", format="localized"),
+    "share": st.column_config.NumberColumn("share of rows %", format="%.2f"),
+    "customers": st.column_config.NumberColumn(
+        "customers lost",
+        format="localized",
+        help="Customers with no purchase left, counted under the reason that removed most of "
+        "their rows",
+    ),
+}
 RULE_FORMATS = {
     "precision": st.column_config.NumberColumn(format="percent"),
     "recall": st.column_config.NumberColumn(format="percent"),

@@ -33,6 +33,8 @@ from rfm_core.customers.trends import (
     kept_lines_on_engine,
     new_vs_returning,
     pareto_curve,
+    returned_lines,
+    returned_lines_on_engine,
     revenue_by_country,
     segment_kpis,
     top_products,
@@ -72,6 +74,19 @@ def _kept(dataset: Dataset, rules: CleaningRules) -> tuple[ir.Table, ibis.BaseBa
     return kept, source._find_backend()
 
 
+def _kept_and_returned(
+    dataset: Dataset, rules: CleaningRules
+) -> tuple[ir.Table, ir.Table, ibis.BaseBackend]:
+    """The kept lines and the returns cleaning removed, on one backend."""
+    result = pipeline_for(dataset, rules)
+    if result.lines is not None:
+        return kept_lines(result), returned_lines(result), ibis.duckdb.connect()
+    source, columns = _folder_source(dataset)
+    kept = kept_lines_on_engine(source, columns, rules, name=dataset.file_name)
+    returned = returned_lines_on_engine(source, columns, rules, name=dataset.file_name)
+    return kept, returned, source._find_backend()
+
+
 @st.cache_resource(scope="session", max_entries=3, show_spinner=False)
 def activity_for(dataset: Dataset, rules: CleaningRules, freq: str) -> pd.DataFrame:
     """Revenue, orders and active customers per period.
@@ -94,11 +109,11 @@ class Breakdowns:
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def breakdowns_for(dataset: Dataset, rules: CleaningRules) -> Breakdowns:
     """The breakdowns of the Overview page (country and products: None without the column)."""
-    kept, backend = _kept(dataset, rules)
+    kept, returned, backend = _kept_and_returned(dataset, rules)
     return Breakdowns(
         new_vs_returning(kept, backend=backend),
         revenue_by_country(kept, backend=backend),
-        top_products(kept, backend=backend, n=TOP_PRODUCTS),
+        top_products(kept, backend=backend, n=TOP_PRODUCTS, returned=returned),
     )
 
 

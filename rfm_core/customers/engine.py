@@ -40,9 +40,21 @@ from rfm_core.customers.pipeline import orders_of
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, RfmResult, SegmentRule, finish_rfm
 from rfm_core.errors import CleaningError, EngineUnsupported, LoadError, RfmError
 from rfm_core.ingest.io import LoadedTable
-from rfm_core.ingest.schema import ColumnMapping, infer_mapping, parse_dates
+from rfm_core.ingest.schema import (
+    INTEGRAL_NUMBER_TEXT,
+    ColumnMapping,
+    infer_mapping,
+    parse_dates,
+    written_as_integral_numbers,
+)
 from rfm_core.lines.aggregate import customer_activity, rfm_columns
-from rfm_core.lines.cleaning import CleaningRules, flag_rows, removal_report
+from rfm_core.lines.cleaning import (
+    CleaningRules,
+    customers_lost,
+    duplicate_warnings,
+    flag_rows,
+    removal_report,
+)
 from rfm_core.lines.reasons import COPIES, REASONS
 
 __all__ = [
@@ -53,6 +65,7 @@ __all__ = [
     "customer_orders_on_engine",
     "distinct_values",
     "flagged_lines",
+    "integral_text_columns",
     "open_file",
     "rfm_on_engine",
     "sample_of",
@@ -62,7 +75,7 @@ __all__ = [
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 SAMPLE_ROWS = 20_000
-TEXT_ROLES = ("customer", "invoice", "product", "country")
+TEXT_ROLES = ("customer", "invoice", "product", "country", "description")
 DUCKDB_MEMORY_LIMIT = "2.5GB"  # per connection: one large file never takes the server's memory
 ENGINE_DATE_FORMATS = ("iso", "native")  # what an engine's timestamp cast reads as written
 
@@ -289,7 +302,52 @@ def sample_of(source: ir.Table, *, name: str, rows: int = SAMPLE_ROWS) -> Loaded
     return LoadedTable(text, file_name=name, dataset_id="")
 
 
-def canonical_lines(source: ir.Table, mapping: ColumnMapping, *, name: str) -> ir.Table:
+def integral_text_columns(
+    source: ir.Table, mapping: ColumnMapping, *, rows: int = SAMPLE_ROWS
+) -> tuple[str, ...]:
+    """The text columns of the text roles whose values are integral numbers (``17850,0``).
+
+    Decided on the first ``rows`` rows, as the in-memory reader decides on the whole column
+    (:func:`rfm_core.ingest.schema.written_as_integral_numbers`): the values of these columns
+    lose their decimal part of zeros.
+
+    Parameters
+    ----------
+    source : ibis Table
+        The raw file or table (before exact copies are collapsed).
+    mapping : ColumnMapping
+        Which column plays which role.
+    rows : int
+        How many rows to look at.
+
+    Returns
+    -------
+    tuple of str
+        Column names, in the order of :data:`TEXT_ROLES`.
+    """
+    schema = source.schema()
+    columns = [
+        column
+        for role in TEXT_ROLES
+        if (column := getattr(mapping, role)) is not None and schema[column].is_string()
+    ]
+    if not columns:
+        return ()
+    head = source.select(*dict.fromkeys(columns)).limit(rows).to_pyarrow()
+    return tuple(
+        column
+        for column in dict.fromkeys(columns)
+        if written_as_integral_numbers(pa.compute.utf8_trim_whitespace(head.column(column)))
+    )
+
+
+def canonical_lines(
+    source: ir.Table,
+    mapping: ColumnMapping,
+    *,
+    name: str,
+    integral_text: tuple[str, ...] | None = None,
+) -> ir.Table:
     """Build the canonical columns of :mod:`rfm_core.lines.cleaning` from a typed source.
 
     Parameters
@@ -300,14 +358,19 @@ def canonical_lines(source: ir.Table, mapping: ColumnMapping, *, name: str) -> i
         Which column plays which role.
     name : str
         The source's name, for messages.
+    integral_text : tuple of str, optional
+        Text columns written as integral numbers (:func:`integral_text_columns`); looked up on
+        ``source`` when not given.
 
     Returns
     -------
     ibis Table
         ``row_id`` (0), ``customer_id, invoice, timestamp, quantity, price, amount, product,
-        country`` and the source's columns as ``raw_0 … raw_n``.
+        description, country`` and the source's columns as ``raw_0 … raw_n``.
     """
     schema = source.schema()
+    if integral_text is None:
+        integral_text = integral_text_columns(source, mapping)
 
     def text(role: str) -> ir.StringValue:
         column = getattr(mapping, role)
@@ -317,7 +380,12 @@ def canonical_lines(source: ir.Table, mapping: ColumnMapping, *, name: str) -> i
         if schema[column].is_floating():
             # integral ids written by Excel or pandas as 17850.0
             value = value.cast("int64")
-        return _trimmed(value.cast("string")).nullif("")
+        value = _trimmed(value.cast("string")).nullif("")
+        if column in integral_text:
+            # 17850.0 or 17850,0 written by a spreadsheet: the digits before the separator
+            whole = value.re_extract(r"^[0-9]+", 0)
+            value = ibis.ifelse(value.re_search(INTEGRAL_NUMBER_TEXT), whole, value)
+        return value
 
     def number(role: str) -> ir.FloatingValue:
         column = getattr(mapping, role)
@@ -341,6 +409,7 @@ def canonical_lines(source: ir.Table, mapping: ColumnMapping, *, name: str) -> i
         "price": price,
         "amount": amount,
         "product": text("product"),
+        "description": text("description"),
         "country": text("country"),
     }
     originals = [c for c in source.columns if c != COPIES]
@@ -404,10 +473,11 @@ def flagged_lines(
         The columns of :func:`canonical_lines` (with :data:`~rfm_core.lines.reasons.COPIES`
         when duplicates are dropped) and ``drop_reason``.
     """
+    integral_text = integral_text_columns(source, mapping)
     if rules.drop_duplicates:
         source = source.group_by(list(source.columns)).agg(**{COPIES: source.count()})
         rules = replace(rules, drop_duplicates=False)
-    lines = canonical_lines(source, mapping, name=name)
+    lines = canonical_lines(source, mapping, name=name, integral_text=integral_text)
     raw = [c for c in lines.columns if c.startswith("raw_")]
     return flag_rows(lines, rules, raw_columns=raw)
 
@@ -449,7 +519,8 @@ def rfm_on_engine(
     by_reason = {reason: _column_sum(activity, f"rows_{reason}") for reason in REASONS}
     n_kept = _column_sum(activity, "rows_kept")
     n_in = n_kept + sum(by_reason.values())
-    report = removal_report(by_reason, n_in)
+    lost = customers_lost(_per_customer(activity))
+    report = removal_report(by_reason, n_in, customers_lost=lost)
     if n_kept == 0:
         raise CleaningError(f"{name}: no line is left after cleaning")
     reference = rules.reference_date or _default_reference(activity)
@@ -458,7 +529,17 @@ def rfm_on_engine(
         rfm_columns(ibis.memtable(activity), reference_date=reference).order_by("customer_id")
     )
     rfm = finish_rfm(per_customer, reference, segments)
-    return EngineRun(name, mapping, rules, report, n_in, n_kept, rfm, engine, rfm.warnings)
+    notes = (*duplicate_warnings(report, mapping), *rfm.warnings)
+    return EngineRun(name, mapping, rules, report, n_in, n_kept, rfm, engine, notes)
+
+
+def _per_customer(activity: pa.Table) -> pd.DataFrame:
+    """The activity of the customers with an id: ``purchases`` (orders) and ``rows_<reason>``."""
+    columns = [f"rows_{reason}" for reason in REASONS]
+    present = activity.filter(pa.compute.is_valid(activity.column("customer_id")))
+    frame = present.select(columns).to_pandas()
+    frame["purchases"] = present.column("frequency").to_pandas()
+    return frame
 
 
 def _column_sum(table: pa.Table, column: str) -> int:

@@ -47,6 +47,7 @@ from rfm_core.errors import RfmError
 from rfm_core.ingest.schema import ColumnMapping
 from rfm_core.lines.aggregate import MONEY_UNITS, money_units
 from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.lines.reasons import RETURN_REASONS
 
 __all__ = [
     "FREQUENCIES",
@@ -57,6 +58,8 @@ __all__ = [
     "kept_lines_on_engine",
     "new_vs_returning",
     "pareto_curve",
+    "returned_lines",
+    "returned_lines_on_engine",
     "revenue_by_country",
     "segment_kpis",
     "top_products",
@@ -125,6 +128,51 @@ def kept_lines_on_engine(
     """
     flags = flagged_lines(source, mapping, rules or CleaningRules(), name=name)
     return flags.filter(flags.drop_reason.isnull())
+
+
+def returned_lines(result) -> ir.Table:
+    """The returns that cleaning removed (cancellations, non-positive quantities) of an
+    in-memory pipeline result, as an Ibis table (run it on DuckDB).
+
+    Parameters
+    ----------
+    result : RfmPipelineResult
+        :func:`rfm_core.customers.pipeline.run_rfm`.
+
+    Returns
+    -------
+    ibis Table
+        ``customer_id, amount, quantity, product, description``
+        (:attr:`rfm_core.lines.cleaning.CleaningResult.cancelled`).
+    """
+    return ibis.memtable(result.cleaning.cancelled)
+
+
+def returned_lines_on_engine(
+    source: ir.Table, mapping: ColumnMapping, rules: CleaningRules | None = None, *, name: str = ""
+) -> ir.Table:
+    """The returns that cleaning removes from a source, as an expression on its engine.
+
+    Parameters
+    ----------
+    source : ibis Table
+        The file or table on its engine.
+    mapping : ColumnMapping
+        Which column plays which role.
+    rules : CleaningRules, optional
+        The cleaning rules (default: the default rules).
+    name : str
+        The source's name, for messages.
+
+    Returns
+    -------
+    ibis Table
+        The lines removed as ``cancellation`` or ``non_positive_quantity``, with the columns of
+        :func:`returned_lines`.
+    """
+    flags = flagged_lines(source, mapping, rules or CleaningRules(), name=name)
+    removed = flags.filter(flags.drop_reason.isin(list(RETURN_REASONS)))
+    return removed.select("customer_id", "amount", "quantity", "product", "description")
 
 
 def _money(units: pd.Series) -> pd.Series:
@@ -300,8 +348,19 @@ def revenue_by_country(kept: ir.Table, *, backend: ibis.BaseBackend) -> pd.DataF
     return _breakdown(kept, "country", backend=backend)
 
 
-def top_products(kept: ir.Table, *, backend: ibis.BaseBackend, n: int = 10) -> pd.DataFrame | None:
+def top_products(
+    kept: ir.Table,
+    *,
+    backend: ibis.BaseBackend,
+    n: int = 10,
+    returned: ir.Table | None = None,
+) -> pd.DataFrame | None:
     """The ``n`` products with the largest revenue (ties by product), with their share of it.
+
+    A product is its code (``product``) when the log has one, else its description. Lines later
+    cancelled do not count: each customer's removed returns of a product
+    (:func:`returned_lines`) are taken off that customer's purchases of it, never below zero, so
+    a large order cancelled the next day does not make a top product.
 
     Parameters
     ----------
@@ -311,17 +370,74 @@ def top_products(kept: ir.Table, *, backend: ibis.BaseBackend, n: int = 10) -> p
         Where to run the expression.
     n : int
         How many products (at least 1).
+    returned : ibis Table, optional
+        The removed returns (:func:`returned_lines`, :func:`returned_lines_on_engine`); with
+        ``returns="net"`` the kept lines hold the returns themselves and nothing is removed.
 
     Returns
     -------
     pandas.DataFrame or None
-        ``product, revenue, share_revenue, orders, customers, quantity`` (as
-        :func:`revenue_by_country`); None when the log has no product column.
+        ``product``, ``description`` (the product's most frequent description, when the log
+        has both), ``revenue`` (net of cancelled lines), ``share_revenue`` (of the net revenue of
+        all products), ``orders, customers`` (of the kept lines) and ``quantity`` (net, when the
+        log has quantities); None when the log has neither a product nor a description column.
     """
     if n < 1:
         raise RfmError(f"n must be at least 1, got {n}")
-    frame = _breakdown(kept, "product", backend=backend)
-    return None if frame is None else frame.head(n).reset_index(drop=True)
+    key = "product"
+    frame = _breakdown(kept, key, backend=backend)
+    if frame is None and "description" in kept.columns:
+        key = "description"
+        frame = _breakdown(kept, key, backend=backend)
+    if frame is None:
+        return None
+    if returned is not None:
+        frame = _net_of_returns(frame, kept, returned, key, backend=backend)
+    top = frame.head(n).reset_index(drop=True)
+    if key == "product" and "description" in kept.columns:
+        names = _descriptions(kept, top["product"].tolist(), backend=backend)
+        top.insert(1, "description", top["product"].map(names).astype(object))
+    return top.rename(columns={key: "product"})
+
+
+def _net_of_returns(
+    frame: pd.DataFrame, kept: ir.Table, returned: ir.Table, key: str, *, backend
+) -> pd.DataFrame:
+    """Take each customer's removed returns of a product off their purchases of it (≥ 0)."""
+    bought = kept.filter(kept[key].notnull() & ~kept.is_return)
+    per_customer = bought.group_by(customer_id=bought.customer_id, key=bought[key]).agg(
+        units=money_units(bought.amount).sum(), quantity=bought.quantity.sum()
+    )
+    back = returned.filter(returned[key].notnull())
+    back = back.group_by(customer_id=back.customer_id, key=back[key]).agg(
+        back_units=money_units(back.amount).abs().sum(), back_quantity=back.quantity.abs().sum()
+    )
+    joined = per_customer.left_join(back, ["customer_id", "key"])
+    taken = ibis.least(joined.units, joined.back_units.fill_null(0))
+    taken_quantity = ibis.least(joined.quantity, joined.back_quantity.fill_null(0))
+    netted = _fetch(
+        joined.group_by(key=joined.key).agg(taken=taken.sum(), taken_quantity=taken_quantity.sum()),
+        backend,
+    )
+    netted = netted.set_index("key").reindex(frame[key]).fillna(0)
+    units = frame["revenue"].to_numpy() * MONEY_UNITS - netted["taken"].to_numpy()
+    out = frame.assign(revenue=(units / MONEY_UNITS).round(2))
+    total = units.sum()
+    out["share_revenue"] = units / total if total else 0.0
+    if "quantity" in out.columns:
+        out["quantity"] = out["quantity"] - netted["taken_quantity"].to_numpy()
+    ordered = out.assign(_units=units).sort_values(
+        ["_units", key], ascending=[False, True], ignore_index=True
+    )
+    return ordered.drop(columns="_units")
+
+
+def _descriptions(kept: ir.Table, products: list[str], *, backend) -> dict[str, str]:
+    """The most frequent description of each product (ties: the first in sort order)."""
+    lines = kept.filter(kept.product.isin(products) & kept.description.notnull())
+    counts = _fetch(lines.group_by("product", "description").agg(lines_=lines.count()), backend)
+    counts = counts.sort_values(["product", "lines_", "description"], ascending=[True, False, True])
+    return counts.drop_duplicates("product").set_index("product")["description"].to_dict()
 
 
 # -- per segment -------------------------------------------------------------------------------

@@ -3,16 +3,21 @@
 Roles
 -----
 ``customer`` (required)
-    Who bought. Kept as text exactly as written (leading zeros kept); a float-typed id column
-    such as ``17850.0`` becomes ``17850``.
+    Who bought. Kept as text exactly as written (leading zeros kept); a column of integral
+    numbers written with a decimal part, ``17850.0`` or ``17850,0`` (or typed as floats), becomes
+    ``17850``.
 ``date`` (required)
     When. ISO dates, day-first or month-first dates (an ambiguous column is detected and the order
     offered as a choice), Excel serial numbers and ``YYYYMMDD`` integers are understood.
 ``quantity`` and ``price``, or ``amount`` (one of the two is required)
     What was paid for a line: ``amount`` when the file has a line or order total, otherwise
     ``quantity × price``. Decimal commas, thousands separators and currency symbols are understood.
-``invoice``, ``product``, ``country`` (optional)
-    Order number (text; a leading ``C`` marks a cancellation), product code, country.
+``invoice``, ``product``, ``country``, ``description`` (optional)
+    Order number (text; a leading ``C`` marks a cancellation), product code, country, and the
+    product's name or description (shown for a product where there is one; the code stays the
+    key: Online Retail's ``StockCode`` and ``Description``). A column named for a number of units
+    (items, units, qty, count) or holding small whole numbers (:func:`looks_like_counts`) is never
+    the product: it is the quantity when the file has none.
 
 An explicit mapping always wins over detection. Detection looks at header names first (Online
 Retail, Online Retail II and the usual variants) and at content for dates.
@@ -34,6 +39,8 @@ from rfm_core.errors import DateParseError, MappingError
 from rfm_core.ingest.io import LoadedTable
 
 __all__ = [
+    "COUNT_MEDIAN",
+    "INTEGRAL_NUMBER_TEXT",
     "MAX_ABS_NUMBER",
     "OPTIONAL_ROLES",
     "ROLES",
@@ -45,16 +52,21 @@ __all__ = [
     "Transactions",
     "detect_roles",
     "infer_mapping",
+    "looks_like_counts",
     "parse_customer_ids",
     "parse_dates",
     "parse_numbers",
     "prepare_transactions",
+    "written_as_integral_numbers",
 ]
 
 DateOrder = Literal["auto", "dayfirst", "monthfirst"]
 
-ROLES = ("customer", "date", "invoice", "quantity", "price", "amount", "product", "country")
-OPTIONAL_ROLES = ("invoice", "product", "country")
+ROLES = (
+    "customer", "date", "invoice", "quantity", "price", "amount", "product", "country",
+    "description",
+)  # fmt: skip
+OPTIONAL_ROLES = ("invoice", "product", "country", "description")
 ROLE_LABELS = {
     "customer": "customer id",
     "date": "date",
@@ -62,8 +74,9 @@ ROLE_LABELS = {
     "quantity": "quantity",
     "price": "unit price",
     "amount": "line or order amount",
-    "product": "product",
+    "product": "product code",
     "country": "country",
+    "description": "product name or description",
 }
 
 # normalised header names (lower case, letters and digits only), most specific first
@@ -134,7 +147,14 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "unitssold",
         "quantityordered",
         "itemcount",
+        "items",
+        "numitems",
+        "numberofitems",
+        "itemsordered",
+        "itemquantity",
+        "unitsordered",
         "pieces",
+        "pcs",
         "count",
     ),
     "price": (
@@ -176,21 +196,32 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "product",
         "article",
         "item",
-        "productname",
-        "description",
     ),
     "country": ("country", "countrycode", "countryname", "nation", "market"),
+    "description": (
+        "description",
+        "productname",
+        "productdescription",
+        "itemname",
+        "itemdescription",
+        "articlename",
+        "productdesc",
+        "desc",
+    ),
 }
+# words that say a column counts units: it is never the product, whatever else its name says
+_COUNT_WORDS = ("qty", "quantity", "items", "units", "count", "pieces", "pcs")
 # words that, inside a longer header, point at a role ("client_ref" → customer)
 _WORDS: dict[str, tuple[str, ...]] = {
     "date": ("date", "time", "day"),
     "customer": ("customer", "client", "cust", "member", "buyer", "shopper"),
     "invoice": ("invoice", "order", "receipt", "transaction", "basket"),
-    "quantity": ("quantity", "qty"),
+    "quantity": ("quantity", "qty", "items", "units"),
     "price": ("price",),
     "amount": ("amount", "total", "revenue", "sales", "value"),
     "product": ("product", "sku", "stock", "item"),
     "country": ("country",),
+    "description": ("description", "desc"),
 }
 
 
@@ -206,6 +237,7 @@ class ColumnMapping:
     amount: str | None = None
     product: str | None = None
     country: str | None = None
+    description: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         """Return the mapping as a dictionary.
@@ -267,9 +299,10 @@ class Transactions:
     ----------
     table : pyarrow.Table
         Canonical columns ``row_id, customer_id, invoice, timestamp, quantity, price, amount,
-        product, country`` followed by the file's own columns renamed ``raw_0 … raw_n`` (used to
-        find exact duplicate rows). ``amount`` is the line amount (the amount column, or quantity ×
-        price); a missing or unreadable value is null and is reported by the cleaning step.
+        product, description, country`` followed by the file's own columns renamed ``raw_0 …
+        raw_n`` (used to find exact duplicate rows). ``amount`` is the line amount (the amount
+        column, or quantity × price); a missing or unreadable value is null and is reported by
+        the cleaning step.
     mapping : ColumnMapping
     file_name, dataset_id : str
         Where the rows come from.
@@ -365,7 +398,9 @@ def detect_roles(
     columns = loaded.columns
     chosen = _explicit_roles(explicit or {}, columns, loaded.file_name)
     free = [c for c in columns if c not in chosen.values()]
-    for role, column in _detect_by_name(free, skip=set(chosen)).items():
+    detected = _detect_by_name(free, skip=set(chosen))
+    _counts_are_quantities(detected, loaded.table)
+    for role, column in detected.items():
         chosen.setdefault(role, column)
     if "date" not in chosen:
         unused = [c for c in free if c not in chosen.values()]
@@ -394,14 +429,21 @@ def _explicit_roles(
 def _detect_by_name(columns: list[str], *, skip: set[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     normalised = {c: _normalise(c) for c in columns}
+
+    def allowed(role: str, column: str) -> bool:
+        if column in found.values():
+            return False
+        # "Items", "Units sold", "Item count": a number of units, never the product
+        return role not in ("product", "description") or not any(
+            w in normalised[column] for w in _COUNT_WORDS
+        )
+
     # exact synonyms first, in order of specificity, then words inside longer names
     for role, names in _SYNONYMS.items():
         if role in skip:
             continue
         for name in names:
-            match = next(
-                (c for c in columns if normalised[c] == name and c not in found.values()), None
-            )
+            match = next((c for c in columns if normalised[c] == name and allowed(role, c)), None)
             if match is not None:
                 found[role] = match
                 break
@@ -409,16 +451,55 @@ def _detect_by_name(columns: list[str], *, skip: set[str]) -> dict[str, str]:
         if role in skip or role in found:
             continue
         match = next(
-            (
-                c
-                for c in columns
-                if c not in found.values() and any(w in normalised[c] for w in words)
-            ),
+            (c for c in columns if allowed(role, c) and any(w in normalised[c] for w in words)),
             None,
         )
         if match is not None:
             found[role] = match
     return found
+
+
+COUNT_MEDIAN = 10
+"""A product candidate whose values are whole numbers with a median of at most this is a count
+of units (CDNOW's ``Items``: 1 … 99, mostly 1 or 2), not a product code."""
+
+
+def looks_like_counts(values: pa.ChunkedArray | pa.Array, *, rows: int = 1000) -> bool:
+    """Whether a column holds small whole numbers, as a quantity does (see :data:`COUNT_MEDIAN`).
+
+    Parameters
+    ----------
+    values : pyarrow.ChunkedArray or pyarrow.Array
+        The column as read (numbers or text).
+    rows : int
+        How many leading values to look at.
+
+    Returns
+    -------
+    bool
+        True when every present value among the first ``rows`` is a whole number and their
+        median is at most :data:`COUNT_MEDIAN`; False for an empty column.
+    """
+    head = _combine(values.slice(0, rows))
+    if not (pa.types.is_integer(head.type) or pa.types.is_floating(head.type)):
+        text = pc.utf8_trim_whitespace(pc.cast(head, pa.string())).drop_null()
+        if not len(text) or not pc.all(pc.match_substring_regex(text, r"^\d+$")).as_py():
+            return False
+        head = pc.cast(text, pa.int64())
+    numbers = head.drop_null().to_numpy(zero_copy_only=False).astype("float64")
+    if not len(numbers) or not (np.floor(numbers) == numbers).all():
+        return False
+    return bool(np.median(numbers) <= COUNT_MEDIAN)
+
+
+def _counts_are_quantities(chosen: dict[str, str | None], table: pa.Table) -> None:
+    """A product column of small whole numbers is the quantity (or nothing), never the product."""
+    column = chosen.get("product")
+    if column is None or not looks_like_counts(table.column(column)):
+        return
+    del chosen["product"]
+    if "quantity" not in chosen:
+        chosen["quantity"] = column
 
 
 def _detect_date_by_content(table: pa.Table, columns: list[str]) -> str | None:
@@ -485,7 +566,9 @@ def parse_customer_ids(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     """Return customer ids as text, exactly as written, ``null`` where missing.
 
     Whitespace around an id is removed and empty ids are missing. Ids stored as floats (Excel and
-    pandas write integer ids with missing values as ``17850.0``) lose the ``.0``.
+    pandas write integer ids with missing values as ``17850.0``) lose the ``.0``, and so do text
+    columns whose every id is written that way, with a decimal point or a decimal comma
+    (``17850.0``, ``17850,0``; see :func:`written_as_integral_numbers`).
 
     Parameters
     ----------
@@ -508,10 +591,38 @@ def parse_customer_ids(values: pa.ChunkedArray | pa.Array) -> pa.Array:
         return pc.cast(values, pa.string())
     text = pc.utf8_trim_whitespace(pc.cast(values, pa.string()))
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    present = text.drop_null()
-    if len(present) and pc.all(pc.match_substring_regex(present, r"^\d+\.0+$")).as_py():
-        text = pc.replace_substring_regex(text, r"\.0+$", "")
+    if written_as_integral_numbers(text):
+        text = pc.replace_substring_regex(text, r"[.,]0+$", "")
     return text
+
+
+INTEGRAL_NUMBER_TEXT = r"^\d+[.,]0+$"
+"""An id written as an integral number by a spreadsheet: ``17850.0``, or ``17850,0`` with a
+decimal comma."""
+
+
+def written_as_integral_numbers(text: pa.Array) -> bool:
+    """Whether every present value is an integral number with a decimal part of zeros.
+
+    Such a column (``17850.0``, ``17850,0``) was an integer column before a spreadsheet or
+    pandas wrote it; its values lose the ``.0`` (``,0``). One value that does not look like
+    that (``ABC``) keeps every value as written: ``1.0`` is then an id of its own.
+
+    Parameters
+    ----------
+    text : pyarrow.Array
+        Trimmed text values (null where missing).
+
+    Returns
+    -------
+    bool
+        True when there is at least one present value and all of them match
+        :data:`INTEGRAL_NUMBER_TEXT`.
+    """
+    present = _combine(text).drop_null()
+    return bool(len(present)) and bool(
+        pc.all(pc.match_substring_regex(present, INTEGRAL_NUMBER_TEXT)).as_py()
+    )
 
 
 def _combine(values: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -854,6 +965,7 @@ def _canonical_columns(
         "price": price,
         "amount": amount,
         "product": text("product"),
+        "description": text("description"),
         "country": text("country"),
     }
 

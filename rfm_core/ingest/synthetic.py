@@ -25,13 +25,16 @@ from pandas.api.extensions import ExtensionArray
 __all__ = [
     "ANOMALIES",
     "ANOMALY_GROUP",
+    "CDNOW_COLUMNS",
     "GROUPS",
     "MESS_RATES",
     "TRANSACTION_COLUMNS",
     "AnomalySpec",
     "GroupSpec",
     "SyntheticLog",
+    "european_csv",
     "generate_bgnbd_transactions",
+    "generate_cdnow_like",
     "generate_transactions",
 ]
 
@@ -887,3 +890,86 @@ def _transactions_frame(
 
 def _text(values: pa.Array) -> ExtensionArray:
     return pd.array(values, dtype=_TEXT)
+
+
+# -- logs shaped like other real exports --------------------------------------------------------
+
+CDNOW_COLUMNS = ("Customer", "Order Date", "Items", "Sales ($)")
+
+
+def generate_cdnow_like(n_customers: int, *, random_state: int = 0) -> pd.DataFrame:
+    """A log shaped like the CDNOW music-store log: one line per order, most customers buy once.
+
+    Columns :data:`CDNOW_COLUMNS`: integer customer ids, the order's date (ISO text, no time), the
+    number of units (``Items``: small integers, 1 most often) and the order's value. Nothing
+    says which order a line belongs to (no invoice column). About 60% of the customers order
+    once, over eighteen months from 1997-01-01; about 1% of the customers have only orders of
+    value 0, about 1% of the lines are zero-value lines of other customers, and about 0.5% of
+    the lines are repeated exactly (a customer ordering the same items for the same amount twice
+    on one day: a real repeat order that only the missing invoice number could tell apart).
+
+    Parameters
+    ----------
+    n_customers : int
+        Customers to generate (at least 10).
+    random_state : int
+        Seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per order line, sorted by customer then date.
+    """
+    if n_customers < 10:
+        raise ValueError(f"n_customers must be at least 10, got {n_customers}")
+    rng = np.random.default_rng(random_state)
+    once = rng.random(n_customers) < 0.6
+    orders = np.where(once, 1, 1 + rng.geometric(0.3, n_customers))
+    customer = np.repeat(np.arange(1, n_customers + 1), orders)
+    first = np.repeat(rng.integers(0, 90, n_customers), orders)
+    later = rng.integers(0, 545, customer.size)
+    starts = np.r_[0, np.cumsum(orders)[:-1]]
+    is_first = np.zeros(customer.size, dtype=bool)
+    is_first[starts] = True
+    day = np.where(is_first, first, np.maximum(first, later))
+    items = np.minimum(rng.geometric(0.45, customer.size), 99)
+    sales = np.round(items * rng.lognormal(np.log(14.0), 0.5, customer.size), 2)
+    zero_customers = rng.random(n_customers) < 0.01
+    sales[zero_customers[customer - 1] | (rng.random(customer.size) < 0.01)] = 0.0
+    repeated = rng.random(customer.size) < 0.005
+    frame = pd.DataFrame(
+        {
+            "Customer": np.r_[customer, customer[repeated]],
+            "Order Date": np.r_[day, day[repeated]],
+            "Items": np.r_[items, items[repeated]].astype("int64"),
+            "Sales ($)": np.r_[sales, sales[repeated]],
+        }
+    ).sort_values(["Customer", "Order Date"], kind="stable", ignore_index=True)
+    dates = np.datetime64("1997-01-01") + frame["Order Date"].to_numpy().astype("timedelta64[D]")
+    frame["Order Date"] = pd.Series(dates).dt.strftime("%Y-%m-%d")
+    return frame
+
+
+def european_csv(transactions: pd.DataFrame) -> bytes:
+    """Write an Online Retail layout log as a European Excel export writes it.
+
+    Fields separated by ``;``, decimal commas, day-first dates (``31.12.2010 08:26``), and the
+    customer ids of a float column (ids with missing values are floats in a spreadsheet) written
+    with a decimal comma: ``17850,0``.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        Columns :data:`TRANSACTION_COLUMNS` (:attr:`SyntheticLog.transactions`).
+
+    Returns
+    -------
+    bytes
+        The CSV file, UTF-8.
+    """
+    frame = transactions.loc[:, list(TRANSACTION_COLUMNS)].copy()
+    frame["InvoiceDate"] = pd.to_datetime(frame["InvoiceDate"]).dt.strftime("%d.%m.%Y %H:%M")
+    ids = pd.to_numeric(frame["CustomerID"], errors="coerce").astype("float64")
+    frame["CustomerID"] = ids.map(lambda v: "" if np.isnan(v) else f"{v:.1f}".replace(".", ","))
+    frame["UnitPrice"] = frame["UnitPrice"].map(lambda v: f"{v:.2f}".replace(".", ","))
+    return frame.to_csv(sep=";", index=False).encode("utf-8")

@@ -32,16 +32,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rfm_core.errors import CleaningError
-from rfm_core.ingest.schema import Transactions
+from rfm_core.ingest.schema import ColumnMapping, Transactions
 from rfm_core.lines.aggregate import aggregate_customers
-from rfm_core.lines.reasons import COPIES, REASONS, RETURN_REASONS
+from rfm_core.lines.reasons import BEFORE_DUPLICATES, COPIES, REASONS, RETURN_REASONS
 
 __all__ = [
     "CANONICAL_COLUMNS",
+    "LINE_COLUMNS",
     "CleaningResult",
     "CleaningRules",
     "clean",
+    "customers_lost",
+    "duplicate_warnings",
     "flag_rows",
+    "kept_and_removed",
     "purchase_condition",
     "removal_report",
 ]
@@ -50,7 +54,7 @@ Returns = Literal["drop", "net"]
 
 CANONICAL_COLUMNS = (
     "row_id", "customer_id", "invoice", "timestamp", "quantity", "price", "amount", "product",
-    "country",
+    "description", "country",
 )  # fmt: skip
 
 
@@ -101,7 +105,13 @@ class CleaningRules:
 
 
 _NO_CANCELLED = pa.table(
-    {"customer_id": pa.array([], pa.string()), "amount": pa.array([], pa.float64())}
+    {
+        "customer_id": pa.array([], pa.string()),
+        "amount": pa.array([], pa.float64()),
+        "quantity": pa.array([], pa.float64()),
+        "product": pa.array([], pa.string()),
+        "description": pa.array([], pa.string()),
+    }
 )
 
 
@@ -114,17 +124,20 @@ class CleaningResult:
     transactions : pyarrow.Table
         Kept lines, canonical columns (see :data:`CANONICAL_COLUMNS`) plus ``is_return``.
     report : pandas.DataFrame
-        One row per reason in rule order, columns ``reason, description, rows, share``; the sum
-        of ``rows`` plus :attr:`n_kept` equals :attr:`n_in`.
+        One row per reason in rule order, columns ``reason, description, rows, share,
+        customers`` (:func:`removal_report`); the sum of ``rows`` plus :attr:`n_kept` equals
+        :attr:`n_in`, and ``customers`` counts the customers lost (:func:`customers_lost`).
     n_in, n_kept : int
         Rows read and rows kept.
     rules : CleaningRules
         The rules applied.
     warnings : tuple of str
     cancelled : pyarrow.Table
-        ``customer_id, amount`` of the removed returns (reasons ``cancellation`` and
-        ``non_positive_quantity``): not part of RFM, but a customer whose large order was later
-        cancelled is worth a second look (see :mod:`rfm_core.segments.anomalies`).
+        ``customer_id, amount, quantity, product, description`` of the removed returns (reasons
+        ``cancellation`` and ``non_positive_quantity``): not part of RFM, but a customer whose
+        large order was later cancelled is worth a second look (see
+        :mod:`rfm_core.segments.anomalies`), and a product's revenue does not count lines later
+        cancelled (:func:`rfm_core.customers.trends.top_products`).
     """
 
     transactions: pa.Table
@@ -242,6 +255,49 @@ def _non_positive_price(t: ir.Table, *, returns_kept: bool = False) -> ir.Boolea
     return price_bad | amount_bad
 
 
+LINE_COLUMNS = (*CANONICAL_COLUMNS[1:], "is_return")
+"""The columns of a written line: the canonical columns without the internal ``row_id``."""
+
+
+def kept_and_removed(flags: ir.Table) -> tuple[ir.Table, ir.Table]:
+    """Split flagged lines into the kept lines and the removed lines with their reason.
+
+    Parameters
+    ----------
+    flags : ibis Table
+        :func:`flag_rows` (in memory), or
+        :func:`rfm_core.customers.engine.flagged_lines` (on an engine, where exact copies were
+        collapsed into one row with their number in
+        :data:`~rfm_core.lines.reasons.COPIES`).
+
+    Returns
+    -------
+    kept : ibis Table
+        The kept lines, columns :data:`LINE_COLUMNS`.
+    removed : ibis Table
+        One row per removed input row, columns :data:`LINE_COLUMNS` and ``drop_reason``; the
+        rows of each reason add up to the report's. Collapsed copies are written out again: all
+        copies under a reason checked before duplicates, else the first under its reason (none
+        when kept) and the others as ``duplicate_row``.
+    """
+    kept = flags.filter(flags.drop_reason.isnull())
+    if "row_id" in flags.columns:
+        kept = kept.order_by("row_id")
+    kept = kept.select(*LINE_COLUMNS)
+    if COPIES not in flags.columns:
+        removed = flags.filter(flags.drop_reason.notnull())
+        if "row_id" in flags.columns:
+            removed = removed.order_by("row_id")
+        return kept, removed.select(*LINE_COLUMNS, "drop_reason")
+    copies = flags[COPIES].cast("int64")
+    early = flags.drop_reason.isin(list(BEFORE_DUPLICATES)).fill_null(False)
+    each = flags.mutate(copy=ibis.range(0, copies).unnest(), early=early)
+    each = each.filter(each.drop_reason.notnull() | (each.copy > 0))
+    own = each.early | (each.copy == 0)  # a kept row's copy 0 was filtered out above
+    reason = ibis.ifelse(own, each.drop_reason, ibis.literal("duplicate_row"))
+    return kept, each.mutate(drop_reason=reason).select(*LINE_COLUMNS, "drop_reason")
+
+
 def _flag_returns_without_purchase(t: ir.Table) -> ir.Table:
     kept = t.filter(t.drop_reason.isnull())
     buyers = kept.filter(~kept.is_return)
@@ -318,15 +374,15 @@ def clean(
     # only the verdict per row travels back; the lines themselves are filtered in Arrow,
     # which avoids converting every text column out of the engine
     verdict = con.to_pyarrow(flags.select("row_id", "drop_reason", "is_return"))
-    kept, cancelled, counts = _apply_verdict(transactions.table, verdict)
-    report = removal_report(counts, transactions.n_rows)
+    kept, cancelled, counts, lost = _apply_verdict(transactions.table, verdict)
+    report = removal_report(counts, transactions.n_rows, customers_lost=lost)
     result = CleaningResult(
         kept,
         report,
         transactions.n_rows,
         kept.num_rows,
         rules,
-        _warnings(transactions),
+        (*_warnings(transactions), *duplicate_warnings(report, transactions.mapping)),
         cancelled,
     )
     if result.n_kept == 0:
@@ -339,24 +395,113 @@ def clean(
     return result
 
 
-def _apply_verdict(lines: pa.Table, verdict: pa.Table) -> tuple[pa.Table, pa.Table, dict[str, int]]:
-    """Return the kept lines in input order (with ``is_return``), the removed returns and the
-    count per reason."""
+def _apply_verdict(
+    lines: pa.Table, verdict: pa.Table
+) -> tuple[pa.Table, pa.Table, dict[str, int], dict[str, int]]:
+    """Return the kept lines in input order (with ``is_return``), the removed returns, the
+    count of rows per reason and the customers lost per reason."""
     order = np.argsort(verdict.column("row_id").to_numpy())
     reason = verdict.column("drop_reason").take(order)
     is_return = verdict.column("is_return").take(order)
     kept = lines.select(list(CANONICAL_COLUMNS)).append_column("is_return", is_return)
     counts = pc.value_counts(reason.drop_null()).to_pylist()
     returned = pc.is_in(reason, pa.array(RETURN_REASONS))
-    cancelled = lines.select(["customer_id", "amount"]).filter(returned)
+    cancelled = lines.select(_NO_CANCELLED.column_names).filter(returned)
     return (
         kept.filter(pc.is_null(reason)),
         cancelled.cast(_NO_CANCELLED.schema),
         {c["values"]: int(c["counts"]) for c in counts},
+        customers_lost(_rows_per_customer(lines.column("customer_id"), reason, is_return)),
     )
 
 
-def removal_report(by_reason: dict[str, int], n_in: int) -> pd.DataFrame:
+def _rows_per_customer(
+    customer_id: pa.ChunkedArray, reason: pa.Array, is_return: pa.Array
+) -> pd.DataFrame:
+    """``purchases`` (kept purchase lines) and ``rows_<reason>`` per customer id (not null)."""
+    frame = pa.table(
+        {
+            "customer_id": customer_id,
+            "reason": pc.fill_null(reason, "kept"),
+            "purchase": pc.and_(pc.is_null(reason), pc.invert(is_return)).cast(pa.int64()),
+        }
+    ).filter(pc.is_valid(customer_id))
+    counts = frame.group_by(["customer_id", "reason"]).aggregate(
+        [("purchase", "sum"), ("purchase", "count")]
+    )
+    table = counts.to_pandas()
+    rows = table.pivot(index="customer_id", columns="reason", values="purchase_count")
+    per_customer = rows.rename(columns=lambda r: f"rows_{r}").fillna(0)
+    per_customer["purchases"] = table.groupby("customer_id")["purchase_sum"].sum()
+    return per_customer
+
+
+def customers_lost(per_customer: pd.DataFrame) -> dict[str, int]:
+    """Customers lost by cleaning, each under one reason.
+
+    A customer is **lost** when they have rows (an id) but no kept purchase: they are in the
+    file and not in the RFM table. Each lost customer is counted under the reason that removed
+    most of their rows, exact duplicates left aside (a copy never loses anyone: the row it
+    copies was removed for a reason of its own); on a tie, the earlier rule in the order of
+    :data:`~rfm_core.lines.reasons.REASONS` (a customer with one cancelled and one zero-price
+    line counts as a ``cancellation``). The counts add up to the customers lost.
+
+    Parameters
+    ----------
+    per_customer : pandas.DataFrame
+        One row per customer id: ``purchases`` (kept purchases: lines, orders or a frequency,
+        only zero matters) and ``rows_<reason>`` counts (missing reasons removed none), as
+        :func:`rfm_core.lines.aggregate.customer_activity` gives them.
+
+    Returns
+    -------
+    dict of str to int
+        Reason → customers lost under it (reasons that lost nobody are left out).
+    """
+    lost = per_customer[per_customer["purchases"].fillna(0) == 0]
+    if lost.empty:
+        return {}
+    causes = [reason for reason in REASONS if reason != "duplicate_row"]
+    rows = lost.reindex(columns=[f"rows_{r}" for r in causes], fill_value=0).fillna(0).to_numpy()
+    first_largest = rows.argmax(axis=1)  # argmax returns the first maximum: the earlier rule
+    reasons = np.asarray(causes)[first_largest]
+    values, counts = np.unique(reasons, return_counts=True)
+    return {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+
+
+def duplicate_warnings(report: pd.DataFrame, mapping: ColumnMapping) -> tuple[str, ...]:
+    """Say that exact copies may be real repeat orders when nothing numbers the orders.
+
+    Without an invoice column two orders of the same items, for the same amount, by one
+    customer on one day (a date without a time) are identical rows: removing exact duplicates
+    may remove real orders.
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        :func:`removal_report`.
+    mapping : ColumnMapping
+        The file's roles.
+
+    Returns
+    -------
+    tuple of str
+        One warning when the file has no invoice column and rows were removed as
+        ``duplicate_row``; empty otherwise.
+    """
+    removed = int(report.set_index("reason").loc["duplicate_row", "rows"])
+    if mapping.invoice is not None or removed == 0:
+        return ()
+    return (
+        f"the file has no invoice column, so the {removed:,} rows removed as exact duplicates "
+        "may be real repeat orders (same customer, date, items and amount); keep them by "
+        "switching off the removal of exact duplicates (--keep-duplicates)",
+    )
+
+
+def removal_report(
+    by_reason: dict[str, int], n_in: int, *, customers_lost: dict[str, int] | None = None
+) -> pd.DataFrame:
     """The cleaning report: one row per removal reason, in rule order.
 
     Parameters
@@ -365,18 +510,27 @@ def removal_report(by_reason: dict[str, int], n_in: int) -> pd.DataFrame:
         Rows removed per reason (missing reasons removed none).
     n_in : int
         Rows read.
+    customers_lost : dict of str to int, optional
+        Customers lost per reason (:func:`customers_lost`); none by default.
 
     Returns
     -------
     pandas.DataFrame
-        ``reason, description, rows, share`` (share of the rows read).
+        ``reason, description, rows, share`` (share of the rows read) and ``customers``
+        (customers lost under the reason: in the file, with no kept purchase).
     """
+    lost = customers_lost or {}
     rows = [
-        {"reason": reason, "description": text, "rows": int(by_reason.get(reason, 0))}
+        {
+            "reason": reason,
+            "description": text,
+            "rows": int(by_reason.get(reason, 0)),
+            "customers": int(lost.get(reason, 0)),
+        }
         for reason, text in REASONS.items()
     ]
-    report = pd.DataFrame(rows, columns=["reason", "description", "rows"])
-    report["share"] = report["rows"] / n_in if n_in else 0.0
+    report = pd.DataFrame(rows, columns=["reason", "description", "rows", "customers"])
+    report.insert(3, "share", report["rows"] / n_in if n_in else 0.0)
     return report
 
 

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,6 +34,7 @@ __all__ = [
     "engine_report_dict",
     "labeled_csv",
     "neutralise_formulas",
+    "neutralised_lines",
     "rfm_csv",
     "segmentation_report_dict",
 ]
@@ -119,6 +122,34 @@ def _safe_text(table: pa.Table) -> pa.Table:
     return table
 
 
+def neutralised_lines(lines: ir.Table) -> ir.Table:
+    """The same expression with text cells that cannot start a spreadsheet formula.
+
+    As for every CSV this package writes: text that starts with one of
+    :data:`FORMULA_PREFIXES` gets a leading ``'`` and carriage returns become line feeds, on
+    the engine that holds the lines (nothing is brought into Python).
+
+    Parameters
+    ----------
+    lines : ibis Table
+        Lines about to be written as CSV.
+
+    Returns
+    -------
+    ibis Table
+        The same columns, text columns neutralised.
+    """
+    risky_start = "^[" + "".join(re.escape(prefix) for prefix in FORMULA_PREFIXES) + "]"
+    columns = {}
+    for name, dtype in lines.schema().items():
+        value = lines[name]
+        if dtype.is_string():
+            value = ibis.ifelse(value.re_search(risky_start).fill_null(False), "'" + value, value)
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        columns[name] = value
+    return lines.select(**columns)
+
+
 def _write_csv(table: pa.Table) -> bytes:
     """CSV bytes of an Arrow table, written by DuckDB (fields quoted only when needed)."""
     import duckdb
@@ -177,7 +208,9 @@ def cleaning_report_dict(result: RfmPipelineResult) -> dict[str, Any]:
     -------
     dict
         ``file, dataset_id, engine, mapping, date_format, rules, rows_in, rows_kept,
-        rows_removed`` (by reason, reasons that removed rows only), ``customers,
+        rows_removed`` (by reason, reasons that removed rows only), ``customers_lost`` (by
+        reason, reasons that lost customers only; see
+        :func:`rfm_core.lines.cleaning.customers_lost`), ``customers,
         reference_date, warnings``.
     """
     cleaning = result.cleaning
@@ -204,7 +237,9 @@ def engine_report_dict(run: EngineRun) -> dict[str, Any]:
     -------
     dict
         ``file, dataset_id, engine, mapping, date_format, rules, rows_in, rows_kept,
-        rows_removed`` (by reason, reasons that removed rows only), ``customers,
+        rows_removed`` (by reason, reasons that removed rows only), ``customers_lost`` (by
+        reason, reasons that lost customers only; see
+        :func:`rfm_core.lines.cleaning.customers_lost`), ``customers,
         reference_date, warnings``. ``dataset_id`` is None (the engine read no bytes here).
     """
     return {
@@ -227,6 +262,9 @@ def _account(rules, report: pd.DataFrame, n_in: int, n_kept: int, rfm) -> dict[s
         "rows_in": n_in,
         "rows_kept": n_kept,
         "rows_removed": {row.reason: int(row.rows) for row in report.itertuples() if row.rows},
+        "customers_lost": {
+            row.reason: int(row.customers) for row in report.itertuples() if row.customers
+        },
         "customers": rfm.n_customers,
         "reference_date": rfm.reference_date.isoformat(),
     }

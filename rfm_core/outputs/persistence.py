@@ -4,8 +4,8 @@ A :class:`ModelBundle` holds everything that turns new transactions into labeled
 without refitting: the column mapping, the cleaning rules, the date order, the rule segments
 (RFM score table), the segmentation settings and fitted
 :class:`~rfm_core.segments.clustering.Segmenter`, the segment names and actions, the anomaly
-settings, fitted detector and the threshold it flags at, the classifier that imitates it (optional),
-and the library versions it was fitted with.
+settings, fitted detector and the threshold it flags at, and the library versions it was fitted
+with. The classifier that imitates the detector is not saved: scoring applies the detector itself.
 
 File format
 -----------
@@ -189,7 +189,9 @@ class ModelBundle:
         Feature values (no ids) of training customers that were not flagged: the "typical"
         customers that reasons compare with (at most :data:`REFERENCE_LIMIT`, seeded sample).
     classifier : ClassifierReport or None
-        The classifier that imitates the detector, with its held-out metrics.
+        Always None in the bundles this version saves. Earlier versions saved the classifier
+        that imitates the detector, though scoring never used it (the saved detector decides);
+        their bundles still load, and it is ignored.
     trained_on : dict
         JSON-ready facts about the training data (file, customers, reference date).
     versions : dict of str to str
@@ -275,7 +277,6 @@ def build_bundle(
     date_order: DateOrder = "auto",
     date_format: str | None = None,
     segments: tuple[SegmentRule, ...] = DEFAULT_SEGMENTS,
-    classifier: ClassifierReport | None = None,
     renamed: Mapping[int, str] | None = None,
     actions: pd.DataFrame | None = None,
     trained_on: Mapping[str, Any] | None = None,
@@ -298,7 +299,6 @@ def build_bundle(
         How its dates were read (``RfmPipelineResult.date_format``): a detected ``"dayfirst"``
         or ``"monthfirst"`` replaces ``"auto"``, so new files are read the same way.
     segments : tuple of SegmentRule
-    classifier : ClassifierReport, optional
     renamed : mapping of label to name, optional
         The user's segment names.
     actions : pandas.DataFrame, optional
@@ -353,7 +353,6 @@ def build_bundle(
         detector=detector,
         threshold=threshold,
         anomaly_reference=reference,
-        classifier=classifier,
         trained_on={**facts, "customers": len(rfm_table)},
         created=created or _now(),
     )

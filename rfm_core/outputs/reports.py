@@ -174,7 +174,11 @@ def run_report(
         }
     return RunReport(
         account=dict(account),
-        removals=removal_report(dict(account["rows_removed"]), int(account["rows_in"])),
+        removals=removal_report(
+            dict(account["rows_removed"]),
+            int(account["rows_in"]),
+            customers_lost=dict(account.get("customers_lost", {})),
+        ),
         labeled=labeled_customers(customers, segmentation, anomalies, renamed=renamed),
         segments=segments,
         settings={
@@ -250,6 +254,7 @@ def _summary_rows(report: RunReport) -> list[tuple[str, Any]]:
         ("rows kept", int(account["rows_kept"])),
         ("rows removed", int(account["rows_in"]) - int(account["rows_kept"])),
         ("customers", int(account["customers"])),
+        ("customers lost", sum(account.get("customers_lost", {}).values())),
         ("reference date", account["reference_date"]),
     ]
     if len(labeled):

@@ -40,7 +40,10 @@ def shown_report(at: AppTest) -> dict[str, int]:
 
 
 def core_report(result: RfmPipelineResult) -> dict[str, int]:
+    """The core's rows per reason, for the reasons that removed rows or lost customers (the
+    page lists no others)."""
     report = result.cleaning.report
+    report = report[(report["rows"] > 0) | (report["customers"] > 0)]
     return dict(zip(report["reason"], report["rows"].astype(int), strict=True))
 
 
@@ -63,7 +66,8 @@ def test_the_report_accounts_for_every_row(
     assert rows_read == rows_kept + int(report["rows"].sum())
     assert (rows_read, rows_kept, customers) == core_counts(gen_result)
     assert shown_report(cleaning) == core_report(gen_result)
-    np.testing.assert_allclose(report["share"], gen_result.cleaning.report["share"] * 100)
+    acted = gen_result.cleaning.report.query("rows > 0 or customers > 0")
+    np.testing.assert_allclose(report["share"], acted["share"] * 100)
     # the generated log carries every kind of mess; each is counted under its own reason
     removed = shown_report(cleaning)
     for reason in ("missing_customer_id", "duplicate_row", "cancellation", "non_positive_price"):
@@ -155,3 +159,78 @@ def test_the_cleaned_lines_can_be_downloaded(cleaning: AppTest) -> None:
     button = cleaning.download_button(key="download_cleaned")
     assert button.label == "Download cleaned lines (CSV)"
     assert not button.disabled
+
+
+# -- issue 17: what the page says about a real log ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cdnow_csv() -> bytes:
+    """A CDNOW-shaped log: no invoice column, most customers buy once, zero-value orders."""
+    from rfm_core.ingest.synthetic import generate_cdnow_like
+
+    return generate_cdnow_like(600, random_state=3).to_csv(index=False).encode("utf-8")
+
+
+@pytest.fixture
+def cdnow_cleaning(app: AppTest, cdnow_csv: bytes) -> AppTest:
+    check(upload(app, "cdnow.csv", cdnow_csv))
+    return check(app.switch_page("pages/cleaning.py").run())
+
+
+def test_customers_lost_are_reported_by_reason(cdnow_cleaning: AppTest, cdnow_csv: bytes):
+    expected = core(cdnow_csv, "cdnow.csv")
+    report = frame_with(cdnow_cleaning, "reason", "rows", "customers")
+    lost = dict(zip(report["reason"], report["customers"].astype(int), strict=True))
+    assert lost["non_positive_price"] > 0
+    core_lost = expected.cleaning.report.set_index("reason")["customers"]
+    assert lost == {r: int(core_lost[r]) for r in lost}
+    assert count(metric(cdnow_cleaning, "Customers lost")) == int(core_lost.sum())
+    assert count(metric(cdnow_cleaning, "Customers")) + int(core_lost.sum()) == 600
+
+
+def test_only_reasons_that_acted_are_listed(cdnow_cleaning: AppTest) -> None:
+    report = frame_with(cdnow_cleaning, "reason", "rows", "customers")
+    assert ((report["rows"] > 0) | (report["customers"] > 0)).all()
+    assert set(report["reason"]) == {"duplicate_row", "non_positive_price"}
+
+
+def test_rows_removed_is_a_plain_count(cdnow_cleaning: AppTest, cdnow_csv: bytes) -> None:
+    expected = core(cdnow_csv, "cdnow.csv").cleaning
+    assert count(metric(cdnow_cleaning, "Rows removed")) == expected.n_in - expected.n_kept
+    kept = next(m for m in cdnow_cleaning.metric if m.label == "Rows kept")
+    assert not kept.delta  # no "↓ -2,185" beside the rows kept
+
+
+def test_without_invoices_the_duplicate_switch_says_what_it_removes(
+    cdnow_cleaning: AppTest, cdnow_csv: bytes
+) -> None:
+    removed = int(core(cdnow_csv, "cdnow.csv").cleaning.report.set_index("reason").loc[
+        "duplicate_row", "rows"
+    ])  # fmt: skip
+    assert removed > 0
+    notes = [w.value for w in cdnow_cleaning.warning if "repeat orders" in w.value]
+    assert len(notes) == 1 and f"the {removed:,} rows removed as exact duplicates" in notes[0]
+    cdnow_cleaning.checkbox(key="rule_duplicates").uncheck()
+    check(submit(cdnow_cleaning, RULES_SUBMIT))
+    assert not [w for w in cdnow_cleaning.warning if "repeat orders" in w.value]
+
+
+def test_an_invoice_column_needs_no_duplicate_note(cleaning: AppTest) -> None:
+    assert not [w for w in cleaning.warning if "repeat orders" in w.value]
+
+
+def test_the_date_window_defaults_to_the_span_of_the_data(
+    cleaning: AppTest, gen_result: RfmPipelineResult
+) -> None:
+    stamps = gen_result.transactions.table.column("timestamp")
+    first = min(v for v in stamps.to_pylist() if v is not None).date()
+    last = max(v for v in stamps.to_pylist() if v is not None).date()
+    assert cleaning.date_input(key="rule_window").value == (first, last)
+
+
+def test_caps_show_no_decimals_when_none_are_set(cleaning: AppTest) -> None:
+    for key in ("rule_max_quantity", "rule_max_amount"):
+        widget = cleaning.number_input(key=key)
+        assert widget.value == 0.0
+        assert widget.proto.format == "%g"  # "0", not "0.00"

@@ -50,7 +50,8 @@ def test_cleaning_page_counts_without_the_lines(opened, folder):
     assert metric(at, "Rows read") == f"{run.n_in:,}"
     assert metric(at, "Rows kept") == f"{run.n_kept:,}"
     report = frame_with(at, "reason", "rows")
-    assert report["rows"].tolist() == run.report["rows"].tolist()
+    acted = run.report.query("rows > 0 or customers > 0")  # the page lists no other reasons
+    assert report["rows"].tolist() == acted["rows"].tolist()
     assert any("stay on the server" in i.value for i in at.info)
     at.multiselect(key="rule_countries").set_value(["France"])
     at.button(key="FormSubmitter:rules_form-Apply rules").click()

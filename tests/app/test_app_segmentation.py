@@ -157,7 +157,10 @@ def test_anomalies_page_matches_the_core(session: AppTest, seg_table) -> None:
     assert metric(at, "Customers flagged") == f"{expected.n_flagged:,}"
     flagged = frame_with(at, "anomaly_score", "anomaly_reason")
     assert set(flagged.index) == set(expected.table.index[expected.table["anomaly"]])
-    classifier = frame_with(at, "precision", "recall", "f1")
+    # the classifier is trained only when asked, whatever the size of the log
+    assert not [d for d in at.dataframe if "f1" in d.value.columns]
+    at.toggle(key="run_classifier").set_value(True).run()
+    classifier = frame_with(check(at), "precision", "recall", "f1")
     assert set(classifier.index) == {"validation", "test"}
     assert any("not ground truth" in i.value for i in at.info)
     at.selectbox(key="anomaly_method").set_value("zscore")
@@ -178,3 +181,35 @@ def test_slow_analyses_wait_for_a_toggle_on_large_logs(session: AppTest, monkeyp
     assert set(frame_with(check(at), "precision", "recall", "f1").index) == {"validation", "test"}
     at.toggle(key="run_agreement").set_value(True).run()
     assert any("Jaccard" in title for title in titles(check(at)))
+
+
+def test_zscore_on_a_log_where_most_customers_buy_once(app: AppTest) -> None:
+    """CDNOW-shaped: the z-score flags at most the share asked for and says why; the agreement
+    chart counts customers flagged by at least n detectors, never more than any detector's
+    union."""
+    from rfm_core.ingest.synthetic import generate_cdnow_like
+
+    data = generate_cdnow_like(1500, random_state=4).to_csv(index=False).encode()
+    check(upload(app, "cdnow.csv", data))
+    table = core(data, "cdnow.csv").rfm.table
+    at = open_page(app, "anomalies")
+    at.selectbox(key="anomaly_method").set_value("zscore")
+    at.slider(key="anomaly_share").set_value(2.0)
+    check(submit(at, ANOMALY_SUBMIT))
+    expected = find_anomalies(table, AnomalySettings(method="zscore", contamination=0.02))
+    flagged = int(metric(at, "Customers flagged").replace(",", ""))
+    assert flagged == expected.n_flagged <= 2 * 0.02 * len(table)
+    assert any("robust standard deviations" in i.value for i in at.info)
+    bars = [f for f in plotly_figures(at) if "at least n" in f["layout"]["title"]["text"]]
+    assert len(bars) == 1 and "each ≤ 2.0%" in bars[0]["layout"]["title"]["text"]
+    heights = bars[0]["data"][0]["y"]
+    if isinstance(heights, dict):  # plotly ships integer arrays base64-encoded
+        import base64
+
+        import numpy as np
+
+        heights = np.frombuffer(base64.b64decode(heights["bdata"]), heights["dtype"]).tolist()
+    assert len(heights) == 4
+    assert heights == sorted(heights, reverse=True)  # at least 1, 2, 3, 4 detectors
+    assert heights[0] <= 4 * 0.02 * len(table) + 4
+    assert any(f"({flagged:,})" in c.value for c in at.caption)

@@ -226,3 +226,36 @@ def test_the_three_pages_on_a_data_folder_file(tmp_path, monkeypatch) -> None:
     cohorts = cohort_retention(kept, backend=backend)
     heat = figure(at, "cohort_heatmap")["data"][0]
     np.testing.assert_allclose(array(heat["z"]), cohorts.share.to_numpy() * 100)
+
+
+# -- issue 17: top products of real logs ------------------------------------------------------
+
+
+def test_overview_products_are_named_and_net_of_cancelled_lines(
+    app: AppTest, demo: RfmPipelineResult
+) -> None:
+    from rfm_core.customers.trends import returned_lines, top_products
+
+    at = open_page(app, "overview")
+    shown = frame_with(at, "product", "description", "revenue")
+    expected = top_products(
+        kept_lines(demo), backend=ibis.duckdb.connect(), n=10, returned=returned_lines(demo)
+    )
+    assert shown["product"].tolist() == expected["product"].tolist()
+    assert shown["description"].tolist() == expected["description"].tolist()
+    np.testing.assert_allclose(shown["revenue"], expected["revenue"])
+    bars = figure(at, "products_chart")["data"][0]
+    labels = bars["y"] if isinstance(bars["y"], list) else list(array(bars["y"]))
+    assert labels[0] == f"{expected['description'][0]} ({expected['product'][0]})"
+
+
+def test_overview_of_a_cdnow_log_has_no_numbers_for_products(app: AppTest) -> None:
+    """CDNOW's Items are units, not products: no top products 1, 2, 3 … on the Overview."""
+    from rfm_core.ingest.synthetic import generate_cdnow_like
+    from tests.app.apptest_support import upload
+
+    data = generate_cdnow_like(400, random_state=9).to_csv(index=False).encode()
+    check(upload(app, "cdnow.csv", data))
+    at = open_page(app, "overview")
+    assert not [d for d in at.dataframe if "product" in d.value.columns]
+    assert any("no product column" in i.value for i in at.info)

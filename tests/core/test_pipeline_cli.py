@@ -88,6 +88,7 @@ def test_cleaned_lines_export(retail):
         "price",
         "amount",
         "product",
+        "description",
         "country",
         "is_return",
     ]

@@ -31,7 +31,7 @@ PAGE_ENDS = {
     "Model selection": "Each band is a segment",
     "Segments": "Labeled customers (CSV)",
     "Projections": "Log axes;",
-    "Anomalies": "SMOTE oversamples the flagged customers",
+    "Anomalies": "Saved models and scoring use the detector itself.",
 }
 
 

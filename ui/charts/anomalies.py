@@ -75,18 +75,24 @@ def agreement_heatmap(pairwise: pd.DataFrame) -> go.Figure:
     return heat
 
 
-def agreement_bars(counts: pd.Series) -> go.Figure:
-    """Customers flagged by 1, 2, … of the detectors
-    (:attr:`rfm_core.segments.anomalies.AnomalyAgreement.counts`; nobody's 0 is left out)."""
-    frame = counts.rename_axis("detectors").reset_index(name="customers")
-    frame = frame[frame["detectors"] > 0]
+def agreement_bars(counts: pd.Series, *, share: float) -> go.Figure:
+    """Customers flagged by at least 1, 2, … of the detectors, from
+    :attr:`rfm_core.segments.anomalies.AnomalyAgreement.counts` (flagged by exactly n).
+
+    "At least n" falls as n grows, so the chart never reads as a pile of anomalies next to the
+    headline count: the first bar is everyone some detector flags (each flags at most
+    ``share``), the last the customers every detector agrees on.
+    """
+    exactly = counts[counts.index > 0]
+    at_least = exactly[::-1].cumsum()[::-1]
+    frame = pd.DataFrame({"detectors": [f"≥ {n}" for n in at_least.index], "customers": at_least})
     bars = px.bar(
         frame,
         x="detectors",
         y="customers",
         text_auto=True,
-        title="Customers flagged by n of the 4 detectors",
+        title=f"Flagged by at least n of the {len(counts) - 1} detectors (each ≤ {share:.1%})",
     )
     bars.update_layout(height=340, margin={"t": 40, "b": 10})
-    bars.update_xaxes(type="category")
+    bars.update_xaxes(type="category", title="flagged by")
     return bars

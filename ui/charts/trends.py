@@ -17,6 +17,7 @@ __all__ = [
     "new_returning_figure",
     "pareto_figure",
     "product_bars",
+    "product_labels",
     "sankey_figure",
     "segment_treemap",
     "transition_heatmap",
@@ -64,10 +65,21 @@ def country_bars(countries: pd.DataFrame) -> go.Figure:
 
 def product_bars(products: pd.DataFrame) -> go.Figure:
     """Revenue of the products of :func:`rfm_core.customers.trends.top_products`, largest on
-    top (product codes stay text, never numbers)."""
-    bars = _revenue_bars(products, "product", title=f"Top {len(products)} products by revenue")
+    top, named by their description where the log has one ("REGENCY CAKESTAND 3 TIER (22423)";
+    product codes stay text, never numbers)."""
+    named = products.assign(product=product_labels(products))
+    bars = _revenue_bars(named, "product", title=f"Top {len(products)} products by revenue")
     bars.update_yaxes(type="category")
     return bars
+
+
+def product_labels(products: pd.DataFrame) -> pd.Series:
+    """``description (code)`` where a product has a description, else its code."""
+    codes = products["product"].astype(str)
+    if "description" not in products.columns:
+        return codes
+    names = products["description"]
+    return (names.astype(str) + " (" + codes + ")").where(names.notna(), codes)
 
 
 def segment_treemap(kpis: pd.DataFrame) -> go.Figure:

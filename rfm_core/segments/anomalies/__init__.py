@@ -39,6 +39,7 @@ from rfm_core.segments.anomalies.detector import (
     AnomalyResult,
     detect_anomalies,
     detector_agreement,
+    detector_notes,
     share_options,
 )
 from rfm_core.segments.anomalies.explain import (
@@ -72,6 +73,7 @@ __all__ = [
     "classify",
     "detect_anomalies",
     "detector_agreement",
+    "detector_notes",
     "explain",
     "robust_z",
     "share_options",

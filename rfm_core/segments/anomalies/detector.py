@@ -35,14 +35,24 @@ Detectors (:data:`ANOMALY_METHODS`) and how the "share flagged" knob maps to eac
 ``zscore``
     Robust z-score per feature, ``(x − median) / (1.4826 · MAD)`` in model space (with the
     default ``log-standard`` transform: on the ``log1p`` scale, i.e. ratios). When a feature's
-    MAD is 0 the mean absolute deviation times 1.2533 is used (Iglewicz & Hoaglin); a constant
-    feature cannot flag anyone. Score: the largest ``|z|`` over the features. Threshold:
-    ``z_threshold`` (default :data:`DEFAULT_Z_THRESHOLD` = 3.5, Iglewicz & Hoaglin's cut-off);
-    the share flagged is whatever exceeds it, ``contamination`` is not used.
+    MAD is 0 (more than half the customers share one value: one order, on a log where most
+    customers buy once) the mean absolute deviation times 1.2533 is used (Iglewicz & Hoaglin) and
+    the result's notes say so; a constant feature cannot flag anyone. Score: the largest ``|z|``
+    over the features. Threshold: ``z_threshold`` (default :data:`DEFAULT_Z_THRESHOLD` = 3.5,
+    Iglewicz & Hoaglin's cut-off), **but never more than ``contamination`` of the customers**:
+    when more than ``⌈contamination · n⌉`` customers lie beyond the cut-off, the threshold rises
+    to flag only that many, the most extreme first. A cut-off in robust standard deviations
+    assumes one bell-shaped mode; real logs break it (on a log where most customers bought once,
+    early, recency has a narrow mode of one-time buyers and every repeat buyer lies "beyond 3.5",
+    30% of the customers), and no detector may flag far more than the share the user asked for.
+
+Every detector flags at most about its stated share: ``contamination`` (iforest, lof, zscore) or
+``density_percentile`` (gmm); ties at the threshold can only flag fewer.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -78,6 +88,7 @@ __all__ = [
     "AnomalyResult",
     "detect_anomalies",
     "detector_agreement",
+    "detector_notes",
     "share_options",
 ]
 
@@ -103,7 +114,8 @@ class AnomalyDetector(BaseEstimator):
     ----------
     method : {"iforest", "gmm", "lof", "zscore"}, default "iforest"
     contamination : float, default 0.02
-        Share of customers flagged by ``iforest`` and ``lof``, in (0, 0.5].
+        Share of customers flagged by ``iforest`` and ``lof``, and the most ``zscore`` flags,
+        in (0, 0.5].
     features : sequence of str, default ``DEFAULT_FEATURES``
         Columns of the RFM table (see :func:`rfm_core.segments.features.feature_frame`).
     transform : {"log-standard", "minmax", "quantile"}, default "log-standard"
@@ -129,6 +141,10 @@ class AnomalyDetector(BaseEstimator):
         Fitted scikit-learn model (``None`` for ``zscore``).
     center_, scale_ : numpy.ndarray
         ``zscore`` only: per-feature median and robust scale in model space.
+    tied_features_ : tuple of str
+        ``zscore`` only: features whose MAD is 0 (scaled by the mean absolute deviation).
+    beyond_cut_ : int
+        ``zscore`` only: customers beyond ``z_threshold``, before the cap at ``contamination``.
     scores_ : numpy.ndarray of float64
         Anomaly score of every customer fitted on, in input order.
     threshold_ : float
@@ -284,6 +300,8 @@ class AnomalyDetector(BaseEstimator):
     def _fit_zscore(self, x: np.ndarray, fit_rows: np.ndarray | None) -> np.ndarray:
         self.model_ = None
         self.center_, self.scale_ = _robust_center_scale(x)
+        tied = np.median(np.abs(x - self.center_), axis=0) == 0
+        self.tied_features_ = tuple(str(n) for n in self.feature_names_in_[tied])
         return self._score(x)
 
     # fit the model of a method on x (fit_rows: its sample, None for all) and score every row
@@ -304,7 +322,13 @@ class AnomalyDetector(BaseEstimator):
 
     def _threshold(self, scores: np.ndarray) -> float:
         if self.method == "zscore":
-            return float(DEFAULT_Z_THRESHOLD if self.z_threshold is None else self.z_threshold)
+            cut = float(DEFAULT_Z_THRESHOLD if self.z_threshold is None else self.z_threshold)
+            self.beyond_cut_ = int((scores > cut).sum())
+            most = max(1, math.ceil(self.contamination * len(scores)))
+            if self.beyond_cut_ <= most:
+                return cut
+            # the (most + 1)-th largest score: only the `most` strongest lie strictly above it
+            return float(np.partition(scores, len(scores) - most - 1)[len(scores) - most - 1])
         if self.method == "gmm":
             share = (
                 DEFAULT_DENSITY_PERCENTILE
@@ -387,6 +411,8 @@ class AnomalyResult:
     n_flagged : int
     detector : AnomalyDetector
         The fitted detector; scores new customers without refitting.
+    notes : tuple of str
+        What a user should know about this run (a capped z-score, a feature whose MAD is 0).
     """
 
     table: pd.DataFrame
@@ -394,6 +420,7 @@ class AnomalyResult:
     threshold: float
     n_flagged: int
     detector: AnomalyDetector
+    notes: tuple[str, ...] = ()
 
     @property
     def flagged(self) -> pd.DataFrame:
@@ -466,7 +493,42 @@ def detect_anomalies(
         threshold=detector.threshold_,
         n_flagged=int(flags.sum()),
         detector=detector,
+        notes=detector_notes(detector),
     )
+
+
+def detector_notes(detector: AnomalyDetector) -> tuple[str, ...]:
+    """What a user should know about a fitted detector's flags, in words.
+
+    Parameters
+    ----------
+    detector : AnomalyDetector
+        Fitted.
+
+    Returns
+    -------
+    tuple of str
+        For ``zscore``: the features whose MAD is 0 (scaled by the mean absolute deviation
+        instead), and how many customers lay beyond the cut-off when the share capped them.
+        Empty for the other methods.
+    """
+    if detector.method != "zscore":
+        return ()
+    notes = [
+        f"{name}: more than half the customers share one value, so its median absolute "
+        "deviation is 0; its spread is measured by the mean absolute deviation instead"
+        for name in getattr(detector, "tied_features_", ())
+    ]
+    beyond = getattr(detector, "beyond_cut_", 0)
+    flagged = int(detector.flags_.sum())
+    if beyond > flagged:
+        cut = DEFAULT_Z_THRESHOLD if detector.z_threshold is None else detector.z_threshold
+        notes.append(
+            f"{beyond:,} customers lie more than {cut:g} robust standard deviations from the "
+            f"median: far more than the share asked for ({detector.contamination:.1%}), so the "
+            f"data has no single typical mode; only the {flagged:,} most extreme are flagged"
+        )
+    return tuple(notes)
 
 
 # -- agreement ------------------------------------------------------------------------------
@@ -495,8 +557,8 @@ class AnomalyAgreement:
 def share_options(method: str, contamination: float) -> dict[str, float]:
     """Options that make ``method`` flag the share ``contamination`` where it can.
 
-    The mixture's knob is its density percentile; the isolation forest and LOF take the share
-    itself; the robust z-score keeps its fixed cut-off.
+    The mixture's knob is its density percentile; the isolation forest, LOF and the robust
+    z-score (as the most it flags beyond its cut-off) take the share itself.
 
     Parameters
     ----------
@@ -525,8 +587,8 @@ def detector_agreement(
     """Run several detectors on the same customers and compare their flags.
 
     So that the shares are comparable, ``gmm`` flags ``contamination`` of the customers here
-    (``density_percentile = 100 × contamination``); ``zscore`` keeps its fixed threshold
-    (:data:`DEFAULT_Z_THRESHOLD`) and flags whatever share exceeds it.
+    (``density_percentile = 100 × contamination``); ``zscore`` flags the customers beyond its
+    cut-off (:data:`DEFAULT_Z_THRESHOLD`), at most ``contamination`` of them.
 
     Parameters
     ----------

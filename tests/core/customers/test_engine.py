@@ -320,3 +320,77 @@ def test_ids_and_invoices_are_trimmed_as_in_memory(tmp_path):
     assert_same(run, run_rfm(load_bytes(path.read_bytes(), file_name=path.name)))
     assert run.rfm.table.index.tolist() == ["7", "8", "é"]
     assert run.rfm.table["frequency"].tolist() == [3, 1, 1]  # "C9" is a cancellation
+
+
+def test_ids_written_as_integral_numbers_lose_the_decimal_part_on_the_engine(tmp_path):
+    """``17850,0`` (a European spreadsheet) and ``17850.0`` are customer 17850 on every path."""
+    from rfm_core.cli import main
+
+    for name, separator, ids in (
+        ("comma.csv", ";", ["17850,0", "13047,0", "17850,0"]),
+        ("point.csv", ",", ["17850.0", "13047.0", "17850.0"]),
+    ):
+        path = tmp_path / name
+        rows = [
+            f"{ids[i]}{separator}2024-01-0{i + 2}{separator}A{i}{separator}{5 + i}"
+            for i in range(3)
+        ]
+        header = separator.join(["client", "date", "invoice", "amount"])
+        path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        memory, engine = tmp_path / "memory.csv", tmp_path / "engine.csv"
+        assert main(["rfm", str(path), "-o", str(memory), "--engine", "memory"]) == 0
+        assert main(["rfm", str(path), "-o", str(engine), "--engine", "duckdb"]) == 0
+        assert engine.read_bytes() == memory.read_bytes()
+        assert pd.read_csv(engine, dtype=str)["customer_id"].tolist() == ["13047", "17850"]
+
+
+@pytest.mark.parametrize("rules", [[], ["--returns", "net", "--max-zscore", "3"]])
+def test_cli_clean_writes_the_same_lines_on_every_engine(generated, tmp_path, capsys, rules):
+    """Kept lines and removed lines with their reason: the same rows in memory and on DuckDB,
+    and the removed rows of each reason are the report's (exact copies written out again)."""
+    from rfm_core.cli import main
+
+    csv, _ = generated
+    written = {}
+    for engine in ("memory", "duckdb"):
+        kept, dropped = tmp_path / f"kept_{engine}.parquet", tmp_path / f"removed_{engine}.csv"
+        args = ["clean", str(csv), "-o", str(kept), "--removed", str(dropped), "--engine", engine]
+        assert main([*args, *rules]) == 0
+        written[engine] = (pd.read_parquet(kept), pd.read_csv(dropped, dtype=str))
+    columns = ["customer_id", "invoice", "timestamp", "quantity", "price", "amount", "product"]
+    for memory, engine in zip(written["memory"], written["duckdb"], strict=True):
+        assert list(memory.columns) == list(engine.columns)
+        key = [*columns, *(["drop_reason"] if "drop_reason" in memory else [])]
+        pd.testing.assert_frame_equal(
+            memory.sort_values(key, ignore_index=True), engine.sort_values(key, ignore_index=True)
+        )
+    kept, dropped = written["duckdb"]
+    report = run_rfm(
+        load_bytes(csv.read_bytes(), file_name=csv.name),
+        rules=CleaningRules(returns="net", max_zscore=3.0) if rules else CleaningRules(),
+    ).report
+    expected = {r.reason: r.rows for r in report.itertuples() if r.rows}
+    assert dropped["drop_reason"].value_counts().to_dict() == expected
+    assert len(kept) + len(dropped) == len(pd.read_csv(csv))
+    assert "removed lines →" in capsys.readouterr().out
+
+
+def test_cli_clean_refuses_other_formats(retail_file, tmp_path, capsys):
+    from rfm_core.cli import main
+
+    assert main(["clean", str(retail_file), "-o", str(tmp_path / "kept.xlsx")]) == 2
+    assert "write .parquet or .csv" in capsys.readouterr().err
+
+
+def test_customers_lost_on_duckdb_equal_the_in_memory_path(tmp_path):
+    """A CDNOW-shaped log: customers with only zero-value orders are lost, on both paths."""
+    from rfm_core.ingest.synthetic import generate_cdnow_like
+
+    path = tmp_path / "cdnow.csv"
+    path.write_text(generate_cdnow_like(800, random_state=5).to_csv(index=False), "utf-8")
+    run = on_duckdb(path)
+    assert_same(run, run_rfm(load_bytes(path.read_bytes(), file_name=path.name)))
+    lost = run.report.set_index("reason")["customers"]
+    assert lost["non_positive_price"] > 0
+    assert lost.sum() == 800 - run.rfm.n_customers
+    assert any("no invoice column" in w for w in run.warnings)

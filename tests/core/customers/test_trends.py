@@ -16,6 +16,8 @@ from rfm_core.customers.trends import (
     kept_lines_on_engine,
     new_vs_returning,
     pareto_curve,
+    returned_lines,
+    returned_lines_on_engine,
     revenue_by_country,
     segment_kpis,
     top_products,
@@ -123,6 +125,47 @@ def test_top_products(tiny) -> None:
         top_products(kept, backend=backend, n=0)
 
 
+def test_top_products_are_described_and_net_of_cancelled_lines(retail) -> None:
+    """85123A: 12346 bought 2 + 4 at 1.25 and cancelled 2 (C1003); 12348 bought 10 (twice, a
+    duplicate row). Without the cancelled line: 7.50 − 2.50 + 12.50 = 17.50."""
+    result = run_rfm(retail)
+    kept, backend = kept_lines(result), ibis.duckdb.connect()
+    gross = top_products(kept, backend=backend).set_index("product")
+    assert gross.loc["85123A", "revenue"] == 20.0
+    products = top_products(kept, backend=backend, returned=returned_lines(result))
+    assert products.columns[:2].tolist() == ["product", "description"]
+    top = products.set_index("product")
+    assert top.loc["85123A", "description"] == "WHITE HANGING HEART"
+    assert top.loc["85123A", "revenue"] == 17.5
+    assert top.loc["85123A", "quantity"] == 14  # 16 bought, 2 cancelled
+    assert products["share_revenue"].sum() == pytest.approx(1.0)
+    assert products["revenue"].is_monotonic_decreasing
+
+
+def test_a_cancelled_order_is_not_a_top_product() -> None:
+    """Online Retail's 80,995 PAPER CRAFT ordered and cancelled the same day is no top product."""
+    text = (
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+        "1,23843,PAPER CRAFT,80995,2024-01-02 09:00,2.08,16446\n"
+        "C2,23843,PAPER CRAFT,-80995,2024-01-02 09:05,2.08,16446\n"
+        "3,22423,CAKESTAND,2,2024-01-03 10:00,12.75,12347\n"
+        "4,22423,CAKESTAND,1,2024-01-04 10:00,12.75,12348\n"
+    )
+    result = result_of(text)
+    kept, backend = kept_lines(result), ibis.duckdb.connect()
+    assert top_products(kept, backend=backend)["product"].tolist()[0] == "23843"
+    netted = top_products(kept, backend=backend, returned=returned_lines(result))
+    assert netted["product"].tolist() == ["22423", "23843"]
+    assert netted["revenue"].tolist() == [38.25, 0.0]
+
+
+def test_a_log_with_descriptions_only_ranks_them() -> None:
+    text = "client,date,total,Product name\nA,2024-01-01,10,Tea\nB,2024-01-02,5,Cake\n"
+    products = top_products(kept_lines(result_of(text)), backend=ibis.duckdb.connect())
+    assert products["product"].tolist() == ["Tea", "Cake"]
+    assert "description" not in products.columns
+
+
 def test_breakdowns_are_none_without_the_columns() -> None:
     text = "client,ordered_at,total\nA,2024-01-01,10\nB,2024-01-02,5\n"
     kept = kept_lines(result_of(text))
@@ -168,6 +211,14 @@ def test_the_engine_gives_the_same_trends(tmp_path, rules) -> None:
     )
     pd.testing.assert_frame_equal(
         top_products(engine, backend=backend), top_products(memory, backend=duck)
+    )
+    pd.testing.assert_frame_equal(
+        top_products(
+            engine,
+            backend=backend,
+            returned=returned_lines_on_engine(source, mapping, rules),
+        ),
+        top_products(memory, backend=duck, returned=returned_lines(result)),
     )
     monthly = activity_trend(memory, backend=duck)
     assert monthly["revenue"].sum() == pytest.approx(result.rfm.table["monetary"].sum(), abs=0.01)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -12,6 +13,7 @@ from rfm_core.errors import CleaningError, DateParseError, MappingError
 from rfm_core.ingest.schema import (
     ColumnMapping,
     infer_mapping,
+    looks_like_counts,
     parse_customer_ids,
     parse_dates,
     parse_numbers,
@@ -22,9 +24,12 @@ DATE_LIKE = {"InvoiceDate", "order_date", "ordered_at", "when", "Txn Date", "sta
 
 
 def one_row_log(load, header: str):
-    """A one-row file with this header; date-like columns get a date, the others a number."""
+    """A one-row file with this header; date-like columns get a date, the others a number.
+
+    The number is not a small count (a product column of small whole numbers is a quantity).
+    """
     names = header.split(",")
-    row = ["2011-01-03 10:00" if n in DATE_LIKE else "1" for n in names]
+    row = ["2011-01-03 10:00" if n in DATE_LIKE else "100" for n in names]
     return load(f"{header}\n{','.join(row)}\n", "cols.csv")
 
 
@@ -47,6 +52,7 @@ def test_online_retail_headers(load):
         price="UnitPrice",
         product="StockCode",
         country="Country",
+        description="Description",
     )
 
 
@@ -63,6 +69,7 @@ def test_online_retail_ii_headers(load):
         price="Price",
         product="StockCode",
         country="Country",
+        description="Description",
     )
     assert not mapping.uses_amount
 
@@ -401,7 +408,7 @@ def test_float_customer_ids():
 
 def test_transactions_table_layout(retail):
     transactions = prepare(retail)
-    assert transactions.table.column_names[:9] == [
+    assert transactions.table.column_names[:10] == [
         "row_id",
         "customer_id",
         "invoice",
@@ -410,9 +417,101 @@ def test_transactions_table_layout(retail):
         "price",
         "amount",
         "product",
+        "description",
         "country",
     ]
-    assert transactions.table.column_names[9:] == [f"raw_{i}" for i in range(8)]
+    assert transactions.table.column_names[10:] == [f"raw_{i}" for i in range(8)]
     assert transactions.raw_columns == tuple(retail.columns)
     assert transactions.n_rows == 15
     assert transactions.table.column("amount").to_pylist()[:2] == [2.5, 10.0]
+
+
+def test_ids_written_with_a_decimal_comma_lose_it():
+    """A European spreadsheet writes the float id column of Excel as ``17850,0``."""
+    ids = parse_customer_ids(pa.array(["17850,0", " 13047,00 ", None, "12346.0"]))
+    assert ids.to_pylist() == ["17850", "13047", None, "12346"]
+    # as with the decimal point, only when every id looks like that
+    assert parse_customer_ids(pa.array(["1,0", "ABC"])).to_pylist() == ["1,0", "ABC"]
+    assert parse_customer_ids(pa.array(["17850,5", "1,0"])).to_pylist() == ["17850,5", "1,0"]
+
+
+def test_european_csv_ids_are_integers_in_every_table(load):
+    from rfm_core.customers.pipeline import run_rfm
+    from rfm_core.ingest.synthetic import european_csv, generate_transactions
+
+    log = generate_transactions(60, random_state=4).transactions
+    data = european_csv(log)
+    assert b";" in data and b"10001,0;" in data
+    result = run_rfm(load(data, "european.csv"))
+    assert result.date_format == "dayfirst"
+    ids = result.rfm.table.index
+    assert ids.str.fullmatch(r"\d+").all()
+    assert "10001" in ids
+    lines = result.cleaning.transactions.column("customer_id").drop_null().to_pylist()
+    assert all(text.isdigit() for text in lines)
+    expected = {str(int(v)) for v in pd.to_numeric(log["CustomerID"]).dropna()}
+    assert set(ids) <= expected
+
+
+# -- product and quantity ------------------------------------------------------------------------
+
+
+def test_cdnow_items_are_the_quantity_never_the_product(load):
+    from rfm_core.ingest.synthetic import generate_cdnow_like
+
+    loaded = load(generate_cdnow_like(50, random_state=1).to_csv(index=False), "cdnow.csv")
+    mapping = infer_mapping(loaded)
+    assert (mapping.customer, mapping.date, mapping.amount) == (
+        "Customer",
+        "Order Date",
+        "Sales ($)",
+    )
+    assert mapping.quantity == "Items"
+    assert mapping.product is None and mapping.description is None
+    # mapped elsewhere, "Items" is still no product
+    other = infer_mapping(loaded, explicit={"quantity": None})
+    assert other.product is None and other.quantity is None
+
+
+@pytest.mark.parametrize("name", ["Units sold", "Item count", "qty_items", "Pieces"])
+def test_a_count_of_units_is_never_the_product(load, name):
+    text = f"customer,date,amount,{name}\nA,2024-01-02,10.5,120\nB,2024-01-03,3.0,250\n"
+    mapping = infer_mapping(load(text))
+    assert mapping.product is None
+    assert mapping.quantity == name
+
+
+def test_a_product_column_of_small_whole_numbers_is_the_quantity(load):
+    text = (
+        "customer,date,amount,product\nA,2024-01-02,10.5,1\nB,2024-01-03,3.0,2\nC,2024-01-04,4,1\n"
+    )
+    mapping = infer_mapping(load(text))
+    assert (mapping.product, mapping.quantity) == (None, "product")
+    codes = "customer,date,amount,product\nA,2024-01-02,10.5,1204\nB,2024-01-03,3.0,877\n"
+    assert infer_mapping(load(codes)).product == "product"
+    # an explicit mapping always wins
+    assert infer_mapping(load(text), explicit={"product": "product"}).product == "product"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (pa.array([1, 2, 1, 3, 99], pa.int64()), True),
+        (pa.array(["1", "2", " 4 ", None]), True),
+        (pa.array([1.0, 2.0, 12.0]), True),
+        (pa.array([1.5, 2.0, 1.0]), False),
+        (pa.array(["85123A", "22423", "1"]), False),
+        (pa.array([22423, 85099, 47566], pa.int64()), False),
+        (pa.array([None, None], pa.string()), False),
+    ],
+)
+def test_looks_like_counts(values, expected):
+    assert looks_like_counts(values) is expected
+
+
+def test_description_is_its_own_role(load):
+    text = "client,date,total,sku,Product name\nA,2024-01-01,10,T-1,Tea\nB,2024-01-02,5,C-2,Cake\n"
+    mapping = infer_mapping(load(text))
+    assert (mapping.product, mapping.description) == ("sku", "Product name")
+    lines = prepare(load(text)).table
+    assert lines.column("description").to_pylist() == ["Tea", "Cake"]

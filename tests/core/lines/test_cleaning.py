@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 
 import ibis
+import pandas as pd
 import pyarrow as pa
 import pytest
 
 from rfm_core.customers.pipeline import prepare
 from rfm_core.errors import CleaningError
-from rfm_core.lines.cleaning import CANONICAL_COLUMNS, CleaningRules, clean, flag_rows
+from rfm_core.lines.cleaning import (
+    CANONICAL_COLUMNS,
+    LINE_COLUMNS,
+    CleaningRules,
+    clean,
+    customers_lost,
+    flag_rows,
+    kept_and_removed,
+)
 from rfm_core.lines.reasons import REASONS
 
 # one row per reason (and a few that must be kept), with the reason expected under ALL_RULES
@@ -94,7 +103,7 @@ def test_report_counts_each_reason(messy):
 
 def test_report_lists_every_reason_in_rule_order_with_shares(messy):
     report = clean(messy, ALL_RULES).report
-    assert list(report.columns) == ["reason", "description", "rows", "share"]
+    assert list(report.columns) == ["reason", "description", "rows", "share", "customers"]
     assert report["reason"].tolist() == list(REASONS)
     assert report["description"].tolist() == list(REASONS.values())
     assert report["share"].tolist() == pytest.approx((report["rows"] / 18).tolist())
@@ -222,3 +231,70 @@ def test_clean_runs_on_a_given_backend(messy):
     result = clean(messy, ALL_RULES, backend=con)
     assert isinstance(result.transactions, pa.Table)
     assert result.n_kept == 4
+
+
+# -- customers lost -----------------------------------------------------------------------------
+
+# A: only a zero-price line; B: a cancelled and a zero-price line (a tie: the earlier rule);
+# C: two cancellations and a zero price; D: a zero-price line and its exact copy (copies never
+# decide); E: a purchase (kept); lines without an id are nobody's
+LOST_CSV = """Invoice,Customer ID,InvoiceDate,Quantity,Price
+1,A,2011-05-02 10:00,1,0.00
+C2,B,2011-05-02 11:00,-1,2.00
+3,B,2011-05-03 10:00,1,0.00
+C4,C,2011-05-02 10:00,-1,2.00
+C5,C,2011-05-03 10:00,-2,2.00
+6,C,2011-05-04 10:00,1,0.00
+7,D,2011-05-05 10:00,1,0.00
+7,D,2011-05-05 10:00,1,0.00
+8,E,2011-05-05 10:00,1,3.00
+9,,2011-05-05 10:00,1,3.00
+"""
+
+
+def test_customers_lost_are_counted_under_the_reason_of_most_of_their_rows(load):
+    result = clean(prepare(load(LOST_CSV)))
+    report = result.report.set_index("reason")
+    lost = {reason: int(n) for reason, n in report["customers"].items() if n}
+    assert lost == {"cancellation": 2, "non_positive_price": 2}
+    assert result.n_customers == 1
+    assert report.loc["duplicate_row", "rows"] == 1
+    assert report.loc["duplicate_row", "customers"] == 0
+
+
+def test_customers_lost_by_hand():
+    frame = pd.DataFrame(
+        {
+            "purchases": [0, 0, 3, 0],
+            "rows_cancellation": [2, 1, 5, 0],
+            "rows_non_positive_price": [2, 0, 0, 1],
+            "rows_duplicate_row": [9, 0, 0, 4],
+        }
+    )
+    assert customers_lost(frame) == {"cancellation": 2, "non_positive_price": 1}
+    assert customers_lost(frame.iloc[[2]]) == {}
+
+
+def test_without_an_invoice_column_duplicates_may_be_repeat_orders(load):
+    text = "client,date,amount\nA,2024-01-02,10\nA,2024-01-02,10\nB,2024-01-03,5\n"
+    result = clean(prepare(load(text)))
+    assert result.warnings == (
+        "the file has no invoice column, so the 1 rows removed as exact duplicates may be real "
+        "repeat orders (same customer, date, items and amount); keep them by switching off the "
+        "removal of exact duplicates (--keep-duplicates)",
+    )
+    kept_all = clean(prepare(load(text)), CleaningRules(drop_duplicates=False))
+    assert kept_all.warnings == () and kept_all.n_kept == 3
+    with_invoice = "order,client,date,amount\n1,A,2024-01-02,10\n1,A,2024-01-02,10\n"
+    assert clean(prepare(load(with_invoice))).warnings == ()
+
+
+def test_kept_and_removed_account_for_every_row(messy):
+    flags = flag_rows(ibis.memtable(messy.table), ALL_RULES, raw_columns=messy.raw_column_names)
+    kept, dropped = kept_and_removed(flags)
+    backend = ibis.duckdb.connect()
+    kept, dropped = backend.to_pyarrow(kept), backend.to_pyarrow(dropped)
+    assert kept.column_names == list(LINE_COLUMNS)
+    assert dropped.column_names == [*LINE_COLUMNS, "drop_reason"]
+    assert dropped.column("drop_reason").to_pylist() == [r for _, r in MESSY_ROWS if r]
+    assert kept.num_rows == clean(messy, ALL_RULES).n_kept

@@ -78,8 +78,8 @@ def trained():
 
 
 def bundle_of(trained, **kwargs):
-    loaded, result, anomalies, segmentation, classifier = trained
-    options = {"date_format": result.date_format, "classifier": classifier, **kwargs}
+    loaded, result, anomalies, segmentation, _ = trained
+    options = {"date_format": result.date_format, **kwargs}
     return build_bundle(
         result.rfm.table, segmentation, anomalies, mapping=result.mapping,
         rules=result.cleaning.rules, trained_on={"file": loaded.file_name}, **options,
@@ -119,7 +119,7 @@ def test_round_trip_gives_the_in_session_labels(trained, saved):
     assert bundle.names == segmentation.names
     assert bundle.threshold == anomalies.threshold
     assert bundle.trained_on == {"file": "train.csv", "customers": 400}
-    assert set(bundle.classifier.metrics.index) == {"validation", "test"}
+    assert bundle.classifier is None  # scoring applies the detector: nothing would use it
     # the typical customers that reasons compare with: the 392 not flagged, without their ids
     assert len(bundle.anomaly_reference) == 400 - anomalies.n_flagged
     assert isinstance(bundle.anomaly_reference.index, pd.RangeIndex)
@@ -631,3 +631,20 @@ def test_a_schema_1_bundle_still_loads_and_ranks_within_the_file(trained):
     assert SCORES_WITHIN_FILE in loaded.warnings
     table = trained[1].rfm.table
     assert score_transactions(table, loaded)["m_score"].tolist() == table["m_score"].tolist()
+
+
+def test_score_reads_ids_of_a_european_export_as_integers(tmp_path, monkeypatch):
+    """``17850,0`` in a European Excel export is customer 17850 when scored, as when fitted."""
+    from rfm_core.ingest.synthetic import european_csv
+
+    monkeypatch.setenv("RFM_BUNDLE_KEY", KEY.decode())
+    log = tmp_path / "european.csv"
+    log.write_bytes(european_csv(generate_transactions(150, random_state=6).transactions))
+    bundle, labeled = tmp_path / "model.rfm", tmp_path / "labeled.csv"
+    args = ["segment", str(log), "-o", str(tmp_path / "fit.csv"), "--k", "3"]
+    assert main([*args, "--save-model", str(bundle)]) == 0
+    assert main(["score", "--model", str(bundle), str(log), "-o", str(labeled)]) == 0
+    ids = pd.read_csv(labeled, dtype={"customer_id": str})["customer_id"]
+    assert ids.str.fullmatch(r"\d+").all()
+    fitted = pd.read_csv(tmp_path / "fit.csv", dtype={"customer_id": str})["customer_id"]
+    assert ids.tolist() == fitted.tolist()

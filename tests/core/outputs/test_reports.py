@@ -189,7 +189,7 @@ def test_the_workbook_holds_the_run(workbook, run):
     profiles = list(workbook["Segment profiles"].values)
     assert profiles[1][:3] == (0, "'" + RENAMED[0], int(segmentation.profile["customers"].iloc[0]))
     cleaning = list(workbook["Cleaning report"].values)
-    assert cleaning[0] == ("reason", "description", "rows", "share")
+    assert cleaning[0] == ("reason", "description", "rows", "share", "customers")
     assert sum(row[2] for row in cleaning[1:15]) == result.n_in - result.n_kept
     selection = list(workbook["Model selection"].values)
     chosen = [row for row in selection[1:] if row[-2]]

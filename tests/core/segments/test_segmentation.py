@@ -134,7 +134,7 @@ def run_segment(tmp_path, data: bytes, *args: str) -> pd.DataFrame:
 
 def test_segment_command_output(planted, tmp_path, capsys):
     data, table, truth = planted
-    labeled = run_segment(tmp_path, data, "--random-state", "0")
+    labeled = run_segment(tmp_path, data, "--random-state", "0", "--classifier")
     printed = capsys.readouterr().out
     assert labeled["customer_id"].tolist() == table.index.tolist()
     assert labeled.columns[0] == "customer_id"
@@ -183,10 +183,27 @@ def test_segment_command_unknown_feature_is_one_error_line(planted, tmp_path, ca
 def test_report_json(planted, tmp_path):
     data, _, _ = planted
     report_path = tmp_path / "report.json"
-    run_segment(tmp_path, data, "--report", str(report_path))
+    run_segment(tmp_path, data, "--report", str(report_path), "--classifier")
     import json
 
     report = json.loads(report_path.read_text())["segmentation"]
     assert report["selection"]["recommended_k"] == report["n_clusters"]
     assert sum(s["customers"] for s in report["segments"]) == 1500
     assert set(report["classifier"]) >= {"validation", "test", "note"}
+
+
+def test_the_classifier_is_trained_only_when_asked(planted, tmp_path, capsys, monkeypatch):
+    """Nothing uses it unless asked: scoring applies the saved detector itself."""
+    monkeypatch.setenv("RFM_BUNDLE_KEY", "a-test-key-of-at-least-thirty-two-characters")
+    data, _, _ = planted
+    report_path, bundle = tmp_path / "report.json", tmp_path / "model.rfm"
+    run_segment(tmp_path, data, "--report", str(report_path), "--save-model", str(bundle))
+    import json
+
+    assert "classifier" not in json.loads(report_path.read_text())["segmentation"]
+    assert "classifier (reproduces" not in capsys.readouterr().out
+    from rfm_core.outputs.persistence import bundle_header
+
+    assert bundle_header(bundle.read_bytes())["summary"]["classifier"] is False
+    # the old switch is still accepted
+    run_segment(tmp_path, data, "--no-classifier")

@@ -239,3 +239,58 @@ def test_other_errors(table, default_result):
         detector_agreement(table, methods=("lof", "dbscan"))
     with pytest.raises(RfmError, match="no column 'monetary'"):
         AnomalyDetector().fit(table.drop(columns="monetary"))
+
+
+# -- logs where most customers buy once -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def once_buyers() -> pd.DataFrame:
+    """Customers of a CDNOW-shaped log: about 60% order once, early; frequency's MAD is 0."""
+    from rfm_core.customers.pipeline import run_rfm
+    from rfm_core.ingest.io import load_bytes
+    from rfm_core.ingest.synthetic import generate_cdnow_like
+
+    log = generate_cdnow_like(4000, random_state=2).to_csv(index=False).encode()
+    table = run_rfm(load_bytes(log, file_name="cdnow.csv")).rfm.table
+    assert (table["frequency"] == 1).mean() > 0.5
+    return table
+
+
+@pytest.mark.parametrize("method", ANOMALY_METHODS)
+@pytest.mark.parametrize("share", [0.01, 0.02, 0.05])
+def test_no_detector_flags_more_than_twice_its_share_when_most_buy_once(once_buyers, method, share):
+    options = {"density_percentile": 100 * share} if method == "gmm" else {}
+    result = detect_anomalies(once_buyers, method=method, contamination=share, **options)
+    assert result.n_flagged <= 2 * share * len(once_buyers)
+    assert result.n_flagged >= 1
+
+
+def test_zscore_says_why_it_flags_fewer_than_lie_beyond_its_cut(once_buyers):
+    result = detect_anomalies(once_buyers, method="zscore")
+    detector = result.detector
+    # the cut-off alone puts a large share beyond 3.5 (the narrow mode of one-time buyers)
+    assert detector.beyond_cut_ > 0.1 * len(once_buyers)
+    assert result.n_flagged <= math.ceil(0.02 * len(once_buyers))
+    assert detector.threshold_ > DEFAULT_Z_THRESHOLD
+    assert detector.tied_features_ == ("frequency",)
+    assert any(n.startswith("frequency: more than half the customers") for n in result.notes)
+    assert f"{detector.beyond_cut_:,} customers lie more than 3.5" in result.notes[-1]
+    assert f"only the {result.n_flagged:,} most extreme are flagged" in result.notes[-1]
+    # predict agrees with the raised threshold
+    np.testing.assert_array_equal(detector.predict(once_buyers), detector.flags_)
+
+
+def test_zscore_cap_flags_the_most_extreme_by_hand():
+    # twelve customers beyond the cut-off among 100: a share of 5% flags the five strongest
+    ordinary = {f"c{i}": (30 + i % 5, 2 + i % 3, 100.0 + 10 * (i % 7)) for i in range(88)}
+    outliers = {f"w{i}": (30, 3, 10_000.0 * (i + 1)) for i in range(12)}
+    table = hand_table({**ordinary, **outliers})
+    capped = AnomalyDetector(method="zscore", contamination=0.05).fit(table)
+    assert capped.beyond_cut_ == 12
+    assert capped.flags_.sum() == 5
+    assert table.index[capped.flags_].tolist() == [f"w{i}" for i in range(7, 12)]
+    loose = AnomalyDetector(method="zscore", contamination=0.2).fit(table)
+    assert loose.flags_.sum() == 12
+    assert loose.threshold_ == DEFAULT_Z_THRESHOLD
+    assert detect_anomalies(table, method="zscore", contamination=0.2).notes == ()
