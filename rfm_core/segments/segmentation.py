@@ -4,13 +4,12 @@ The order is fixed, so that the command line and the app cannot drift apart:
 
 1. :func:`find_anomalies` flags unusual customers (:mod:`rfm_core.segments.anomalies`). Flags never
    remove anyone.
-2. :func:`choose_k` sweeps the number of segments (:func:`rfm_core.segments.clustering.select_k`)
-when
-   the settings ask for the recommendation.
+2. :func:`choose_k` sweeps the number of segments
+   (:func:`rfm_core.segments.clustering.select_k`) when the settings ask for the recommendation.
 3. :func:`segment_customers` fits the chosen method
-(:class:`rfm_core.segments.clustering.Segmenter`).
-   With ``exclude_anomalies`` the model is fitted without the flagged customers, who are then
-   assigned to their nearest segment and marked ``assigned_after_fit``.
+   (:class:`rfm_core.segments.clustering.Segmenter`). With ``exclude_anomalies`` (the default)
+   the model is fitted without the flagged customers, who are then assigned to their nearest
+   segment and marked ``assigned_after_fit``.
 4. Profiles and business names (:mod:`rfm_core.segments.profiles`).
 5. :func:`labeled_customers` lays everything out as one row per customer.
 """
@@ -67,8 +66,11 @@ class SegmentationSettings:
         The numbers of segments a marketing team can act on; the recommendation stays inside.
     linkage, eps, min_samples, min_cluster_size
         Options of agglomerative clustering, DBSCAN and HDBSCAN.
-    exclude_anomalies : bool
-        Fit without the flagged customers, then assign them to their nearest segment.
+    exclude_anomalies : bool, default True
+        Fit (and sweep k) without the flagged customers, then assign them to their nearest
+        segment. On by default: on generated logs with planted whales and machine-like buyers,
+        fitting them lets them take a segment of their own and shifts the recommended k up by
+        one (``bench/segments_family.py``). Needs the flags (``anomalies=``).
     name_scheme : {"lifecycle", "tiers"}
     random_state : int
     """
@@ -84,7 +86,7 @@ class SegmentationSettings:
     eps: float | None = None
     min_samples: int = 10
     min_cluster_size: int | None = None
-    exclude_anomalies: bool = False
+    exclude_anomalies: bool = True
     name_scheme: str = "lifecycle"
     random_state: int = 0
 
