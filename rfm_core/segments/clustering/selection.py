@@ -295,7 +295,8 @@ def recommend_k(
     into a long neighbour); the mixture's BIC, with the covariance floor of
     :data:`~rfm_core.segments.clustering.segmenter.MIXTURE_REG_COVAR`, tends to prefer one
     segment too many; Calinski–Harabasz, BIC and stability together found the planted k
-    most often and never missed by more than one.
+    most often (83 % of the 36 logs of the seed the choice was made on, never more than one
+    off; 83 % on a second seed too, but one log there was 3 off).
 
     Parameters
     ----------
