@@ -68,6 +68,17 @@ def test_exclusion_needs_the_flags(planted):
         segment_customers(table, SegmentationSettings(n_clusters=3, exclude_anomalies=True))
 
 
+def test_too_few_unflagged_customers_are_fitted_with_the_flagged_ones(planted):
+    _, table, _ = planted
+    small = table.iloc[:12]
+    flags = find_anomalies(small, AnomalySettings(contamination=0.25))
+    assert (~flags.table["anomaly"]).sum() < 10
+    result = segment_customers(small, SegmentationSettings(n_clusters=3), anomalies=flags)
+    assert not result.assigned_after_fit.any()
+    assert len(result.labels) == 12
+    assert any("fitted on all 12" in note for note in result.notes)
+
+
 def test_labeled_customers_has_everyone_once(planted, flagged):
     _, table, _ = planted
     settings = SegmentationSettings(method="gmm", n_clusters=4, exclude_anomalies=False)
