@@ -150,8 +150,9 @@ def _add_segment_options(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--min-cluster-size", type=int, help="HDBSCAN")
     model.add_argument("--names", choices=["lifecycle", "tiers"], default="lifecycle")
     model.add_argument(
-        "--exclude-anomalies", action="store_true",
-        help="fit the segments without the flagged customers, then assign them (marked)",
+        "--exclude-anomalies", action=argparse.BooleanOptionalAction, default=True,
+        help="fit the segments without the flagged customers, then assign them to their nearest "
+        "segment (marked assigned_after_fit); on by default, --no-exclude-anomalies fits everyone",
     )  # fmt: skip
     model.add_argument("--random-state", type=int, default=0)
     flags = parser.add_argument_group("anomalies")

@@ -1,12 +1,13 @@
 """Seeded synthetic retail transaction logs with known customer groups and planted anomalies.
 
 The generator feeds the tests, the demo dataset and the benchmarks. It draws customers from
-latent groups (:data:`GROUPS`) that are well separated in log recency/frequency/monetary space,
-plants a share of anomalous customers (:data:`ANOMALIES`) far from every group, and adds the
-mess of a real export (:data:`MESS_RATES`): rows without a customer, cancellations, exact
-duplicate rows and zero-price rows. The mess never changes the ground truth: a cleaner that drops
-missing customer ids, cancellations and non-positive quantities, non-positive prices and exact
-duplicates recovers exactly the purchases the truth describes.
+latent groups (by default :data:`GROUPS`, well separated in log recency/frequency/monetary space;
+any number of :data:`LIFECYCLE_GROUPS` or any mapping of :class:`GroupSpec`, spread toward each
+other by ``overlap``), plants a share of anomalous customers (:data:`ANOMALIES`) far from every
+group, and adds the mess of a real export (:data:`MESS_RATES`): rows without a customer,
+cancellations, exact duplicate rows and zero-price rows. The mess never changes the ground
+truth: a cleaner that drops missing customer ids, cancellations and non-positive quantities,
+non-positive prices and exact duplicates recovers exactly the purchases the truth describes.
 
 Everything is vectorised with numpy: one million customers (about 13 million rows) take
 seconds, not minutes. Text columns are built as Arrow strings, never as Python objects.
@@ -15,7 +16,8 @@ seconds, not minutes. Text columns are built as Arrow strings, never as Python o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,7 @@ __all__ = [
     "ANOMALY_GROUP",
     "CDNOW_COLUMNS",
     "GROUPS",
+    "LIFECYCLE_GROUPS",
     "MESS_RATES",
     "TRANSACTION_COLUMNS",
     "AnomalySpec",
@@ -36,6 +39,7 @@ __all__ = [
     "generate_bgnbd_transactions",
     "generate_cdnow_like",
     "generate_transactions",
+    "lifecycle_groups",
 ]
 
 
@@ -125,6 +129,24 @@ GROUPS: dict[str, GroupSpec] = {
     "lost": GroupSpec(0.35, (220, 330), (1, 2), (0, 30), 1.5, 7.0, 1.0),
 }
 
+LIFECYCLE_GROUPS: dict[str, GroupSpec] = {
+    "champions": GROUPS["champions"],
+    "new": GROUPS["new"],
+    "lost": GROUPS["lost"],
+    "loyal": GROUPS["loyal"],
+    "at_risk": GROUPS["at_risk"],
+    "hibernating": GroupSpec(0.15, (60, 110), (2, 3), (20, 90), 1.3, 4.0, 0.8),
+    "cant_lose": GroupSpec(0.06, (150, 240), (15, 30), (200, 300), 2.0, 20.0, 1.3),
+    "big_spenders": GroupSpec(0.06, (20, 120), (1, 3), (0, 60), 4.0, 40.0, 2.0),
+}
+"""Eight lifecycle groups, in the order :func:`lifecycle_groups` takes them.
+
+The first five are :data:`GROUPS`. *Hibernating* customers last bought two to four months ago,
+two or three small orders; *can't lose* customers bought often and much, but not for five to
+eight months; *big spenders* placed one to three large orders. Each differs from every other
+group on at least one of log recency, log frequency and log spend per order.
+"""
+
 ANOMALIES: dict[str, AnomalySpec] = {
     "whale": AnomalySpec("monetary", GroupSpec(1.0, (0, 60), (4, 10), (60, 240), 6.0, 600.0, 3.0)),
     "bulk_single_order": AnomalySpec(
@@ -208,8 +230,19 @@ class _Catalogue:
 
 @dataclass(frozen=True)
 class _Customers:
-    profile: np.ndarray  # index into _profiles()
+    profile: np.ndarray  # index into _profiles(groups)
     country: np.ndarray
+    groups: Mapping[str, GroupSpec] = field(default_factory=lambda: GROUPS)
+    spread: _Spread | None = None  # None: no overlap
+
+
+@dataclass(frozen=True)
+class _Spread:
+    """Per-customer log-normal factors of ``overlap`` (1 for anomalies)."""
+
+    recency: np.ndarray
+    orders: np.ndarray
+    spend: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -230,6 +263,33 @@ class _Lines:
     kind: np.ndarray
 
 
+def lifecycle_groups(k: int) -> dict[str, GroupSpec]:
+    """The first ``k`` of :data:`LIFECYCLE_GROUPS`.
+
+    ``k = 3`` gives champions, new and lost customers; 4 adds loyal, 5 at risk (these five are
+    :data:`GROUPS`, in another order), 6 hibernating, 7 can't lose them, 8 big spenders.
+
+    Parameters
+    ----------
+    k : int
+        Number of groups, 1 to 8.
+
+    Returns
+    -------
+    dict of str to GroupSpec
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is not a whole number in 1..8.
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise ValueError(f"groups must be a mapping or an integer, got {k!r}")
+    if not 1 <= k <= len(LIFECYCLE_GROUPS):
+        raise ValueError(f"groups must be a number in 1..{len(LIFECYCLE_GROUPS)}, got {k}")
+    return dict(list(LIFECYCLE_GROUPS.items())[:k])
+
+
 def generate_transactions(
     n_customers: int = 2000,
     *,
@@ -237,9 +297,22 @@ def generate_transactions(
     start: str = "2023-01-01",
     end: str = "2023-12-31",
     mess: bool = True,
+    groups: Mapping[str, GroupSpec] | int | None = None,
+    overlap: float = 0.0,
     random_state: int | np.random.Generator | None = 0,
 ) -> SyntheticLog:
     """Generate a retail transaction log with known customer groups and planted anomalies.
+
+    **Overlap.** With ``overlap`` = σ > 0, each normal customer's drawn behaviour is multiplied
+    by three independent log-normal factors exp(σ·Z), Z standard normal: the days from the last
+    order to the end of the log, counted from the day after it (``1 + days``), the number of
+    orders (rounded, at least 1) and the price level (spend per order). In log recency,
+    frequency and monetary value — the model space of the segmentation — each group's cloud is
+    therefore widened by Gaussian noise of standard deviation σ, and a share of customers moves
+    between neighbouring groups. σ = 0 draws nothing and gives exactly the log of earlier
+    releases. How well k-means told the true k recovers the groups at each σ ("clear" to
+    "heavy") is measured by ``python -m bench.segments_family`` (``bench/RESULTS.md``).
+    Anomalous customers are never spread.
 
     Parameters
     ----------
@@ -255,6 +328,11 @@ def generate_transactions(
     mess : bool, default True
         Whether to inject rows without customer id, cancellations, exact duplicates and
         zero-price rows (:data:`MESS_RATES`).
+    groups : mapping of str to GroupSpec, int or None, default None
+        The latent groups: None for :data:`GROUPS`, a number k for :func:`lifecycle_groups`
+        (k), or any mapping of names to behaviours (names other than ``"anomaly"``).
+    overlap : float, default 0.0
+        Log-scale spread σ of the groups, at least 0 (see above).
     random_state : int, numpy.random.Generator or None, default 0
         Seed or generator; the same seed and arguments give identical frames. A generator
         passed in is advanced.
@@ -267,8 +345,8 @@ def generate_transactions(
     Raises
     ------
     ValueError
-        If ``n_customers`` < 1, ``anomaly_share`` is outside [0, 0.5], or ``end`` precedes
-        ``start``.
+        If ``n_customers`` < 1, ``anomaly_share`` is outside [0, 0.5], ``end`` precedes
+        ``start``, ``groups`` is empty or names a group ``"anomaly"``, or ``overlap`` < 0.
 
     Examples
     --------
@@ -280,9 +358,12 @@ def generate_transactions(
     """
     first_day, span_days = _parse_period(start, end)
     _check_counts(n_customers, anomaly_share)
+    latent = _check_groups(groups, overlap)
     rng = np.random.default_rng(random_state)
     catalogue = _make_catalogue(rng)
-    customers = _draw_customers(n_customers, anomaly_share, rng)
+    customers = _draw_customers(n_customers, anomaly_share, rng, groups=latent)
+    if overlap > 0:  # drawn only then, so that σ = 0 keeps the random stream of earlier releases
+        customers = _spread(customers, overlap, rng)
     invoices, lines, mess_counts = _shop_log(customers, catalogue, span_days, rng, mess=mess)
     truth = _truth(customers, invoices, lines, span_days)
     invoices, lines = _with_mess(invoices, lines, mess_counts, span_days, rng)
@@ -422,7 +503,9 @@ def _shop_log(
     """
     orders = _schedule_orders(customers, span_days, rng)
     n_orders = orders.customer.size
-    line_counts = _draw_line_counts(customers.profile[orders.customer], rng)
+    line_counts = _draw_line_counts(
+        customers.profile[orders.customer], rng, groups=customers.groups
+    )
     mess_counts = _mess_counts(int(line_counts.sum()), enabled=mess)
     free_counts = np.bincount(
         rng.integers(0, n_orders, mess_counts["zero_price"]), minlength=n_orders
@@ -452,12 +535,32 @@ def _check_counts(n_customers: int, anomaly_share: float) -> None:
         raise ValueError(f"anomaly_share must be in [0, 0.5], got {anomaly_share}")
 
 
-def _profiles() -> list[GroupSpec]:
-    return [*GROUPS.values(), *(spec.behaviour for spec in ANOMALIES.values())]
+def _check_groups(groups: Mapping[str, GroupSpec] | int | None, overlap: float) -> dict:
+    if isinstance(overlap, bool) or not isinstance(overlap, int | float) or not overlap >= 0:
+        raise ValueError(f"overlap must be a number ≥ 0, got {overlap!r}")
+    if groups is None:
+        return GROUPS
+    if not isinstance(groups, Mapping):
+        return lifecycle_groups(groups)
+    if not groups:
+        raise ValueError("groups is empty; give at least one GroupSpec")
+    if ANOMALY_GROUP in groups:
+        raise ValueError(f"a group may not be named {ANOMALY_GROUP!r}: that marks anomalies")
+    return dict(groups)
 
 
-def _profile_column(name: str) -> np.ndarray:
-    return np.array([getattr(profile, name) for profile in _profiles()])
+def _spread(customers: _Customers, overlap: float, rng: np.random.Generator) -> _Customers:
+    normal = customers.profile < len(customers.groups)
+    factors = np.where(normal, np.exp(overlap * rng.standard_normal((3, normal.size))), 1.0)
+    return replace(customers, spread=_Spread(*factors))
+
+
+def _profiles(groups: Mapping[str, GroupSpec] = GROUPS) -> list[GroupSpec]:
+    return [*groups.values(), *(spec.behaviour for spec in ANOMALIES.values())]
+
+
+def _profile_column(name: str, groups: Mapping[str, GroupSpec] = GROUPS) -> np.ndarray:
+    return np.array([getattr(profile, name) for profile in _profiles(groups)])
 
 
 def _anomaly_count(n_customers: int, anomaly_share: float) -> int:
@@ -476,16 +579,22 @@ def _allocate(total: int, shares: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _draw_customers(n_customers: int, anomaly_share: float, rng: np.random.Generator) -> _Customers:
+def _draw_customers(
+    n_customers: int,
+    anomaly_share: float,
+    rng: np.random.Generator,
+    *,
+    groups: Mapping[str, GroupSpec] = GROUPS,
+) -> _Customers:
     n_anomalies = _anomaly_count(n_customers, anomaly_share)
-    group_shares = np.array([spec.share for spec in GROUPS.values()])
+    group_shares = np.array([spec.share for spec in groups.values()])
     kind_shares = np.array([spec.behaviour.share for spec in ANOMALIES.values()])
     counts = np.concatenate(
         [_allocate(n_customers - n_anomalies, group_shares), _allocate(n_anomalies, kind_shares)]
     )
     profile = rng.permutation(np.repeat(np.arange(counts.size), counts))
     country = rng.choice(len(_COUNTRIES), size=n_customers, p=np.array(_COUNTRY_WEIGHTS))
-    return _Customers(profile=profile, country=country.astype(np.int16))
+    return _Customers(profile=profile, country=country.astype(np.int16), groups=groups)
 
 
 def _make_catalogue(rng: np.random.Generator) -> _Catalogue:
@@ -517,13 +626,21 @@ def _ranges(counts: np.ndarray) -> np.ndarray:
 
 
 def _draw_days(
-    profile: np.ndarray, span_days: int, rng: np.random.Generator
+    profile: np.ndarray,
+    span_days: int,
+    rng: np.random.Generator,
+    *,
+    groups: Mapping[str, GroupSpec] = GROUPS,
+    recency_factor: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the first and last order day (days since start) of each customer."""
     scale = span_days / _REFERENCE_SPAN_DAYS
-    recency = _profile_column("recency_days")[profile]
-    history = _profile_column("history_days")[profile]
-    before_end = np.floor(rng.integers(recency[:, 0], recency[:, 1] + 1) * scale).astype(np.int64)
+    recency = _profile_column("recency_days", groups)[profile]
+    history = _profile_column("history_days", groups)[profile]
+    days = rng.integers(recency[:, 0], recency[:, 1] + 1)
+    if recency_factor is not None:
+        days = np.maximum((1 + days) * recency_factor - 1, 0)
+    before_end = np.floor(days * scale).astype(np.int64)
     active = np.floor(rng.integers(history[:, 0], history[:, 1] + 1) * scale).astype(np.int64)
     before_end = np.minimum(before_end, span_days)
     first_before_end = np.minimum(before_end + active, span_days)
@@ -531,14 +648,22 @@ def _draw_days(
 
 
 def _schedule_orders(customers: _Customers, span_days: int, rng: np.random.Generator) -> _Invoices:
-    profile = customers.profile
-    order_range = _profile_column("orders")[profile]
+    profile, groups, spread = customers.profile, customers.groups, customers.spread
+    order_range = _profile_column("orders", groups)[profile]
     n_orders = rng.integers(order_range[:, 0], order_range[:, 1] + 1)
-    first_day, last_day = _draw_days(profile, span_days, rng)
+    if spread is not None:
+        n_orders = np.maximum(np.round(n_orders * spread.orders), 1).astype(np.int64)
+    first_day, last_day = _draw_days(
+        profile,
+        span_days,
+        rng,
+        groups=groups,
+        recency_factor=None if spread is None else spread.recency,
+    )
     customer = np.repeat(np.arange(profile.size), n_orders)
     rank = _ranges(n_orders)
     free_minute = _free_order_minutes(first_day[customer], last_day[customer], rank, rng)
-    evenly = np.array([False] * len(GROUPS) + [spec.evenly_spaced for spec in ANOMALIES.values()])
+    evenly = np.array([False] * len(groups) + [spec.evenly_spaced for spec in ANOMALIES.values()])
     spaced_minute = _evenly_spaced_minutes(first_day, last_day, n_orders)
     minute = np.where(evenly[profile][customer], spaced_minute, free_minute)
     return _Invoices(
@@ -572,8 +697,13 @@ def _evenly_spaced_minutes(
     return np.repeat(window_start, n_orders) + _ranges(n_orders) * np.repeat(interval, n_orders)
 
 
-def _draw_line_counts(order_profile: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    mean = _profile_column("lines_per_order")[order_profile]
+def _draw_line_counts(
+    order_profile: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    groups: Mapping[str, GroupSpec] = GROUPS,
+) -> np.ndarray:
+    mean = _profile_column("lines_per_order", groups)[order_profile]
     return np.minimum(1 + rng.poisson(mean - 1.0), _MAX_LINES_PER_ORDER)
 
 
@@ -641,9 +771,12 @@ def _shop_lines(
     kind[invoice >= n_orders] = _LINE_ANONYMOUS
     product = _distinct_products(invoice, counts, catalogue, rng)
     # anonymous lines index customer -1 here; their units and prices are overridden below
-    line_profile = customers.profile[invoices.customer[invoice]]
-    units = _line_units(kind, line_profile)
-    price_level = _profile_column("price_level")[line_profile]
+    line_customer = invoices.customer[invoice]
+    line_profile = customers.profile[line_customer]
+    units = _line_units(kind, line_profile, groups=customers.groups)
+    price_level = _profile_column("price_level", customers.groups)[line_profile]
+    if customers.spread is not None:
+        price_level = price_level * customers.spread.spend[line_customer]
     price = np.where(kind == _LINE_ANONYMOUS, 1.0, price_level) * catalogue.prices[product]
     price = np.where(kind == _LINE_FREE, 0.0, np.maximum(np.round(price, 2), 0.01))
     return _Lines(
@@ -656,8 +789,13 @@ def _shop_lines(
     )
 
 
-def _line_units(kind: np.ndarray, line_profile: np.ndarray) -> np.ndarray:
-    units = _profile_column("units_per_line")[line_profile]
+def _line_units(
+    kind: np.ndarray,
+    line_profile: np.ndarray,
+    *,
+    groups: Mapping[str, GroupSpec] = GROUPS,
+) -> np.ndarray:
+    units = _profile_column("units_per_line", groups)[line_profile]
     units = np.where(kind == _LINE_FREE, _FREE_UNITS_PER_LINE, units)
     return np.where(kind == _LINE_ANONYMOUS, _ANONYMOUS_UNITS_PER_LINE, units)
 
@@ -704,14 +842,15 @@ def _truth(
     # purchase invoices come grouped by customer, and every customer has at least one
     last_minute = np.maximum.reduceat(invoices.minute[bought], np.cumsum(frequency) - frequency)
     recency = span_days + 1 - last_minute // _MINUTES_PER_DAY
-    names = np.array([*GROUPS, *(ANOMALY_GROUP for _ in ANOMALIES)], dtype=object)
-    kinds = np.array([*("" for _ in GROUPS), *ANOMALIES], dtype=object)
-    features = np.array(["" for _ in GROUPS] + [s.feature for s in ANOMALIES.values()], object)
+    groups = customers.groups
+    names = np.array([*groups, *(ANOMALY_GROUP for _ in ANOMALIES)], dtype=object)
+    kinds = np.array([*("" for _ in groups), *ANOMALIES], dtype=object)
+    features = np.array(["" for _ in groups] + [s.feature for s in ANOMALIES.values()], object)
     profile = customers.profile
     frame = pd.DataFrame(
         {
             "group": pd.array(names[profile], dtype=_TEXT),
-            "is_anomaly": profile >= len(GROUPS),
+            "is_anomaly": profile >= len(groups),
             "anomaly_kind": pd.array(kinds[profile], dtype=_TEXT),
             "anomaly_feature": pd.array(features[profile], dtype=_TEXT),
             "recency": recency.astype(np.int64),

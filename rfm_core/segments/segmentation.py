@@ -4,13 +4,12 @@ The order is fixed, so that the command line and the app cannot drift apart:
 
 1. :func:`find_anomalies` flags unusual customers (:mod:`rfm_core.segments.anomalies`). Flags never
    remove anyone.
-2. :func:`choose_k` sweeps the number of segments (:func:`rfm_core.segments.clustering.select_k`)
-when
-   the settings ask for the recommendation.
+2. :func:`choose_k` sweeps the number of segments
+   (:func:`rfm_core.segments.clustering.select_k`) when the settings ask for the recommendation.
 3. :func:`segment_customers` fits the chosen method
-(:class:`rfm_core.segments.clustering.Segmenter`).
-   With ``exclude_anomalies`` the model is fitted without the flagged customers, who are then
-   assigned to their nearest segment and marked ``assigned_after_fit``.
+   (:class:`rfm_core.segments.clustering.Segmenter`). With ``exclude_anomalies`` (the default)
+   the model is fitted without the flagged customers, who are then assigned to their nearest
+   segment and marked ``assigned_after_fit``.
 4. Profiles and business names (:mod:`rfm_core.segments.profiles`).
 5. :func:`labeled_customers` lays everything out as one row per customer.
 """
@@ -39,6 +38,7 @@ from rfm_core.segments.features import DEFAULT_FEATURES, TRANSFORMS
 from rfm_core.segments.profiles import NAME_SCHEMES, UNASSIGNED, name_segments, profile_segments
 
 __all__ = [
+    "MIN_SEGMENT_CUSTOMERS",
     "AnomalySettings",
     "SegmentationResult",
     "SegmentationSettings",
@@ -67,8 +67,13 @@ class SegmentationSettings:
         The numbers of segments a marketing team can act on; the recommendation stays inside.
     linkage, eps, min_samples, min_cluster_size
         Options of agglomerative clustering, DBSCAN and HDBSCAN.
-    exclude_anomalies : bool
-        Fit without the flagged customers, then assign them to their nearest segment.
+    exclude_anomalies : bool, default True
+        Fit (and sweep k) without the flagged customers, then assign them to their nearest
+        segment (unless fewer than :data:`MIN_SEGMENT_CUSTOMERS` would be left: then everyone
+        is fitted, and a note says so). On by default: on generated logs with planted whales
+        and machine-like buyers, fitting them let them take a segment of their own and often
+        shifted the recommended k up by one (``bench/segments_family.py``). Needs the flags
+        (``anomalies=``).
     name_scheme : {"lifecycle", "tiers"}
     random_state : int
     """
@@ -84,7 +89,7 @@ class SegmentationSettings:
     eps: float | None = None
     min_samples: int = 10
     min_cluster_size: int | None = None
-    exclude_anomalies: bool = False
+    exclude_anomalies: bool = True
     name_scheme: str = "lifecycle"
     random_state: int = 0
 
@@ -245,6 +250,8 @@ def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> Anomal
     )
 
 
+MIN_SEGMENT_CUSTOMERS = 10
+"""Fewest customers a segmentation is fitted on; below it, flagged customers are not left out."""
 CLASSIFIER_SAMPLE = 50_000  # training customers, every flagged one kept: bounded time at any size
 
 
@@ -352,9 +359,10 @@ def segment_customers(
     if settings.uses_k and settings.n_clusters is None and selection is None:
         selection = choose_k(rfm_table, settings, anomalies=anomalies)
     n_clusters = settings.n_clusters or (selection.recommended_k if selection else 4)
-    if fit_mask.sum() < 10:
+    if fit_mask.sum() < MIN_SEGMENT_CUSTOMERS:
         raise RfmError(
-            f"{int(fit_mask.sum())} customers are left to segment; at least 10 are needed"
+            f"{int(fit_mask.sum())} customers are left to segment; at least "
+            f"{MIN_SEGMENT_CUSTOMERS} are needed"
         )
     segmenter = Segmenter(
         method=settings.method,
@@ -403,6 +411,13 @@ def _fit_mask(
     if anomalies is None:
         raise RfmError("excluding anomalies needs the anomaly flags; run the detector first")
     flagged = anomalies.table["anomaly"].reindex(rfm_table.index, fill_value=False).to_numpy()
+    if (~flagged).sum() < MIN_SEGMENT_CUSTOMERS <= len(rfm_table):
+        notes.append(
+            f"only {int((~flagged).sum()):,} customers are not flagged, fewer than the "
+            f"{MIN_SEGMENT_CUSTOMERS} a segmentation needs: the model was fitted on all "
+            f"{len(rfm_table):,}, the {int(flagged.sum()):,} anomalous customers included"
+        )
+        return np.ones(len(rfm_table), dtype=bool)
     notes.append(
         f"the model was fitted without the {int(flagged.sum()):,} anomalous customers; "
         "they were then assigned to their nearest segment (marked assigned_after_fit)"

@@ -14,10 +14,13 @@ from rfm_core.ingest.synthetic import (
     ANOMALIES,
     ANOMALY_GROUP,
     GROUPS,
+    LIFECYCLE_GROUPS,
     MESS_RATES,
     TRANSACTION_COLUMNS,
+    GroupSpec,
     SyntheticLog,
     generate_transactions,
+    lifecycle_groups,
 )
 
 START, END = "2023-01-01", "2023-12-31"
@@ -299,8 +302,82 @@ def test_more_customers_than_five_digit_ids_get_wider_ids() -> None:
         {"anomaly_share": -0.1},
         {"anomaly_share": 0.6},
         {"start": "2023-06-01", "end": "2023-05-31"},
+        {"overlap": -0.1},
+        {"overlap": float("nan")},
+        {"groups": 0},
+        {"groups": 9},
+        {"groups": True},
+        {"groups": {}},
+        {"groups": {ANOMALY_GROUP: GROUPS["new"]}},
     ],
 )
 def test_invalid_arguments_are_rejected(arguments: dict) -> None:
     with pytest.raises(ValueError):
         generate_transactions(**arguments)
+
+
+# -- any number of groups, and overlap ----------------------------------------------------------
+
+
+def test_defaults_are_no_overlap_and_the_five_groups() -> None:
+    default = generate_transactions(300, random_state=2)
+    explicit = generate_transactions(300, groups=GROUPS, overlap=0.0, random_state=2)
+    pd.testing.assert_frame_equal(default.transactions, explicit.transactions)
+    pd.testing.assert_frame_equal(default.customers, explicit.customers)
+
+
+@pytest.mark.parametrize("k", [3, 6, 8])
+def test_a_number_of_groups_takes_the_first_lifecycle_groups(k: int) -> None:
+    assert list(lifecycle_groups(k)) == list(LIFECYCLE_GROUPS)[:k]
+    log = generate_transactions(1000, groups=k, random_state=k)
+    normal = log.customers[~log.customers["is_anomaly"]]
+    assert set(normal["group"]) == set(list(LIFECYCLE_GROUPS)[:k])
+    assert log.customers["is_anomaly"].sum() == 20
+
+
+def test_any_mapping_of_groups_is_planted() -> None:
+    groups = {
+        "a": GroupSpec(1.0, (0, 10), (20, 45), (270, 364), 2.0, 30.0, 1.6),
+        "b": GroupSpec(3.0, (200, 300), (1, 1), (0, 0), 1.0, 1.0, 1.0),
+    }
+    log = generate_transactions(400, groups=groups, anomaly_share=0.0, random_state=1)
+    shares = log.customers["group"].value_counts(normalize=True)
+    assert shares.to_dict() == pytest.approx({"a": 0.25, "b": 0.75})
+    b = log.customers[log.customers["group"] == "b"]
+    assert (b["frequency"] == 1).all() and (b["recency"] >= 200).all()
+
+
+@pytest.mark.parametrize("overlap", [0.2, 0.6])
+def test_truth_holds_with_overlap(overlap: float) -> None:
+    log = generate_transactions(600, groups=7, overlap=overlap, random_state=4)
+    pd.testing.assert_frame_equal(recompute_rfm(log.transactions), log.customers[RFM])
+
+
+def test_overlap_spreads_every_group_in_log_space_but_not_the_anomalies() -> None:
+    clear = generate_transactions(3000, groups=6, random_state=5).customers
+    spread = generate_transactions(3000, groups=6, overlap=0.4, random_state=5).customers
+    assert clear["group"].equals(spread["group"])  # the same customers in the same groups
+    normal = ~clear["is_anomaly"].to_numpy()
+
+    def spreads(customers: pd.DataFrame) -> pd.DataFrame:
+        logs = pd.DataFrame(log_rfm(customers[normal]), columns=RFM)
+        return logs.groupby(customers["group"].to_numpy()[normal]).std()
+
+    wider = spreads(spread) - spreads(clear)
+    assert (wider["recency"] > 0.05).all() and (wider["monetary"] > 0.1).all()
+    assert (wider["frequency"] > 0.05).sum() >= 4  # one-order groups rarely round to 2 orders
+    anomalies = spread.loc[~normal]
+    assert (anomalies.loc[anomalies["anomaly_kind"] == "machine_like", "frequency"] >= 100).all()
+
+
+def test_kmeans_recovery_falls_as_overlap_grows() -> None:
+    recovery = []
+    for overlap in (0.0, 0.15, 0.4):
+        customers = generate_transactions(3000, groups=6, overlap=overlap, random_state=6).customers
+        normal = customers[~customers["is_anomaly"]]
+        features = log_rfm(normal)
+        standardised = (features - features.mean(axis=0)) / features.std(axis=0)
+        labels = KMeans(n_clusters=6, n_init=5, random_state=0).fit_predict(standardised)
+        recovery.append(adjusted_rand_score(normal["group"], labels))
+    assert recovery[0] >= 0.95 and recovery[1] >= 0.85
+    assert recovery[0] > recovery[1] > recovery[2]

@@ -23,15 +23,16 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
 DATA = Path(__file__).parent / "data"
 OLD_KEY = "test-key-for-the-pre-refactor-bundle-0123456789"  # see data/README.md
 LOG_SHA256 = "1146c1e40b3110c641ae90009c9f5d848f49927779fb4a072bd4d07196445670"
-# the bundles, the arguments of `segment` that saved them, and the sha256 of what the old
-# code's `python -m rfm_core score --model <bundle> log.csv` wrote
+# the bundles, the arguments of `segment` that saved them (`--no-exclude-anomalies`: the
+# default then), and the sha256 of what the old code's `python -m rfm_core score --model <bundle>
+# log.csv` wrote
 OLD_BUNDLES = {
     "dcc926c-kmeans-zscore.rfm": (
-        ["--anomaly-method", "zscore"],
+        ["--anomaly-method", "zscore", "--no-exclude-anomalies"],
         "3f168eabcf14e88688673f4a7d0a82235777dfd48938bd9a39d7649e986c9a23",
     ),
     "dcc926c-dbscan-zscore.rfm": (
-        ["--method", "dbscan", "--anomaly-method", "zscore"],
+        ["--method", "dbscan", "--anomaly-method", "zscore", "--no-exclude-anomalies"],
         "996dde9d96aaf91f2967e91a253b76d8f51a1fc31587fa5d797f9858badb249f",
     ),
 }

@@ -68,9 +68,21 @@ def test_exclusion_needs_the_flags(planted):
         segment_customers(table, SegmentationSettings(n_clusters=3, exclude_anomalies=True))
 
 
+def test_too_few_unflagged_customers_are_fitted_with_the_flagged_ones(planted):
+    _, table, _ = planted
+    small = table.iloc[:12]
+    flags = find_anomalies(small, AnomalySettings(contamination=0.25))
+    assert (~flags.table["anomaly"]).sum() < 10
+    result = segment_customers(small, SegmentationSettings(n_clusters=3), anomalies=flags)
+    assert not result.assigned_after_fit.any()
+    assert len(result.labels) == 12
+    assert any("fitted on all 12" in note for note in result.notes)
+
+
 def test_labeled_customers_has_everyone_once(planted, flagged):
     _, table, _ = planted
-    result = segment_customers(table, SegmentationSettings(method="gmm", n_clusters=4))
+    settings = SegmentationSettings(method="gmm", n_clusters=4, exclude_anomalies=False)
+    result = segment_customers(table, settings)
     labeled = labeled_customers(table, result, flagged, renamed={0: "Best"})
     assert labeled.index.equals(table.index)
     assert list(labeled.columns[: table.shape[1]]) == list(table.columns)
@@ -87,7 +99,7 @@ def test_labeled_customers_has_everyone_once(planted, flagged):
 
 def test_renames_apply_alike_to_the_names_and_to_every_customer(planted):
     _, table, _ = planted
-    result = segment_customers(table, SegmentationSettings(n_clusters=3))
+    result = segment_customers(table, SegmentationSettings(n_clusters=3, exclude_anomalies=False))
     # a form or a JSON file gives the label as text: it still renames cluster 1
     names = result.names_with({"1": "Sleepers"})
     assert names == {**result.names, 1: "Sleepers"}
@@ -97,11 +109,11 @@ def test_renames_apply_alike_to_the_names_and_to_every_customer(planted):
 
 
 @pytest.mark.parametrize("method", ["kmeans", "gmm", "bgmm", "dbscan", "hdbscan", "agglomerative"])
-def test_every_method_is_deterministic(planted, method):
+def test_every_method_is_deterministic(planted, flagged, method):
     _, table, _ = planted
     settings = SegmentationSettings(method=method, n_clusters=4, random_state=3)
-    first = segment_customers(table, settings)
-    second = segment_customers(table, settings)
+    first = segment_customers(table, settings, anomalies=flagged)
+    second = segment_customers(table, settings, anomalies=flagged)
     pd.testing.assert_series_equal(first.labels, second.labels)
     assert set(first.names) >= set(first.labels[first.labels >= 0])
 

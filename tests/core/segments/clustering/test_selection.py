@@ -76,7 +76,19 @@ def test_recommend_k_stays_in_the_business_range():
     k, reason = recommend_k(hand_table(), business_range=(3, 6))
     assert k == 4
     assert reason.startswith("k = 4: inside the business range 3–6")
-    assert "best mean rank (1.0 among 4 candidates) over 4 criteria" in reason
+    assert "best mean rank (1.0 among 4 candidates) over 1 criterion — here Calinski" in reason
+    assert "shown but not counted: silhouette prefers 4" in reason
+
+
+def test_recommend_k_counts_calinski_harabasz_bic_and_stability_only():
+    table = hand_table(bic=[50.0, 40.0, 30.0, 20.0, 25.0], stability=[0.99, 0.95, 0.90, 0.97, 0.85])
+    # within 3..6, best first: CH 4, 3, 5, 6; BIC 5, 6, 4, 3; stability 5, 3, 4, 6: mean ranks
+    # 2.7 (k=3), 2.3 (4), 1.7 (5), 3.3 (6). Silhouette, Davies–Bouldin and the elbow all
+    # prefer 4 but do not count.
+    k, reason = recommend_k(table, business_range=(3, 6))
+    assert k == 5
+    assert "over 3 criteria — here Calinski–Harabasz prefers 4, BIC prefers 5" in reason
+    assert "shown but not counted: silhouette prefers 4" in reason
 
 
 def test_recommend_k_drops_unstable_k():
