@@ -12,9 +12,10 @@ import pytest
 
 from rfm_core.customers.pipeline import run_rfm
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, score_edges
+from rfm_core.customers.scores import ScoreBinning, rescore
 from rfm_core.errors import RfmError
 from rfm_core.ingest.io import load_bytes
-from rfm_core.ingest.synthetic import generate_transactions
+from rfm_core.ingest.synthetic import generate_bgnbd_transactions, generate_transactions
 from rfm_core.segments.profiles import (
     ACTION_COLUMNS,
     ProfileError,
@@ -28,6 +29,7 @@ from rfm_core.segments.profiles import (
     segment_rules,
     snake_plot_data,
 )
+from rfm_core.segments.segmentation import SegmentationSettings, segment_customers
 
 NAN = math.nan
 PLANTED_GROUPS = ("at_risk", "champions", "lost", "loyal", "new")
@@ -206,6 +208,50 @@ def test_planted_groups_are_named_after_the_rule_segment_of_their_median_custome
     assert names["lost"] == "Cluster lost · Lost"
     assert names["loyal"] == "Cluster loyal · Loyal"
     assert names["at_risk"] == "Cluster at_risk · Loyal"
+
+
+def cdnow_shaped_table(n: int = 3_000) -> pd.DataFrame:
+    """A log of the shape of CDNOW (most customers buy once), with CDNOW's column names."""
+    log = generate_bgnbd_transactions(
+        n, r=0.243, alpha=4.414, a=0.793, b=2.426, p=6.25, q=3.74, v=15.44, random_state=8
+    ).transactions
+    frame = pd.DataFrame(
+        {
+            "Customer": log["CustomerID"],
+            "Order Date": log["InvoiceDate"].dt.strftime("%Y-%m-%d"),
+            "Items": log["Quantity"],
+            "Sales ($)": log["UnitPrice"],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = frame.to_csv(index=False).encode()
+        return run_rfm(load_bytes(data, file_name="cdnow.csv")).rfm.table
+
+
+@pytest.mark.parametrize("binning", [ScoreBinning(), ScoreBinning(recency=(30, 90, 180, 365))])
+def test_clusters_of_a_cdnow_shaped_log_carry_the_rule_name_of_their_medians(binning):
+    table = cdnow_shaped_table()
+    assert (table["frequency"] == 1).mean() > 0.45  # about half the customers buy once
+    scoring = rescore(table, binning)
+    settings = SegmentationSettings(n_clusters=5)
+    result = segment_customers(scoring.table, settings, edges=scoring.edges)
+    rule_names = set(scoring.table["rfm_segment"].unique()) | {r.name for r in DEFAULT_SEGMENTS}
+    for label, name in result.names.items():
+        members = result.labels[result.labels == label].index
+        prefix, borrowed = name.split(" · ")
+        assert prefix == f"Cluster {label}" and name not in rule_names
+        # the medians, scored with the same cut points, satisfy the rule named
+        medians = scoring.table.loc[members, ["recency", "frequency", "monetary"]].median()
+        if binning == ScoreBinning():
+            r, f, m = median_rule(scoring.table, members)
+        else:  # recency by its fixed cut points; F and M as the whole table ranks them
+            r = 1 + int((medians["recency"] <= np.array([30, 90, 180, 365])).sum())
+            f, m = median_rule(scoring.table, members)[1:]
+        assert borrowed == rule_of((r, f, m)), (label, medians)
+    # renaming for other rules reaches the same names as fitting with them
+    again = segment_customers(table, settings).with_rule_names(DEFAULT_SEGMENTS, scoring.edges)
+    assert again.names == result.names
 
 
 def test_planted_anomalies_do_not_change_the_names_of_the_groups(planted, planted_normal):
@@ -601,6 +647,28 @@ def test_crosswalk_counts_by_hand():
     shares = crosswalk(rule, clusters, normalize=True)
     assert shares.loc["Lost"].tolist() == [0.0, 2 / 3, 1 / 3]
     assert (shares.sum(axis=1) == 1).all()
+
+
+def test_crosswalk_keeps_clusters_in_number_order_under_their_names():
+    index = pd.Index([f"c{i}" for i in range(12)], name="customer_id")
+    rule = pd.Series(["Lost"] * 6 + ["Mine"] * 3 + ["Champions"] * 3, index=index)
+    clusters = pd.Series([10, 2, 2, 0, -1, 10, 0, 2, 10, 0, 0, 2], index=index)
+    names = {
+        0: "Cluster 0 · Lost",
+        2: "Cluster 2 · At Risk",
+        10: "Cluster 10 · Zz",
+        -1: "Unassigned",
+    }
+    table = crosswalk(rule, clusters, names=names)
+    # numbers in numeric order (A–Z would put "Cluster 10" before "Cluster 2"), noise last
+    assert list(table.columns) == ["Cluster 0 · Lost", "Cluster 2 · At Risk", "Cluster 10 · Zz",
+                                   "Unassigned"]  # fmt: skip
+    # rule order, names outside it after them
+    assert list(table.index) == ["Champions", "Lost", "Mine"]
+    assert list(crosswalk(rule, clusters, order=["Mine", "Lost"]).index) == [
+        "Mine", "Lost", "Champions",
+    ]  # fmt: skip
+    assert table.loc["Lost"].tolist() == [1, 2, 2, 1]
 
 
 # -- input checks ------------------------------------------------------------------------------
