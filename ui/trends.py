@@ -25,7 +25,8 @@ from rfm_core.customers.migration import (
     default_dates,
     migrate,
 )
-from rfm_core.customers.rfm import SegmentRule, relabel
+from rfm_core.customers.rfm import SegmentRule
+from rfm_core.customers.scores import QUANTILES, ScoreBinning
 from rfm_core.customers.trends import (
     Pareto,
     activity_trend,
@@ -41,7 +42,7 @@ from rfm_core.ingest.folder import folder_file
 from rfm_core.ingest.schema import ColumnMapping
 from rfm_core.lines.cleaning import CleaningRules
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
-from ui.cache import pipeline_for, segmentation_for
+from ui.cache import customers_for, pipeline_for, segmentation_for
 from ui.components import cached, current_segmentation_result
 from ui.labels import cluster_label
 from ui.segments import segment_names
@@ -111,9 +112,14 @@ class Value:
 
 
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
-def value_for(dataset: Dataset, rules: CleaningRules, segments: tuple[SegmentRule, ...]) -> Value:
-    """KPIs of the session's rule segments, and the Pareto curve of revenue."""
-    table = relabel(pipeline_for(dataset, rules).rfm.table, segments)
+def value_for(
+    dataset: Dataset,
+    rules: CleaningRules,
+    segments: tuple[SegmentRule, ...],
+    binning: ScoreBinning = QUANTILES,
+) -> Value:
+    """KPIs of the session's rule segments (under its binning), and the Pareto curve."""
+    table = customers_for(dataset, rules, segments, binning)
     order = [rule.name for rule in segments]
     return Value(segment_kpis(table, table["rfm_segment"], order=order), pareto_curve(table))
 
