@@ -36,7 +36,9 @@ Each score is ``1 + floor(5 × share of customers with a strictly worse value)``
 higher frequency and higher monetary are better. Customers with equal values always share a score,
 the result never depends on row order, and every score lies in 1–5. When ties leave fewer than five
 distinct scores a warning says so (frequency on small logs typically does); when every customer has
-the same value, everyone gets the middle score 3.
+the same value, everyone gets the middle score 3. Other binnings (natural breaks, fixed cut points)
+and the cut points in words are in :mod:`rfm_core.customers.scores`; they score through
+:func:`score_with_edges` too.
 """
 
 from __future__ import annotations

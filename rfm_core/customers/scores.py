@@ -11,8 +11,11 @@ jenks (natural breaks)
     total squared distance of the values to their class mean (Jenks' natural breaks, computed
     exactly, Fisher 1958). Recency is split on its days; frequency and monetary on
     ``log(1 + value)``, because on the values themselves the few largest customers dominate the
-    squared distances and the classes only isolate them (on Online Retail the top monetary class
-    would hold a handful of customers and the bottom one nine in ten). The split is exact on the
+    squared distances and the classes only isolate them: on Online Retail (4,338 customers;
+    skewness of recency 1.2, frequency 12, monetary 19) raw monetary classes hold 4,120, 187,
+    24, 5 and 2 customers and log classes 673, 1,216, 1,264, 945 and 240 (frequency: 3,466 …
+    2 raw, 1,493 … 162 on the log); recency, mildly skewed and read in days, keeps its days (cut
+    at 47, 118, 205 and 293 days). The split is exact on the
     distinct values weighted by their counts, in ``O(5 · d²)`` time for ``d`` distinct values;
     above :data:`JENKS_MAX_VALUES` distinct values it is computed on a seeded sample of that many
     customers (and a note says so).
