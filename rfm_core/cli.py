@@ -224,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="second snapshot (default: the last purchase date)",
     )  # fmt: skip
     migrate.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    _add_scoring_options(migrate)
     _add_clv_parser(commands)
     demo = commands.add_parser("demo", help="write a generated transaction log with known segments")
     demo.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet to write")
@@ -706,6 +707,10 @@ def _run_migrate(args: argparse.Namespace) -> int:
     from rfm_core.customers.migration import migrate
 
     options = {"date_from": args.move_from, "date_to": args.move_to, "rules": _rules(args)}
+    if args.segments:
+        options["segments"] = _read_segments(args.segments)
+    if args.score_edges:
+        options["binning"] = _read_binning(args.score_edges)
     engine = _engine(args)
     moves = None
     if engine != "memory":

@@ -49,6 +49,7 @@ from ui.segments import segment_names
 from ui.state import (
     Dataset,
     current_anomaly_settings,
+    current_binning,
     current_segmentation,
     current_segments,
     data_folder,
@@ -157,9 +158,10 @@ def migration_for(
     date_to: dt.date,
     settings: SegmentationSettings | None = None,
     anomaly_settings: AnomalySettings | None = None,
+    binning: ScoreBinning = QUANTILES,
 ) -> Migration:
-    """Segments at two dates; clusters too when segmentation settings are given (the fitted
-    model of the Segments page scores both snapshots)."""
+    """Segments at two dates, scored with the session's binning; clusters too when segmentation
+    settings are given (the fitted model of the Segments page scores both snapshots)."""
     segmenter = None
     if settings is not None:
         segmenter = segmentation_for(dataset, rules, settings, anomaly_settings).segmenter
@@ -170,6 +172,7 @@ def migration_for(
         "segments": segments,
         "segmenter": segmenter,
         "span": span_for(dataset, rules),
+        "binning": binning,
     }
     result = pipeline_for(dataset, rules)
     if result.transactions is not None:
@@ -228,8 +231,9 @@ def movement(by: str, date_from: dt.date, date_to: dt.date) -> Movement:
         names = segment_names(segmentation)
     with st.spinner("Computing the segments at both dates…"):
         moves = cached(
-            migration_for, current_segments(), date_from, date_to, settings, anomaly_settings
-        )
+            migration_for, current_segments(), date_from, date_to, settings, anomaly_settings,
+            current_binning(),
+        )  # fmt: skip
     customers = moves.customers
     if by == "cluster":
 

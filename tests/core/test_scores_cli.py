@@ -190,3 +190,19 @@ def test_bad_segment_files_are_one_error_line(log, tmp_path, capsys, change, exp
     assert err.startswith(f"error: {path}") and len(err.splitlines()) == 1, err
     assert expected in err
     assert not out.exists()
+
+
+def test_migrate_takes_the_cut_points_and_segments(log, tmp_path):
+    from rfm_core.customers.migration import migrate
+    from rfm_core.customers.pipeline import prepare
+
+    edges_path = tmp_path / "edges.json"
+    edges_path.write_text(json.dumps(FIXED), encoding="utf-8")
+    out = tmp_path / "moves.csv"
+    argv = ["migrate", str(log), "-o", str(out), "--score-edges", str(edges_path)]
+    assert main([*argv, "--segments", str(segments_file(tmp_path))]) == 0
+    data = prepare(load_bytes(log.read_bytes(), file_name=log.name))
+    want = migrate(data, segments=THREE, binning=ScoreBinning(**FIXED)).customers
+    got = read(out)
+    assert got["segment_to"].tolist() == want["segment_to"].tolist()
+    assert set(got["segment_to"]) <= {"Recent", "Fading", "Gone"}
