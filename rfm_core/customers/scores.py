@@ -611,7 +611,10 @@ def _spent(low: float | None, above: float | None) -> str:
         return f"spent less than {_money(above)}"
     if above is None:
         return f"spent {_money(low)} or more"
-    return f"spent {_money(low)}–{_money(round(above - 0.01, 2))}"
+    high = round(above - 0.01, 2)
+    if float(low).is_integer() and high.is_integer():
+        return f"spent {_money(low)}–{_money(high)}"
+    return f"spent {low:,.2f}–{high:,.2f}"  # one with cents: both with cents
 
 
 def _whole(value: float) -> str:

@@ -327,3 +327,15 @@ def test_a_segment_table_with_a_fraction_names_the_column_and_the_value():
         segments_from_frame(frame)
     text = segments_to_frame((SegmentRule("All", (1, 5), (1, 5)),)).astype(str)
     assert segments_from_frame(text) == (SegmentRule("All", (1, 5), (1, 5), (1, 5), ""),)
+
+
+def test_a_money_range_with_cents_shows_cents_on_both_ends():
+    table = customers([1, 2, 3, 4, 5], [1, 1, 1, 1, 1], [5.0, 300.0, 600.0, 2e3, 6e3])
+    binning = ScoreBinning(monetary=(203.21, 552.01, 1506.13, 5464.13))
+    meanings = describe_scores(rescore(table, binning).edges).set_index("score")["meaning"]
+    assert meanings["M 2"] == "spent 203.21–552.00"
+    assert meanings["M 5"] == "spent 5,464.13 or more"
+    whole = ScoreBinning(monetary=(100, 250, 500, 1000))
+    meanings = describe_scores(rescore(table, whole).edges).set_index("score")["meaning"]
+    assert meanings["M 3"] == "spent 250.00–499.99"
+    assert meanings["M 4"] == "spent 500.00–999.99"
