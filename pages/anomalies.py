@@ -6,7 +6,7 @@ from ui import components
 from ui.anomalies import customers_with_flags, flagged_csv, flagged_table, revenue_share
 from ui.cache import agreement_for, classifier_for
 from ui.charts import anomalies as charts
-from ui.components import cached, current_anomalies, current_pipeline, show_frame, show_notes
+from ui.components import cached, current_anomalies, show_frame, show_notes
 from ui.formats import CLASSIFIER_FORMATS
 from ui.labels import DETECTOR_LABELS
 from ui.state import current_anomaly_settings, update_anomaly_settings
@@ -17,7 +17,7 @@ st.caption(
     "out. Use them to check data errors, call wholesale buyers, or leave them out of the fit "
     "(Model selection page)."
 )
-table = current_pipeline().rfm.table
+table = components.current_customers()  # scores and rule segments of the session
 settings = current_anomaly_settings()
 
 with st.form("anomaly_form"):

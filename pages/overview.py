@@ -6,7 +6,7 @@ from ui.charts import trends as charts
 from ui.components import MAX_TABLE_ROWS, cached, current_customers, current_pipeline
 from ui.formats import KPI_FORMATS
 from ui.labels import PERIODS
-from ui.state import current_segments
+from ui.state import current_binning, current_segments
 from ui.trends import activity_for, breakdowns_for, named_cluster_kpis, span_for, value_for
 
 st.title("Overview")
@@ -67,7 +67,7 @@ st.page_link(
     label="Distributions of recency, frequency and monetary, and the R × F grid: RFM page",
     icon=":material/table_chart:",
 )
-value = cached(value_for, current_segments())
+value = cached(value_for, current_segments(), current_binning())
 st.plotly_chart(charts.segment_treemap(value.kpis), key="revenue_treemap")
 st.caption(
     "Average order value: the segment's revenue divided by its orders. Rule segments are listed "

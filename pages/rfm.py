@@ -2,18 +2,23 @@
 
 import streamlit as st
 
-from ui import components
+from ui import components, forms
 from ui.charts.customers import distribution_figures, rule_segment_treemap, score_grid_heatmap
-from ui.components import log_spaced_stops, show_frame, show_warnings, shown_errors
-from ui.customers import customers_in_range, rule_segment_summary, rules_table
+from ui.components import log_spaced_stops, show_frame, show_warnings
+from ui.customers import (
+    customers_in_range,
+    rule_segment_summary,
+    score_levels,
+    score_warnings,
+    scores_in_words,
+)
 from ui.exports import rfm_csv
 from ui.formats import SHARE_FORMATS
-from ui.state import set_segments, set_segments_from_frame
 
 st.title("Recency, Frequency, Monetary")
 rfm = components.current_pipeline().rfm
 table = components.current_customers()
-show_warnings(rfm.warnings)
+show_warnings(score_warnings())
 
 a, b, c, d = st.columns(4)
 a.metric("Customers", f"{rfm.n_customers:,}")
@@ -22,9 +27,17 @@ c.metric("Median recency (days)", f"{table['recency'].median():,.0f}")
 d.metric("Revenue", f"{table['monetary'].sum():,.0f}")
 st.caption(
     "Recency: days from the last purchase to the reference date. Frequency: distinct invoices. "
-    "Monetary: sum of kept line amounts. Scores 1–5: 1 + ⌊5 × share of customers with a worse "
-    "value⌋, so equal values share a score."
+    "Monetary: sum of kept line amounts."
 )
+
+st.subheader("Scores")
+st.caption(
+    f"R, F and M scores 1–5, cut by {scores_in_words()}; equal values share a score. "
+    "The scores put every customer in a rule segment."
+)
+st.dataframe(score_levels(), hide_index=True, key="score_levels", column_config=SHARE_FORMATS)
+with st.expander("Change how the scores are cut"):
+    forms.binning_form()
 
 st.subheader("Explore with RFM sliders")
 
@@ -82,19 +95,4 @@ st.plotly_chart(rule_segment_treemap(summary, by=by), key="treemap")
 st.dataframe(summary, hide_index=True, key="segment_table", column_config=SHARE_FORMATS)
 
 with st.expander("Edit the segment rules"):
-    st.caption(
-        "Each row gives a segment to the customers whose R, F and M scores lie in its ranges "
-        "(inclusive). Together the rows must cover every combination of scores exactly once."
-    )
-    with st.form("segments_form"):
-        edited = st.data_editor(
-            rules_table(), num_rows="dynamic", hide_index=True, key="segments_editor"
-        )
-        apply, reset = st.columns(2)
-        if apply.form_submit_button("Apply segment rules"):
-            with shown_errors():
-                set_segments_from_frame(edited)
-                st.rerun()
-        if reset.form_submit_button("Restore the default rules"):
-            set_segments(None)
-            st.rerun()
+    forms.segment_rules_form()

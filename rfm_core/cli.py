@@ -13,6 +13,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,6 +130,25 @@ def _features(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
+def _add_scoring_options(parser: argparse.ArgumentParser, *, model: bool = False) -> None:
+    scoring = parser.add_argument_group("scores and rule segments")
+    default = "the model's" if model else "quantiles"
+    scoring.add_argument(
+        "--score-edges", type=Path, metavar="FILE",
+        help="how the R, F and M scores are cut: JSON such as {\"method\": \"jenks\"} or "
+        "{\"recency\": [30, 90, 180, 365], \"frequency\": [2, 3, 5, 10], \"monetary\": "
+        "[100, 250, 500, 1000]} (4 increasing cut points per score, each belonging to the better "
+        "score; a score left out uses the method), or a CSV with columns recency, frequency, "
+        f"monetary of 4 cut points each (default: {default})",
+    )  # fmt: skip
+    scoring.add_argument(
+        "--segments", type=Path, metavar="FILE",
+        help="rule segments: a CSV with the columns name, r_min, r_max, f_min, f_max, m_min, "
+        "m_max (scores 1-5, inclusive) and optionally description, covering every score "
+        f"combination exactly once (default: {'the model' if model else 'the built-in rules'})",
+    )  # fmt: skip
+
+
 def _add_segment_options(parser: argparse.ArgumentParser) -> None:
     from rfm_core.config import ANOMALY_METHODS, DEFAULT_FEATURES, LINKAGES, METHODS, TRANSFORMS
 
@@ -183,12 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     rfm = commands.add_parser("rfm", help="transactions → one RFM row per customer")
     _add_input_options(rfm)
+    _add_scoring_options(rfm)
     rfm.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     rfm.add_argument("--report", type=Path, help="write the cleaning report as JSON here")
     segment = commands.add_parser(
         "segment", help="transactions → RFM, segments and anomaly flags per customer"
     )
     _add_input_options(segment)
+    _add_scoring_options(segment)
     segment.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     _add_segment_options(segment)
     _add_export_options(segment)
@@ -219,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="second snapshot (default: the last purchase date)",
     )  # fmt: skip
     migrate.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    _add_scoring_options(migrate)
     _add_clv_parser(commands)
     demo = commands.add_parser("demo", help="write a generated transaction log with known segments")
     demo.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet to write")
@@ -288,10 +311,21 @@ def _engine_source(args: argparse.Namespace, engine: str, mapping, *, model=None
     return source, mapping, name
 
 
+@dataclass(frozen=True)
+class _Scores:
+    """How a run scores its customers: the rule segments, the binning and its edges (None: the
+    quantiles of the customers, or a saved model's edges)."""
+
+    segments: tuple
+    binning: object
+    edges: dict | None
+
+
 def _customers(
     args: argparse.Namespace, *, warm: tuple[str, ...] = (), model=None
-) -> tuple[object, dict]:
-    """Run cleaning and RFM where ``--engine`` says; return the RFM result and its report.
+) -> tuple[object, dict, _Scores]:
+    """Run cleaning and RFM where ``--engine`` says; return the RFM result, its report and how
+    it was scored (``--score-edges``, ``--segments``).
 
     With a saved ``model`` (:class:`rfm_core.outputs.persistence.ModelBundle`) the model's mapping,
     date order, cleaning rules (``--reference-date`` may replace its date) and rule segments are
@@ -305,6 +339,8 @@ def _customers(
     else:
         mapping, segments = model.mapping, model.segments
         rules = model.cleaning_rules(reference_date=args.reference_date)
+    segments = _read_segments(args.segments) if args.segments else segments
+    binning = _read_binning(args.score_edges) if args.score_edges else None
     engine = _engine(args)
     if engine != "memory":
         from rfm_core.customers.engine import rfm_on_engine
@@ -314,7 +350,7 @@ def _customers(
             run = rfm_on_engine(
                 source, name=name, mapping=mapping, rules=rules, segments=segments, engine=engine
             )
-            return run.rfm, engine_report_dict(run)
+            return _rescored(run.rfm, engine_report_dict(run), segments, binning)
         except EngineUnsupported as exc:
             if args.table:
                 raise
@@ -328,20 +364,99 @@ def _customers(
         result = rfm_for_bundle(loaded, model, reference_date=args.reference_date)
     else:
         result = run_rfm(
-            loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=_rules(args)
-        )
-    return result.rfm, cleaning_report_dict(result)
+            loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=_rules(args),
+            segments=segments,
+        )  # fmt: skip
+    return _rescored(result.rfm, cleaning_report_dict(result), segments, binning)
+
+
+def _rescored(rfm, report: dict, segments: tuple, binning) -> tuple[object, dict, _Scores]:
+    """Score the customers with ``--score-edges`` and ``--segments``; account for it in the
+    report (``scores``: the binning, the cut points and each score in words)."""
+    from dataclasses import replace
+
+    from rfm_core.customers.rfm import score_edges
+    from rfm_core.customers.scores import rescore
+    from rfm_core.outputs.export import scores_report_dict
+
+    edges = None
+    if binning is not None:
+        scoring = rescore(rfm.table, binning, segments)
+        rfm = replace(rfm, table=scoring.table, warnings=(*rfm.warnings, *scoring.notes))
+        report["warnings"] = [*report["warnings"], *scoring.notes]
+        edges = scoring.edges
+    report["scores"] = scores_report_dict(edges or score_edges(rfm.table), binning)
+    return rfm, report, _Scores(segments, binning, edges)
+
+
+def _read_binning(path: Path):
+    """``--score-edges``: a JSON object or a CSV of cut points (see the option's help)."""
+    import io
+
+    import pandas as pd
+
+    from rfm_core.customers.scores import ScoreBinning
+    from rfm_core.errors import ScoreBinningError
+
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+            data = json.loads(text)
+        else:
+            frame = pd.read_csv(io.StringIO(text), skipinitialspace=True)
+            data = {
+                str(c).strip(): [_number_or_text(v) for v in frame[c].dropna()]
+                for c in frame.columns
+            }
+            if "method" in data:
+                data["method"] = data["method"][0] if data["method"] else None
+        return ScoreBinning.from_mapping(data)
+    except json.JSONDecodeError as exc:
+        raise ScoreBinningError(
+            f"{path}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ScoreBinningError(f"{path}: cannot be read as CSV ({exc})") from exc
+    except ScoreBinningError as exc:
+        raise ScoreBinningError(f"{path}: {exc}") from exc
+
+
+def _number_or_text(value: object) -> object:
+    """A CSV cell as a number when it reads as one (a column with text is read as text)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _read_segments(path: Path) -> tuple:
+    """``--segments``: a CSV of rule segments (:func:`rfm_core.customers.rfm.segments_to_frame`)."""
+    import pandas as pd
+
+    from rfm_core.customers.rfm import segments_from_frame
+    from rfm_core.errors import SegmentDefinitionError
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame.columns = [str(c).strip() for c in frame.columns]
+        frame = frame.replace("", None)
+        return segments_from_frame(frame)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise SegmentDefinitionError(f"{path}: cannot be read as CSV ({exc})") from exc
+    except SegmentDefinitionError as exc:
+        raise SegmentDefinitionError(f"{path}: {exc}") from exc
 
 
 def _run_rfm(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    rfm, report = _customers(args)
+    rfm, report, _ = _customers(args)
     from rfm_core.outputs.export import rfm_csv
 
     args.output.write_bytes(rfm_csv(rfm.table))
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     _print_summary(report, args.output, time.perf_counter() - started)
+    _print_scores(report)
     return 0
 
 
@@ -435,7 +550,7 @@ def _sql_path(path: Path) -> str:
 
 def _run_segment(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    rfm, report = _customers(args, warm=("rfm_core.segments.segmentation",))
+    rfm, report, scores = _customers(args, warm=("rfm_core.segments.segmentation",))
     from rfm_core.outputs.export import labeled_csv, segmentation_report_dict
     from rfm_core.segments.segmentation import (
         AnomalySettings,
@@ -474,15 +589,18 @@ def _run_segment(args: argparse.Namespace) -> int:
         training = None
         if args.classifier:
             training = pool.submit(_train_classifier, table, anomalies, flagging)
-        segmentation = segment_customers(table, settings, anomalies=anomalies)
+        segmentation = segment_customers(
+            table, settings, anomalies=anomalies, segments=scores.segments, edges=scores.edges
+        )
         classifier = training.result() if training is not None else None
     args.output.write_bytes(labeled_csv(labeled_customers(table, segmentation, anomalies)))
     report["segmentation"] = segmentation_report_dict(segmentation, anomalies, classifier)
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     _print_summary(report, args.output, time.perf_counter() - started)
+    _print_scores(report)
     _print_segments(report["segmentation"])
-    _write_exports(args, table, report, segmentation, anomalies, classifier)
+    _write_exports(args, table, report, segmentation, anomalies, classifier, scores)
     return 0
 
 
@@ -532,13 +650,15 @@ def _add_score_parser(commands) -> None:
     score.add_argument(
         "--scores", choices=["model", "file"], default="model",
         help="R, F, M scores (and rule segments) as among the model's training customers "
-        "(default), or ranked within INPUT (when INPUT is a whole customer base re-scored)",
+        "(default), or ranked within INPUT (when INPUT is a whole customer base re-scored); "
+        "--score-edges wins over both",
     )  # fmt: skip
     score.add_argument("--report", type=Path, help="write the run report as JSON here")
+    _add_scoring_options(score, model=True)
     score.set_defaults(table=None, database=None, mapping=[], date_order="auto")
 
 
-def _write_exports(args, table, report, segmentation, anomalies, classifier) -> None:
+def _write_exports(args, table, report, segmentation, anomalies, classifier, scores) -> None:
     """Write what ``segment`` was asked for besides the labeled CSV."""
     if args.save_model:
         from rfm_core.ingest.schema import ColumnMapping
@@ -547,6 +667,7 @@ def _write_exports(args, table, report, segmentation, anomalies, classifier) -> 
         bundle = build_bundle(
             table, segmentation, anomalies, mapping=ColumnMapping(**report["mapping"]),
             rules=_rules(args), date_order=args.date_order, date_format=report["date_format"],
+            segments=scores.segments, edges=scores.edges,
             trained_on={"file": report["file"], "reference_date": report["reference_date"]},
         )  # fmt: skip
         args.save_model.write_bytes(dump_bundle(bundle, key=installation_key()))
@@ -556,7 +677,10 @@ def _write_exports(args, table, report, segmentation, anomalies, classifier) -> 
         return
     from rfm_core.outputs.reports import excel_workbook, html_report, run_report, segment_csv_zip
 
-    run = run_report(report, table, segmentation, anomalies, classifier=classifier)
+    run = run_report(
+        report, table, segmentation, anomalies, classifier=classifier, edges=scores.edges,
+        binning=scores.binning,
+    )  # fmt: skip
     outputs = (
         (args.segments_zip, lambda: segment_csv_zip(run.labeled)),
         (args.workbook, lambda: excel_workbook(run)),
@@ -573,11 +697,19 @@ def _run_score(args: argparse.Namespace) -> int:
     from rfm_core.outputs.persistence import installation_key, load_bundle
 
     model = load_bundle(args.model.read_bytes(), key=installation_key())
-    rfm, report = _customers(args, warm=("rfm_core.segments.segmentation",), model=model)
-    from rfm_core.outputs.export import labeled_csv
+    rfm, report, scores = _customers(args, warm=("rfm_core.segments.segmentation",), model=model)
+    from rfm_core.outputs.export import labeled_csv, scores_report_dict
     from rfm_core.outputs.persistence import score_transactions
 
-    labeled = score_transactions(rfm.table, model, scores=args.scores)
+    # --score-edges scored the customers already; otherwise the model's edges (or the file)
+    basis = "file" if scores.binning is not None else args.scores
+    labeled = score_transactions(rfm.table, model, scores=basis, segments=scores.segments)
+    if basis == "model" and model.score_edges is not None:
+        report["scores"] = {
+            **scores_report_dict(model.score_edges),
+            "binning": None,
+            "in_words": "the saved model's score edges",
+        }
     args.output.write_bytes(labeled_csv(labeled))
     report["warnings"] = [*model.warnings, *report["warnings"]]
     report["model"] = {
@@ -586,13 +718,14 @@ def _run_score(args: argparse.Namespace) -> int:
         "trained_on": model.trained_on,
         "method": model.segmentation.method,
         # a model saved before score edges ranks within the file whatever was asked
-        "scores": args.scores if model.score_edges is not None else "file",
+        "scores": basis if model.score_edges is not None else "file",
         "segments": labeled["segment_name"].value_counts().to_dict(),
         "flagged": int(labeled["anomaly"].sum()) if "anomaly" in labeled else None,
     }
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     _print_summary(report, args.output, time.perf_counter() - started)
+    _print_scores(report)
     scored = report["model"]
     print(f"scored with the model of {scored['created']} ({scored['method']}, no refit):")
     for name, count in scored["segments"].items():
@@ -649,6 +782,15 @@ def _load_while_importing(
         return future.result()
 
 
+def _print_scores(report: dict) -> None:
+    """One line per score: what each of its levels means."""
+    scores = report["scores"]
+    print(f"scores ({scores['in_words']}):")
+    levels = scores["levels"]
+    for start in range(0, len(levels), 5):
+        print("  " + " · ".join(levels[start : start + 5]))
+
+
 def _print_summary(report: dict, output: Path, seconds: float) -> None:
     print(f"{report['file']}: {report['rows_in']:,} rows read, {report['rows_kept']:,} kept")
     lost = report.get("customers_lost", {})
@@ -672,6 +814,10 @@ def _run_migrate(args: argparse.Namespace) -> int:
     from rfm_core.customers.migration import migrate
 
     options = {"date_from": args.move_from, "date_to": args.move_to, "rules": _rules(args)}
+    if args.segments:
+        options["segments"] = _read_segments(args.segments)
+    if args.score_edges:
+        options["binning"] = _read_binning(args.score_edges)
     engine = _engine(args)
     moves = None
     if engine != "memory":

@@ -22,6 +22,7 @@ __all__ = [
     "ProfileError",
     "ProjectionError",
     "RfmError",
+    "ScoreBinningError",
     "SegmentDefinitionError",
 ]
 
@@ -57,6 +58,10 @@ class CleaningError(RfmError):
 
 class SegmentDefinitionError(RfmError):
     """Rule-based segment definitions do not cover every score cell exactly once."""
+
+
+class ScoreBinningError(RfmError):
+    """Cut points of the R, F and M scores that cannot be used (count, order, not numbers)."""
 
 
 class EngineUnsupported(RfmError):

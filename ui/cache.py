@@ -21,6 +21,8 @@ from rfm_core.customers.engine import (
 )
 from rfm_core.customers.pipeline import RfmPipelineResult, customer_orders, run_rfm
 from rfm_core.customers.result import CustomerRun
+from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, relabel, score_edges
+from rfm_core.customers.scores import QUANTILES, ScoreBinning, Scoring, rescore
 from rfm_core.errors import LoadError
 from rfm_core.ingest.folder import folder_file
 from rfm_core.ingest.io import LoadedTable, load_bytes
@@ -33,6 +35,7 @@ from rfm_core.segments.features import transformed_features
 from rfm_core.segments.profiles import feature_importances, segment_rules
 from rfm_core.segments.segmentation import (
     AnomalySettings,
+    SegmentationResult,
     SegmentationSettings,
     choose_k,
     find_anomalies,
@@ -80,6 +83,60 @@ def pipeline_for(dataset: Dataset, rules: CleaningRules) -> CustomerRun:
     if dataset.in_folder:
         return folder_run(dataset.file_name, dataset.dataset_id, dataset.mapping, rules)
     return rfm_result(dataset.dataset_id, dataset.sheet, dataset.mapping, dataset.date_order, rules)
+
+
+@st.cache_resource(scope="session", max_entries=4, show_spinner=False)
+def scoring_for(
+    dataset: Dataset,
+    rules: CleaningRules,
+    binning: ScoreBinning,
+    segments: tuple[SegmentRule, ...],
+) -> Scoring:
+    """The customers scored with a binning and assigned the rule segments
+    (:func:`rfm_core.customers.scores.rescore`)."""
+    return rescore(pipeline_for(dataset, rules).rfm.table, binning, segments)
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def _quantile_edges(dataset: Dataset, rules: CleaningRules) -> dict:
+    return score_edges(pipeline_for(dataset, rules).rfm.table)
+
+
+def customers_for(
+    dataset: Dataset, rules: CleaningRules, segments: tuple[SegmentRule, ...], binning: ScoreBinning
+):
+    """The RFM table with a session's binning and rule segments (the pipeline's own table, not a
+    copy, when both are the defaults)."""
+    if binning != QUANTILES:
+        return scoring_for(dataset, rules, binning, segments).table
+    table = pipeline_for(dataset, rules).rfm.table
+    return table if segments == DEFAULT_SEGMENTS else relabel(table, segments)
+
+
+def edges_for(
+    dataset: Dataset, rules: CleaningRules, segments: tuple[SegmentRule, ...], binning: ScoreBinning
+) -> dict:
+    """The score edges of a session's binning (what the cut points in words and the cluster
+    names read)."""
+    if binning != QUANTILES:
+        return scoring_for(dataset, rules, binning, segments).edges
+    return _quantile_edges(dataset, rules)
+
+
+def named_segmentation_for(
+    dataset: Dataset,
+    rules: CleaningRules,
+    settings: SegmentationSettings,
+    anomaly_settings: AnomalySettings,
+    segments: tuple[SegmentRule, ...],
+    binning: ScoreBinning,
+) -> SegmentationResult:
+    """The fitted segmentation, its cluster names borrowing from the session's rule segments
+    under its binning (the fit itself is cached without them: renaming refits nothing)."""
+    result = segmentation_for(dataset, rules, settings, anomaly_settings)
+    if segments == DEFAULT_SEGMENTS and binning == QUANTILES:
+        return result
+    return result.with_rule_names(segments, edges_for(dataset, rules, segments, binning))
 
 
 def preview_for(dataset: Dataset) -> LoadedTable:

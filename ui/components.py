@@ -12,24 +12,25 @@ import pandas as pd
 import streamlit as st
 
 from rfm_core.customers.result import CustomerRun
-from rfm_core.customers.rfm import DEFAULT_SEGMENTS, relabel
 from rfm_core.errors import MappingError, RfmError
 from rfm_core.ingest.folder import FolderFile
 from rfm_core.ingest.io import dataset_id as compute_dataset_id
 from rfm_core.ingest.schema import detect_roles, infer_mapping
 from ui.cache import (
     anomalies_for,
+    customers_for,
     detected_mapping,
     folder_sample,
     loaded_table,
+    named_segmentation_for,
     pipeline_for,
-    segmentation_for,
     selection_for,
 )
 from ui.state import (
     DEMO_PATH,
     Dataset,
     current_anomaly_settings,
+    current_binning,
     current_dataset,
     current_rules,
     current_segmentation,
@@ -194,10 +195,11 @@ def show_frame(
 
 
 def current_customers() -> pd.DataFrame:
-    """The RFM table of the current dataset, with this session's rule segments."""
-    table = current_pipeline().rfm.table
-    segments = current_segments()
-    return table if segments == DEFAULT_SEGMENTS else relabel(table, segments)
+    """The RFM table of the current dataset, scored with this session's binning and assigned
+    its rule segments."""
+    current_pipeline()
+    with st.spinner("Scoring the customers…"):
+        return cached(customers_for, current_segments(), current_binning())
 
 
 def current_anomalies():
@@ -224,9 +226,10 @@ def current_segmentation_result():
     current_anomalies()
     current_selection()
     with user_errors(), st.spinner("Fitting the segments…"):
-        return segmentation_for(
-            dataset, current_rules(), current_segmentation(), current_anomaly_settings()
-        )
+        return named_segmentation_for(
+            dataset, current_rules(), current_segmentation(), current_anomaly_settings(),
+            current_segments(), current_binning(),
+        )  # fmt: skip
 
 
 def show_metrics(metrics: list[tuple[str, str, str | None]]) -> None:

@@ -19,7 +19,8 @@ import pandas as pd
 import streamlit as st
 
 from rfm_core.customers.result import CustomerRun
-from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, relabel
+from rfm_core.customers.rfm import SegmentRule
+from rfm_core.customers.scores import QUANTILES, ScoreBinning
 from rfm_core.errors import RfmError
 from rfm_core.ingest.io import dataset_id, load_bytes
 from rfm_core.lines.cleaning import CleaningRules
@@ -48,11 +49,19 @@ from rfm_core.outputs.reports import (
 )
 from rfm_core.segments.profiles import ACTION_COLUMNS
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
-from ui.cache import anomalies_for, classifier_for, pipeline_for, segmentation_for
+from ui.cache import (
+    anomalies_for,
+    classifier_for,
+    customers_for,
+    edges_for,
+    named_segmentation_for,
+    pipeline_for,
+)
 from ui.components import ensure_dataset
 from ui.state import (
     Dataset,
     current_anomaly_settings,
+    current_binning,
     current_rules,
     current_segmentation,
     current_segments,
@@ -93,6 +102,7 @@ class ExportKey:
     renames: tuple[tuple[int, str], ...]
     actions: Actions
     with_classifier: bool
+    binning: ScoreBinning = QUANTILES
 
 
 def current_export_key(*, with_classifier: bool) -> ExportKey:
@@ -100,7 +110,7 @@ def current_export_key(*, with_classifier: bool) -> ExportKey:
     return ExportKey(
         ensure_dataset(), current_rules(), current_segments(), current_segmentation(),
         current_anomaly_settings(), tuple(sorted(segment_renames().items())),
-        actions_key(segment_actions()), with_classifier,
+        actions_key(segment_actions()), with_classifier, current_binning(),
     )  # fmt: skip
 
 
@@ -116,8 +126,17 @@ def _actions(key: ExportKey) -> pd.DataFrame | None:
 
 
 def _customers(key: ExportKey) -> pd.DataFrame:
-    table = pipeline_for(key.dataset, key.rules).rfm.table
-    return table if key.segments == DEFAULT_SEGMENTS else relabel(table, key.segments)
+    return customers_for(key.dataset, key.rules, key.segments, key.binning)
+
+
+def _segmentation(key: ExportKey):
+    return named_segmentation_for(
+        key.dataset, key.rules, key.settings, key.anomaly_settings, key.segments, key.binning
+    )
+
+
+def _edges(key: ExportKey) -> dict:
+    return edges_for(key.dataset, key.rules, key.segments, key.binning)
 
 
 def _classifier(key: ExportKey):
@@ -139,11 +158,13 @@ def report_for(key: ExportKey) -> RunReport:
     return run_report(
         account,
         _customers(key),
-        segmentation_for(key.dataset, key.rules, key.settings, key.anomaly_settings),
+        _segmentation(key),
         anomalies_for(key.dataset, key.rules, key.anomaly_settings),
         renamed=dict(key.renames),
         actions=_actions(key),
         classifier=_classifier(key),
+        edges=_edges(key),
+        binning=key.binning,
     )
 
 
@@ -159,13 +180,14 @@ def _bundle_for(key: ExportKey) -> ModelBundle:
     result = pipeline_for(key.dataset, key.rules)
     return build_bundle(
         _customers(key),
-        segmentation_for(key.dataset, key.rules, key.settings, key.anomaly_settings),
+        _segmentation(key),
         anomalies_for(key.dataset, key.rules, key.anomaly_settings),
         mapping=result.mapping,
         rules=key.rules,
         date_order=key.dataset.date_order,
         date_format=result.date_format,
         segments=key.segments,
+        edges=_edges(key),
         renamed=dict(key.renames),
         actions=_actions(key),
         trained_on={

@@ -1,16 +1,116 @@
-"""The two parameter forms of the Model selection page: what to compare customers on, and the
-method to fit. Each draws its widgets (keys ``sweep_*`` and ``fit_*``) and, when submitted,
-changes this session's segmentation settings and reruns the app."""
+"""The parameter forms: on the Model selection page what to compare customers on and the method
+to fit (keys ``sweep_*`` and ``fit_*``), on the RFM page how the scores are cut (``binning_*``)
+and the rule segments (``segments_*``). Each draws its widgets and, when submitted, changes this
+session's settings and reruns the app."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from rfm_core.segments.segmentation import SegmentationSettings
-from ui.labels import FEATURE_LABELS, FEATURES, LINKAGES, METHOD_LABELS, NAME_SCHEMES, TRANSFORMS
-from ui.state import update_segmentation
+from ui.components import safe_md, show_warnings, shown_errors
+from ui.customers import (
+    binning_choice,
+    binning_from_form,
+    binning_inputs,
+    preview_binning,
+    rules_table,
+)
+from ui.formats import SHARE_FORMATS
+from ui.labels import (
+    BINNING_LABELS,
+    FEATURE_LABELS,
+    FEATURES,
+    LINKAGES,
+    METHOD_LABELS,
+    NAME_SCHEMES,
+    TRANSFORMS,
+)
+from ui.state import (
+    current_binning,
+    set_binning,
+    set_segments,
+    set_segments_from_frame,
+    update_segmentation,
+)
 
-__all__ = ["fit_form", "sweep_form"]
+__all__ = ["binning_form", "fit_form", "segment_rules_form", "sweep_form"]
+_CUT_EXAMPLES = {
+    "recency": "days, e.g. 30, 90, 180, 365: R 5 within 30 days … R 1 beyond 365",
+    "frequency": "orders, e.g. 2, 3, 5, 10: F 1 one order … F 5 ten or more",
+    "monetary": "amount spent, e.g. 100, 250, 500, 1000: M 5 for 1000 or more",
+}
+
+
+def binning_form() -> None:
+    """How the scores are cut: a method or typed cut points; *Preview* counts the customers
+    who would change rule segment, *Apply* makes it the session's binning."""
+    choices = list(BINNING_LABELS)
+    with st.form("binning_form"):
+        choice = st.radio(
+            "Cut the scores by", choices, index=choices.index(binning_choice(current_binning())),
+            format_func=BINNING_LABELS.get, key="binning_method",
+        )  # fmt: skip
+        st.caption(
+            "Fixed cut points: four increasing numbers per score, each belonging to the better "
+            "score; leave a score empty to keep its quantiles."
+        )
+        shown = binning_inputs()
+        texts = {}
+        for column, feature in zip(st.columns(3), _CUT_EXAMPLES, strict=True):
+            texts[feature] = column.text_input(
+                f"{feature.capitalize()} cut points", value=shown[feature],
+                key=f"binning_{feature}", help=_CUT_EXAMPLES[feature],
+            )  # fmt: skip
+        preview, apply = st.columns(2)
+        asked_preview = preview.form_submit_button("Preview changes")
+        asked_apply = apply.form_submit_button("Apply", type="primary")
+    if not (asked_preview or asked_apply):
+        return
+    with shown_errors():
+        candidate = binning_from_form(choice, texts)
+        if asked_apply:
+            set_binning(candidate)
+            st.rerun()
+        _show_preview(candidate)
+
+
+def _show_preview(candidate) -> None:
+    result = preview_binning(candidate)
+    changes = result.changes
+    st.metric(
+        "Customers who would change rule segment",
+        f"{changes.changed:,} of {changes.customers:,}",
+        f"{changes.changed / max(changes.customers, 1):.1%}", delta_color="off",
+    )  # fmt: skip
+    show_warnings(result.notes)
+    moves, levels = st.columns(2)
+    moves.markdown(f"**Moves** ({safe_md(candidate.describe())}; *Apply* to keep it)")
+    moves.dataframe(changes.moves, hide_index=True, key="binning_moves")
+    levels.markdown("**Its scores**")
+    levels.dataframe(
+        result.levels, hide_index=True, key="binning_levels", column_config=SHARE_FORMATS
+    )
+
+
+def segment_rules_form() -> None:
+    """The editable table of rule segments; *Apply* checks and keeps it, *Restore* the defaults."""
+    st.caption(
+        "Each row gives a segment to the customers whose R, F and M scores lie in its ranges "
+        "(inclusive). Together the rows must cover every combination of scores exactly once."
+    )
+    with st.form("segments_form"):
+        edited = st.data_editor(
+            rules_table(), num_rows="dynamic", hide_index=True, key="segments_editor"
+        )
+        apply, reset = st.columns(2)
+        if apply.form_submit_button("Apply segment rules"):
+            with shown_errors():
+                set_segments_from_frame(edited)
+                st.rerun()
+        if reset.form_submit_button("Restore the default rules"):
+            set_segments(None)
+            st.rerun()
 
 
 def sweep_form(settings: SegmentationSettings) -> None:

@@ -16,6 +16,7 @@ from rfm_core.ingest.schema import OPTIONAL_ROLES, ROLE_LABELS, ROLES
 from rfm_core.segments.features import FEATURE_LABELS
 
 __all__ = [
+    "BINNING_LABELS",
     "COHORT_MEASURE_LABELS",
     "COLOUR_BY_LABELS",
     "DATE_ORDER_LABELS",
@@ -81,6 +82,12 @@ COLOUR_BY_LABELS: dict[str, str] = {
     "anomaly": "Anomaly",
 }
 FLAG_LABELS: dict[bool, str] = {True: "anomaly", False: "normal"}
+# how the RFM page cuts the scores: the binning methods, then typed cut points ("fixed")
+BINNING_LABELS: dict[str, str] = {
+    "quantile": "Quantiles (about a fifth of the customers per score)",
+    "jenks": "Natural breaks (Jenks, found in the values)",
+    "fixed": "Fixed cut points (typed below)",
+}
 SCORE_BASIS_LABELS: dict[str, str] = {
     "model": "as among the model's training customers",
     "file": "ranked within the new log",

@@ -10,9 +10,14 @@ from rfm_core.segments.anomalies import AnomalyResult
 from rfm_core.segments.profiles import crosswalk, snake_plot_data
 from rfm_core.segments.segmentation import SegmentationResult, labeled_customers
 from ui.cache import explanations_for
-from ui.components import cached
+from ui.components import cached, current_segmentation_result
 from ui.labels import FLAG_LABELS
-from ui.state import current_anomaly_settings, current_segmentation, segment_renames
+from ui.state import (
+    current_anomaly_settings,
+    current_segmentation,
+    current_segments,
+    segment_renames,
+)
 
 __all__ = [
     "current_explanations",
@@ -52,16 +57,21 @@ def snake_data(rfm_table: pd.DataFrame, segmentation: SegmentationResult) -> pd.
 
 
 def current_explanations():
-    """Feature importances and the decision-tree rules of the segments, with their names."""
+    """Feature importances and the decision-tree rules of the segments, with their names (as
+    generated for the session's rule segments, and the user's)."""
+    names = segment_names(current_segmentation_result())
     return cached(
         explanations_for, current_segmentation(), current_anomaly_settings(),
-        tuple(segment_renames().items()),
+        tuple(names.items()),
     )  # fmt: skip
 
 
 def rule_crosswalk(rfm_table: pd.DataFrame, segmentation: SegmentationResult) -> pd.DataFrame:
-    """Customers by rule segment and named cluster segment."""
-    return crosswalk(rfm_table["rfm_segment"], segmentation.segment_names(segment_renames()))
+    """Customers by rule segment (in rule order) and cluster (in cluster order, named)."""
+    return crosswalk(
+        rfm_table["rfm_segment"], segmentation.labels, names=segment_names(segmentation),
+        order=[rule.name for rule in current_segments()],
+    )  # fmt: skip
 
 
 def labeled_table(

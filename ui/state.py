@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, segments_from_frame
+from rfm_core.customers.scores import ScoreBinning
 from rfm_core.ingest.io import LoadedTable
 from rfm_core.lines.cleaning import CleaningRules
 from rfm_core.segments.profiles import default_actions, rename_segments
@@ -183,6 +184,17 @@ def set_segments(segments: tuple[SegmentRule, ...] | None) -> None:
         if segments is None
         else tuple((s.name, s.r, s.f, s.m, s.description) for s in segments)
     )
+
+
+def current_binning() -> ScoreBinning:
+    """Return how this session cuts the R, F and M scores (quantiles until changed)."""
+    values = st.session_state.get("binning")
+    return ScoreBinning(**values) if values else ScoreBinning()
+
+
+def set_binning(binning: ScoreBinning) -> None:
+    """Remember how the scores are cut (a plain dict of the method and cut points)."""
+    st.session_state["binning"] = asdict(binning)
 
 
 def _positive(value: float) -> float | None:

@@ -25,7 +25,8 @@ from rfm_core.customers.migration import (
     default_dates,
     migrate,
 )
-from rfm_core.customers.rfm import SegmentRule, relabel
+from rfm_core.customers.rfm import SegmentRule
+from rfm_core.customers.scores import QUANTILES, ScoreBinning
 from rfm_core.customers.trends import (
     Pareto,
     activity_trend,
@@ -43,13 +44,14 @@ from rfm_core.ingest.folder import folder_file
 from rfm_core.ingest.schema import ColumnMapping
 from rfm_core.lines.cleaning import CleaningRules
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
-from ui.cache import pipeline_for, segmentation_for
+from ui.cache import customers_for, pipeline_for, segmentation_for
 from ui.components import cached, current_segmentation_result
 from ui.labels import cluster_label
 from ui.segments import segment_names
 from ui.state import (
     Dataset,
     current_anomaly_settings,
+    current_binning,
     current_segmentation,
     current_segments,
     data_folder,
@@ -126,9 +128,14 @@ class Value:
 
 
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
-def value_for(dataset: Dataset, rules: CleaningRules, segments: tuple[SegmentRule, ...]) -> Value:
-    """KPIs of the session's rule segments, and the Pareto curve of revenue."""
-    table = relabel(pipeline_for(dataset, rules).rfm.table, segments)
+def value_for(
+    dataset: Dataset,
+    rules: CleaningRules,
+    segments: tuple[SegmentRule, ...],
+    binning: ScoreBinning = QUANTILES,
+) -> Value:
+    """KPIs of the session's rule segments (under its binning), and the Pareto curve."""
+    table = customers_for(dataset, rules, segments, binning)
     order = [rule.name for rule in segments]
     return Value(segment_kpis(table, table["rfm_segment"], order=order), pareto_curve(table))
 
@@ -166,9 +173,10 @@ def migration_for(
     date_to: dt.date,
     settings: SegmentationSettings | None = None,
     anomaly_settings: AnomalySettings | None = None,
+    binning: ScoreBinning = QUANTILES,
 ) -> Migration:
-    """Segments at two dates; clusters too when segmentation settings are given (the fitted
-    model of the Segments page scores both snapshots)."""
+    """Segments at two dates, scored with the session's binning; clusters too when segmentation
+    settings are given (the fitted model of the Segments page scores both snapshots)."""
     segmenter = None
     if settings is not None:
         segmenter = segmentation_for(dataset, rules, settings, anomaly_settings).segmenter
@@ -179,6 +187,7 @@ def migration_for(
         "segments": segments,
         "segmenter": segmenter,
         "span": span_for(dataset, rules),
+        "binning": binning,
     }
     result = pipeline_for(dataset, rules)
     if result.transactions is not None:
@@ -237,8 +246,9 @@ def movement(by: str, date_from: dt.date, date_to: dt.date) -> Movement:
         names = segment_names(segmentation)
     with st.spinner("Computing the segments at both dates…"):
         moves = cached(
-            migration_for, current_segments(), date_from, date_to, settings, anomaly_settings
-        )
+            migration_for, current_segments(), date_from, date_to, settings, anomaly_settings,
+            current_binning(),
+        )  # fmt: skip
     customers = moves.customers
     if by == "cluster":
 

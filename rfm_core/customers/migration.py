@@ -60,6 +60,7 @@ import pandas as pd
 
 from rfm_core.config import NOISE_LABEL
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, RfmResult, SegmentRule, compute_rfm
+from rfm_core.customers.scores import QUANTILES, ScoreBinning, rescore
 from rfm_core.errors import MigrationError, RfmError
 from rfm_core.ingest.schema import ColumnMapping, Transactions
 from rfm_core.lines.cleaning import CleaningRules, clean
@@ -113,6 +114,7 @@ def snapshot(
     segments: tuple[SegmentRule, ...] = DEFAULT_SEGMENTS,
     mapping: ColumnMapping | dict[str, str | None] | None = None,
     name: str = "source",
+    binning: ScoreBinning | None = None,
 ) -> RfmResult:
     """RFM table as of ``date``, computed from the lines dated up to it (included) only.
 
@@ -130,6 +132,9 @@ def snapshot(
         Roles of an engine source's columns (detected when not given).
     name : str
         The source's name in messages (engine only).
+    binning : ScoreBinning, optional
+        How the scores are cut (:mod:`rfm_core.customers.scores`; default quantiles). Quantiles
+        and natural breaks are those of the customers known on ``date``.
 
     Returns
     -------
@@ -137,7 +142,11 @@ def snapshot(
         ``reference_date == date``.
     """
     rules = replace(rules or CleaningRules(), reference_date=date)
-    return _rfm(data, rules, segments, mapping, name)
+    result = _rfm(data, rules, segments, mapping, name)
+    if binning is None or binning == QUANTILES:
+        return result
+    scoring = rescore(result.table, binning, segments)
+    return replace(result, table=scoring.table, warnings=(*result.warnings, *scoring.notes))
 
 
 def data_range(rfm_table: pd.DataFrame) -> tuple[dt.date, dt.date]:
@@ -360,6 +369,7 @@ def migrate(
     segmenter=None,
     span: tuple[dt.date, dt.date] | None = None,
     name: str = "source",
+    binning: ScoreBinning | None = None,
 ) -> Migration:
     """Compare every customer's segment at two dates (see the module's definitions).
 
@@ -382,6 +392,8 @@ def migrate(
         full RFM table, when the caller has it); computed otherwise (one more aggregation).
     name : str
         The source's name in messages (engine only).
+    binning : ScoreBinning, optional
+        How both snapshots' scores are cut (see :func:`snapshot`).
 
     Returns
     -------
@@ -399,7 +411,9 @@ def migrate(
     date_from = default_from if date_from is None else date_from
     date_to = default_to if date_to is None else date_to
     _check_dates(date_from, date_to, *span)
-    options = {"rules": rules, "segments": segments, "mapping": mapping, "name": name}
+    options = {
+        "rules": rules, "segments": segments, "mapping": mapping, "name": name, "binning": binning
+    }  # fmt: skip
     before = snapshot(data, date=date_from, **options)
     after = snapshot(data, date=date_to, **options)
     rank = tuple(rule.name for rule in segments)

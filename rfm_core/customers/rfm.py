@@ -36,12 +36,15 @@ Each score is ``1 + floor(5 × share of customers with a strictly worse value)``
 higher frequency and higher monetary are better. Customers with equal values always share a score,
 the result never depends on row order, and every score lies in 1–5. When ties leave fewer than five
 distinct scores a warning says so (frequency on small logs typically does); when every customer has
-the same value, everyone gets the middle score 3.
+the same value, everyone gets the middle score 3. Other binnings (natural breaks, fixed cut points)
+and the cut points in words are in :mod:`rfm_core.customers.scores`; they score through
+:func:`score_with_edges` too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -58,6 +61,7 @@ __all__ = [
     "DEFAULT_SEGMENTS",
     "EXTRA_FEATURES",
     "RFM_COLUMNS",
+    "SCORED",
     "SEGMENT_TABLE_COLUMNS",
     "RangeSelection",
     "RfmResult",
@@ -247,8 +251,9 @@ def score(values: pd.Series, *, higher_is_better: bool = True, bins: int = 5) ->
     return (1 + np.floor(bins * share)).clip(1, bins).astype("int8")
 
 
-# which way each score's value is oriented: fewer days since the last purchase is better
-SCORED = {
+# score column → (the value it scores, whether higher is better): fewer days since the last
+# purchase is better
+SCORED: dict[str, tuple[str, bool]] = {
     "r_score": ("recency", False),
     "f_score": ("frequency", True),
     "m_score": ("monetary", True),
@@ -482,12 +487,7 @@ def segments_from_frame(frame: pd.DataFrame) -> tuple[SegmentRule, ...]:
         name = "" if pd.isna(row.name) else str(row.name).strip()
         if not name:
             raise SegmentDefinitionError(f"segment row {position} has no name")
-        try:
-            bounds = [int(getattr(row, c)) for c in SEGMENT_TABLE_COLUMNS[1:-1]]
-        except (TypeError, ValueError) as exc:
-            raise SegmentDefinitionError(
-                f"segment {name!r}: every bound must be a whole number from 1 to 5"
-            ) from exc
+        bounds = [_whole_bound(name, c, getattr(row, c)) for c in SEGMENT_TABLE_COLUMNS[1:-1]]
         description = getattr(row, "description", "")
         rules.append(
             SegmentRule(
@@ -498,6 +498,19 @@ def segments_from_frame(frame: pd.DataFrame) -> tuple[SegmentRule, ...]:
     segments = tuple(rules)
     validate_segments(segments)
     return segments
+
+
+def _whole_bound(name: str, column: str, value: object) -> int:
+    """A score bound of a segment table: a whole number (range checked by the rules)."""
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not number.is_integer():
+        raise SegmentDefinitionError(
+            f"segment {name!r}: {column} must be a whole number from 1 to 5, got {value!r}"
+        )
+    return int(number)
 
 
 def relabel(table: pd.DataFrame, segments: tuple[SegmentRule, ...]) -> pd.DataFrame:

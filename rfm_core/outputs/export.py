@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rfm_core.customers.pipeline import RfmPipelineResult
+from rfm_core.customers.scores import ScoreBinning, cut_points, describe_scores
 
 if TYPE_CHECKING:
     from rfm_core.customers.engine import EngineRun
@@ -36,6 +37,7 @@ __all__ = [
     "neutralise_formulas",
     "neutralised_lines",
     "rfm_csv",
+    "scores_report_dict",
     "segmentation_report_dict",
 ]
 
@@ -267,6 +269,40 @@ def _account(rules, report: pd.DataFrame, n_in: int, n_kept: int, rfm) -> dict[s
         },
         "customers": rfm.n_customers,
         "reference_date": rfm.reference_date.isoformat(),
+    }
+
+
+def scores_report_dict(
+    edges: dict[str, tuple[float, ...] | None], binning: ScoreBinning | None = None
+) -> dict[str, Any]:
+    """Return a JSON-ready account of how the R, F and M scores were cut.
+
+    Parameters
+    ----------
+    edges : dict
+        The score edges (``Scoring.edges`` of :func:`rfm_core.customers.scores.rescore`, or
+        :func:`rfm_core.customers.rfm.score_edges`).
+    binning : ScoreBinning, optional
+        The binning they come from (default: quantiles).
+
+    Returns
+    -------
+    dict
+        ``binning`` (as ``--score-edges`` reads it) and ``in_words``, ``cut_points`` (days,
+        orders and money, each belonging to the better score: when they increase, a file of
+        them fixes these scores for another run) and ``levels`` ("R 5: last purchase within
+        12 days", …).
+    """
+    binning = binning or ScoreBinning()
+    levels = describe_scores(edges)
+    return {
+        "binning": binning.to_dict(),
+        "in_words": binning.describe(),
+        "cut_points": {
+            feature: [int(v) if float(v).is_integer() else v for v in values]
+            for feature, values in cut_points(edges).items()
+        },
+        "levels": [f"{row.score}: {row.meaning}" for row in levels.itertuples(index=False)],
     }
 
 

@@ -74,7 +74,13 @@ import numpy as np
 import pandas as pd
 
 import rfm_core
-from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, score_edges, score_with_edges
+from rfm_core.customers.rfm import (
+    DEFAULT_SEGMENTS,
+    SegmentRule,
+    relabel,
+    score_edges,
+    score_with_edges,
+)
 from rfm_core.errors import (
     BundleError,
     BundleSignatureError,
@@ -277,6 +283,7 @@ def build_bundle(
     date_order: DateOrder = "auto",
     date_format: str | None = None,
     segments: tuple[SegmentRule, ...] = DEFAULT_SEGMENTS,
+    edges: Mapping[str, tuple[float, ...] | None] | None = None,
     renamed: Mapping[int, str] | None = None,
     actions: pd.DataFrame | None = None,
     trained_on: Mapping[str, Any] | None = None,
@@ -299,6 +306,10 @@ def build_bundle(
         How its dates were read (``RfmPipelineResult.date_format``): a detected ``"dayfirst"``
         or ``"monthfirst"`` replaces ``"auto"``, so new files are read the same way.
     segments : tuple of SegmentRule
+    edges : mapping, optional
+        The score edges ``rfm_table`` was scored with (``Scoring.edges`` of
+        :func:`rfm_core.customers.scores.rescore`); default: its quantile edges
+        (:func:`rfm_core.customers.rfm.score_edges`). New customers are scored with them.
     renamed : mapping of label to name, optional
         The user's segment names.
     actions : pandas.DataFrame, optional
@@ -344,7 +355,7 @@ def build_bundle(
         rules=rules,
         date_order=date_order,
         segments=tuple(segments),
-        score_edges=score_edges(rfm_table),
+        score_edges=score_edges(rfm_table) if edges is None else dict(edges),
         segmentation=segmentation.settings,
         segmenter=segmentation.segmenter,
         names=names,
@@ -753,6 +764,7 @@ def score_transactions(
     *,
     reference_date: dt.date | None = None,
     scores: ScoreBasis = "model",
+    segments: tuple[SegmentRule, ...] | None = None,
 ) -> pd.DataFrame:
     """Label new customers with a bundle's models, without refitting anything.
 
@@ -767,7 +779,10 @@ def score_transactions(
     scores : {"model", "file"}
         R, F and M scores (and so the rule segments) as the training customers' edges give them
         (default; a bundle saved before schema 2 has none and ranks within the file), or ranked
-        within the scored customers.
+        within the scored customers (the scores of the given customer table are kept as they
+        are: a table scored with another binning keeps it).
+    segments : tuple of SegmentRule, optional
+        Rule segments to assign instead of the bundle's.
 
     Returns
     -------
@@ -789,7 +804,9 @@ def score_transactions(
     else:
         table = rfm_for_bundle(loaded_or_rfm, bundle, reference_date=reference_date).rfm.table
     if scores == "model" and bundle.score_edges is not None:
-        table = score_with_edges(table, bundle.score_edges, bundle.segments)
+        table = score_with_edges(table, bundle.score_edges, segments or bundle.segments)
+    elif segments is not None:
+        table = relabel(table, segments)
     anomalies = _saved_anomalies(table, bundle)
     segmentation = _saved_segmentation(table, bundle, anomalies)
     return labeled_customers(table, segmentation, anomalies, renamed=segmentation.names)

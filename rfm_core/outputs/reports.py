@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from rfm_core.customers.rfm import score_edges
+from rfm_core.customers.scores import ScoreBinning, describe_scores
 from rfm_core.lines.cleaning import removal_report
 from rfm_core.outputs.export import FORMULA_PREFIXES, rfm_csv
 
@@ -52,6 +54,7 @@ __all__ = [
 
 WORKBOOK_SHEETS = (
     "Summary",
+    "Scores",
     "Segment profiles",
     "Customers",
     "Cleaning report",
@@ -102,6 +105,11 @@ class RunReport:
     classifier_note : str or None
     notes : tuple of str
         What the segmentation says a reader should know.
+    scores : pandas.DataFrame
+        Every score level in words with its customers
+        (:func:`rfm_core.customers.scores.describe_scores`).
+    binning : str
+        How the scores were cut, in words (:meth:`rfm_core.customers.scores.ScoreBinning.describe`).
     """
 
     account: dict[str, Any]
@@ -116,6 +124,8 @@ class RunReport:
     classifier: pd.DataFrame | None
     classifier_note: str | None
     notes: tuple[str, ...]
+    scores: pd.DataFrame
+    binning: str
 
 
 def run_report(
@@ -127,6 +137,8 @@ def run_report(
     renamed: Mapping[int, str] | None = None,
     actions: pd.DataFrame | None = None,
     classifier: ClassifierReport | None = None,
+    edges: Mapping[str, tuple[float, ...] | None] | None = None,
+    binning: ScoreBinning | None = None,
 ) -> RunReport:
     """Gather what a run found into a :class:`RunReport`.
 
@@ -143,6 +155,11 @@ def run_report(
     actions : pandas.DataFrame, optional
         Columns :data:`rfm_core.segments.profiles.ACTION_COLUMNS`; default: the suggested actions.
     classifier : ClassifierReport, optional
+    edges : mapping, optional
+        The score edges ``customers`` were scored with (``Scoring.edges`` of
+        :func:`rfm_core.customers.scores.rescore`); default: their quantile edges.
+    binning : ScoreBinning, optional
+        The binning the edges come from (default: quantiles).
 
     Returns
     -------
@@ -192,6 +209,8 @@ def run_report(
         classifier=None if classifier is None else classifier.metrics,
         classifier_note=None if classifier is None else classifier.note,
         notes=tuple(segmentation.notes),
+        scores=describe_scores(score_edges(customers) if edges is None else edges, customers),
+        binning=(binning or ScoreBinning()).describe(),
     )
 
 
@@ -322,7 +341,8 @@ def _top_anomalies(labeled: pd.DataFrame) -> pd.DataFrame | None:
 def excel_workbook(report: RunReport) -> bytes:
     """Return an .xlsx workbook with the sheets :data:`WORKBOOK_SHEETS`.
 
-    *Summary* (what was read, kept and found, and the settings), *Segment profiles* (names,
+    *Summary* (what was read, kept and found, and the settings), *Scores* (how the R, F and M
+    scores were cut, every score in words with its customers), *Segment profiles* (names,
     sizes, revenue, means and medians, actions), *Customers* (the labeled table; at most
     :data:`EXCEL_MAX_ROWS` rows, the CSV has every customer), *Cleaning report* (rows removed
     per rule, then the rules) and *Model selection* (the k sweep and why k was chosen). Headers
@@ -351,6 +371,10 @@ def excel_workbook(report: RunReport) -> bytes:
     pairs = pd.DataFrame([*summary, *_settings_rows(report)], columns=["item", "value"])
     sheets: dict[str, list[pd.DataFrame]] = {
         "Summary": [pairs],
+        "Scores": [
+            report.scores,
+            pd.DataFrame({"item": ["scores cut by"], "value": [report.binning]}),
+        ],
         "Segment profiles": [report.segments.reset_index()],
         "Customers": [labeled],
         "Cleaning report": [
@@ -471,6 +495,7 @@ nav a { margin-right: 1rem; }
 _SECTIONS = (
     ("summary", "Data summary"),
     ("cleaning", "Cleaning"),
+    ("scores", "Scores"),
     ("segments", "Segments"),
     ("anomalies", "Anomalies"),
     ("method", "Method and settings"),
@@ -480,7 +505,8 @@ _SECTIONS = (
 def html_report(report: RunReport, *, title: str = "Customer segments") -> str:
     """Return a self-contained HTML report a stakeholder can open offline.
 
-    Sections: data summary, cleaning (rows removed per rule and the rules), segments (names,
+    Sections: data summary, cleaning (rows removed per rule and the rules), scores (every R, F
+    and M score in words with its customers), segments (names,
     sizes, revenue, profiles, actions, charts), anomalies (how many, categories, the strangest
     customers with their reasons) and the method and settings used (k sweep and reason,
     classifier metrics, library versions). plotly.js is inlined once; nothing is loaded from the
@@ -515,6 +541,7 @@ def html_report(report: RunReport, *, title: str = "Customer segments") -> str:
         "<nav>" + "".join(f'<a href="#{k}">{_e(t)}</a>' for k, t in _SECTIONS) + "</nav>",
         _section("summary", "Data summary", _pairs_table(_summary_rows(report))),
         _section("cleaning", "Cleaning", _cleaning_html(report)),
+        _section("scores", "Scores", _scores_html(report)),
         _section("segments", "Segments", _segments_html(report)),
         _section("anomalies", "Anomalies", _anomalies_html(report)),
         _section(
@@ -588,6 +615,15 @@ def _cleaning_html(report: RunReport) -> str:
         _frame_table(removed.set_index("reason")) if len(removed) else "<p>No row was removed.</p>"
     )
     return intro + table + "<h3>Rules</h3>" + _pairs_table(_rule_rows(report))
+
+
+def _scores_html(report: RunReport) -> str:
+    intro = (
+        f"<p>Scores 1–5 cut by {_e(report.binning)}. Each customer's R, F and M score puts them "
+        "in a rule segment (column <code>rfm_segment</code>); the clusters below are found "
+        "separately and named <em>Cluster N · …</em>.</p>"
+    )
+    return intro + _frame_table(report.scores, index=False)
 
 
 def _segments_html(report: RunReport) -> str:

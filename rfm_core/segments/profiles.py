@@ -17,14 +17,24 @@ snake plot value
     monetary and average order value are heavy-tailed, so they are z-scored on
     ``sign(x)·log1p(|x|)`` instead of ``x``: a handful of big spenders would otherwise push every
     other segment to the same value.
-ranks of a segment (names)
+cluster names
+    Every generated name has the form ``"Cluster 2 · <name>"``, so that a cluster is never
+    mistaken for a rule segment (column ``rfm_segment``, names without the prefix). *lifecycle*
+    names a cluster after the rule segment of its *median customer*: the cluster's median
+    recency, frequency and monetary value, scored with the same score edges as every customer
+    (:func:`rfm_core.customers.rfm.score_with_edges`) and assigned by the same rules. The name it
+    borrows is therefore always one whose R, F and M ranges its own medians satisfy; two clusters
+    whose medians fall in the same rule segment share its name (their numbers tell them apart,
+    cluster 0 being the most valuable). *tiers* ranks the clusters (below) and names them
+    Platinum … Iron; a tier that is also the name of a rule segment the cluster's medians do not
+    fall in reads "Gold tier". A user's renames replace the generated names as they are.
+ranks of a segment (tiers)
     Among the segments (noise excluded), a *soft rank* of the mean recency (lower is better),
     mean frequency and mean monetary value: the share of the other segments it beats, where on
     the ``sign(x)·log1p(|x|)`` scale a lead of ``d`` counts as ``clip(0.5 + d / (2·log 2), 0, 1)``
     of a win, so that a factor of two is a clear win and near-equal means (1.5 orders against 1.6)
-    are nearly a tie instead of a full rank apart. 0 is the worst, 1 the best. The *value rank*
-    is the mean of the frequency and monetary ranks. Names are therefore relative: the best of
-    three weak segments is still called "Champions".
+    are nearly a tie instead of a full rank apart. 0 is the worst, 1 the best. Tiers are
+    therefore relative: the best of three weak segments is still "Gold".
 rule precision, recall
     A rule covers the customers whose features satisfy it. Precision: share of them in the
     rule's segment. Recall: share of the segment's customers that the rule covers.
@@ -39,12 +49,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 from rfm_core.config import NAME_SCHEMES, NOISE_LABEL
-from rfm_core.customers.rfm import DEFAULT_SEGMENTS
+from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, score_with_edges
 from rfm_core.errors import ProfileError, RfmError
 from rfm_core.segments.checks import check_number
 from rfm_core.segments.embedding import sample_customers
@@ -52,7 +61,7 @@ from rfm_core.segments.features import DEFAULT_FEATURES, FEATURE_LABELS, feature
 
 __all__ = [
     "ACTION_COLUMNS",
-    "LIFECYCLE_NAMES",
+    "CLUSTER_PREFIX",
     "LOG_SCALED_FEATURES",
     "NAME_SCHEMES",
     "PROFILE_FEATURES",
@@ -60,6 +69,7 @@ __all__ = [
     "UNASSIGNED",
     "ProfileError",
     "SegmentRules",
+    "cluster_name",
     "crosswalk",
     "default_actions",
     "feature_importances",
@@ -81,20 +91,9 @@ PROFILE_FEATURES: tuple[str, ...] = (
 LOG_SCALED_FEATURES: tuple[str, ...] = ("frequency", "monetary", "avg_order_value")
 UNASSIGNED = "Unassigned"
 
-# name → (recency rank, value rank) of a typical segment of that name; Champions and Lost are
-# also pinned to the best and the worst segment overall (see name_segments)
-LIFECYCLE_NAMES: dict[str, tuple[float, float]] = {
-    "Champions": (1.0, 1.0),
-    "Loyal": (0.6, 0.75),
-    "Potential Loyalists": (0.85, 0.45),
-    "New": (0.9, 0.05),
-    "Regulars": (0.45, 0.4),
-    "Need Attention": (0.4, 0.2),
-    "At Risk": (0.25, 0.5),
-    "Can't Lose Them": (0.3, 0.85),
-    "Hibernating": (0.15, 0.25),
-    "Lost": (0.0, 0.0),
-}
+# every generated cluster name starts with "Cluster <label> · ": never a rule segment's form
+CLUSTER_PREFIX = "Cluster"
+_GENERATED = re.compile(rf"^{CLUSTER_PREFIX} \S+ · (?P<base>.+?)(?: tier)?$")
 TIER_NAMES: tuple[str, ...] = ("Platinum", "Gold", "Silver", "Bronze", "Iron")
 # the tiers used for k segments: three tiers read Gold / Silver / Bronze, not Platinum / Gold / …
 _TIERS_FOR_K: dict[int, tuple[str, ...]] = {
@@ -117,7 +116,7 @@ _ACTIONS: dict[str, tuple[str, str, str]] = {
         "Upsell higher-value products, loyalty points, invitations to the VIP programme",
         "E-mail, app",
     ),
-    "Potential Loyalists": (
+    "Potential Loyalist": (
         "Turn them into loyal customers",
         "Membership or subscription offer, personalised recommendations",
         "E-mail, app",
@@ -127,15 +126,20 @@ _ACTIONS: dict[str, tuple[str, str, str]] = {
         "Onboarding series, welcome discount on the next order",
         "E-mail sequence",
     ),
-    "Regulars": (
-        "Raise frequency",
-        "Cross-sell related products, bundles, replenishment reminders",
+    "Promising": (
+        "Build the relationship",
+        "Brand story, free shipping or a small gift on the second order",
         "E-mail, retargeting",
     ),
     "Need Attention": (
         "Re-engage before they drift",
         "Limited-time offer based on past purchases",
         "E-mail, SMS",
+    ),
+    "About to Sleep": (
+        "Wake them before they lapse",
+        "Popular products and a time-limited discount, recommendations from past purchases",
+        "E-mail",
     ),
     "At Risk": (
         "Win them back",
@@ -451,24 +455,32 @@ def _soft_rank(means: np.ndarray, *, higher_is_better: bool) -> np.ndarray:
     return wins.sum(axis=1) / (len(means) - 1)
 
 
-def name_segments(profile: pd.DataFrame, *, scheme: str = "lifecycle") -> dict[Hashable, str]:
-    """Give each segment a business name from the ranks of its centroid.
+def name_segments(
+    profile: pd.DataFrame,
+    score_edges: Mapping[str, tuple[float, ...] | None],
+    *,
+    scheme: str = "lifecycle",
+    segments: Sequence[SegmentRule] = DEFAULT_SEGMENTS,
+) -> dict[Hashable, str]:
+    """Give each segment a name of the form "Cluster 2 · At Risk" (see the module's definitions).
 
     Parameters
     ----------
     profile : pandas.DataFrame
-        :func:`profile_segments` output (needs ``mean_recency``, ``mean_frequency``,
+        :func:`profile_segments` output (needs ``median_recency``, ``median_frequency``,
+        ``median_monetary``, and for tiers ``mean_recency``, ``mean_frequency``,
         ``mean_monetary``), index = segment labels.
+    score_edges : mapping
+        The score edges the customers were scored with (``Scoring.edges`` of
+        :mod:`rfm_core.customers.scores`, or :func:`rfm_core.customers.rfm.score_edges` for
+        quantiles): the medians are scored with the same ones.
     scheme : {"lifecycle", "tiers"}
-        ``lifecycle``: the best segment (highest recency rank + value rank, ties to the higher
-        monetary mean) is "Champions", the worst "Lost"; every other segment gets the name in
-        :data:`LIFECYCLE_NAMES` whose typical (recency rank, value rank) is nearest, each name
-        used once (an optimal assignment minimising the total squared distance).
-        ``tiers``: segments ordered by mean rank of recency, frequency and monetary (ties to the
-        higher monetary mean), named Platinum, Gold, Silver, Bronze, Iron (Gold, Silver, Bronze
-        for three segments).
-        When there are more segments than names, names repeat with a suffix ("Regulars 2"),
-        numbered by segment order.
+        ``lifecycle``: the rule segment of the cluster's median customer. ``tiers``: segments
+        ordered by mean rank of recency, frequency and monetary (ties to the higher monetary
+        mean), named Platinum, Gold, Silver, Bronze, Iron (Gold, Silver, Bronze for three
+        segments; with more than five, consecutive segments share a tier).
+    segments : sequence of SegmentRule
+        The rule segments the customers are assigned by.
 
     Returns
     -------
@@ -478,8 +490,8 @@ def name_segments(profile: pd.DataFrame, *, scheme: str = "lifecycle") -> dict[H
     Raises
     ------
     ProfileError
-        An unknown scheme, a segment listed twice, or missing mean recency, frequency or
-        monetary columns or values.
+        An unknown scheme, a segment listed twice, or missing mean or median recency,
+        frequency or monetary columns or values.
     """
     if scheme not in NAME_SCHEMES:
         raise ProfileError(f"unknown name scheme {scheme!r}; choose from {', '.join(NAME_SCHEMES)}")
@@ -490,11 +502,56 @@ def name_segments(profile: pd.DataFrame, *, scheme: str = "lifecycle") -> dict[H
     kept = [label for label in labels if not _is_noise(label)]
     names: dict[Hashable, str] = {}
     if kept:
-        ranks = _ranks(table.loc[kept])
-        ranks["monetary"] = table.loc[kept, "mean_monetary"].astype("float64")
-        chosen = _lifecycle_names(ranks) if scheme == "lifecycle" else _tier_names(ranks)
-        names = _numbered(chosen, kept)
+        borrowed = _median_rule_segments(table.loc[kept], score_edges, segments)
+        if scheme == "lifecycle":
+            chosen = borrowed
+        else:
+            ranks = _ranks(table.loc[kept])
+            ranks["monetary"] = table.loc[kept, "mean_monetary"].astype("float64")
+            rule_names = {rule.name.casefold() for rule in segments}
+            chosen = {
+                label: f"{tier} tier"
+                if tier.casefold() in rule_names and tier != borrowed[label]
+                else tier
+                for label, tier in _tier_names(ranks).items()
+            }
+        names = {label: cluster_name(label, chosen[label]) for label in kept}
     return {label: UNASSIGNED if _is_noise(label) else names[label] for label in labels}
+
+
+def cluster_name(label: Hashable, name: str) -> str:
+    """The generated name of a cluster: ``"Cluster 2 · At Risk"``.
+
+    Parameters
+    ----------
+    label : hashable
+        The cluster's label.
+    name : str
+        What it is called.
+
+    Returns
+    -------
+    str
+    """
+    return f"{CLUSTER_PREFIX} {label} · {name}"
+
+
+def _median_rule_segments(
+    profile: pd.DataFrame,
+    score_edges: Mapping[str, tuple[float, ...] | None],
+    segments: Sequence[SegmentRule],
+) -> dict[Hashable, str]:
+    """The rule segment of each segment's median customer (medians scored with the edges)."""
+    columns = {f: f"median_{f}" for f in ("recency", "frequency", "monetary")}
+    missing = [c for c in columns.values() if c not in profile.columns]
+    if missing:
+        raise ProfileError(f"the profile has no column {missing[0]!r} (see profile_segments)")
+    medians = profile[list(columns.values())].astype("float64")
+    if medians.isna().any().any():
+        raise ProfileError("the profile has missing median recency, frequency or monetary values")
+    median_customers = medians.set_axis(list(columns), axis=1)
+    scored = score_with_edges(median_customers, dict(score_edges), tuple(segments))
+    return {label: str(name) for label, name in scored["rfm_segment"].items()}
 
 
 def _best_first(ranks: pd.DataFrame, score: pd.Series) -> list[Hashable]:
@@ -505,51 +562,22 @@ def _best_first(ranks: pd.DataFrame, score: pd.Series) -> list[Hashable]:
     return list(table.index)
 
 
-def _lifecycle_names(ranks: pd.DataFrame) -> dict[Hashable, str]:
-    if len(ranks) == 1:
-        return {ranks.index[0]: "Regulars"}
-    by_value = _best_first(ranks, ranks["r"] + ranks["v"])
-    chosen = {by_value[0]: "Champions", by_value[-1]: "Lost"}
-    rest = [label for label in ranks.index if label not in chosen]
-    if rest:
-        vocabulary = [n for n in LIFECYCLE_NAMES if n not in ("Champions", "Lost")]
-        copies = math.ceil(len(rest) / len(vocabulary))
-        slots = [(name, copy) for copy in range(copies) for name in vocabulary]
-        targets = np.array([LIFECYCLE_NAMES[name] for name, _ in slots])
-        points = ranks.loc[rest, ["r", "v"]].to_numpy()
-        cost = ((points[:, None, :] - targets[None, :, :]) ** 2).sum(axis=2)
-        cost += np.array([copy for _, copy in slots])[None, :] * 1e-6  # first copies first
-        rows, columns = linear_sum_assignment(cost)
-        chosen.update({rest[r]: slots[c][0] for r, c in zip(rows, columns, strict=True)})
-    return chosen
-
-
 def _tier_names(ranks: pd.DataFrame) -> dict[Hashable, str]:
     order = _best_first(ranks, ranks[["r", "f", "m"]].mean(axis=1))
     k = len(order)
     if k in _TIERS_FOR_K:
         return dict(zip(order, _TIERS_FOR_K[k], strict=True))
-    # more segments than tiers: consecutive segments share a tier, numbered best first
-    tiers = [TIER_NAMES[position * len(TIER_NAMES) // k] for position in range(k)]
-    return _numbered(dict(zip(order, tiers, strict=True)), order)
-
-
-def _numbered(chosen: Mapping[Hashable, str], order: Sequence[Hashable]) -> dict[Hashable, str]:
-    """Suffix repeated names " 2", " 3", … in segment order."""
-    seen: dict[str, int] = {}
-    result = {}
-    for label in order:
-        name = chosen[label]
-        seen[name] = seen.get(name, 0) + 1
-        result[label] = name if seen[name] == 1 else f"{name} {seen[name]}"
-    return result
+    # more segments than tiers: consecutive segments share a tier
+    return {label: TIER_NAMES[position * len(TIER_NAMES) // k] for position, label in
+            enumerate(order)}  # fmt: skip
 
 
 def default_actions(names: Mapping[Hashable, str]) -> pd.DataFrame:
     """Suggested goal, action and channel for each named segment (an editable starting point).
 
-    A name with a numeric suffix ("Regulars 2") gets the actions of its base name; a name the
-    user invented gets a generic row to fill in.
+    A generated name ("Cluster 2 · At Risk", "Cluster 0 · Gold tier") gets the actions of the
+    name it carries, a name with a numeric suffix ("At Risk 2") those of its base name; a name
+    the user invented gets a generic row to fill in.
 
     Parameters
     ----------
@@ -564,7 +592,8 @@ def default_actions(names: Mapping[Hashable, str]) -> pd.DataFrame:
     """
     rows = []
     for label, name in names.items():
-        base = re.sub(r" \d+$", "", str(name))
+        generated = _GENERATED.match(str(name))
+        base = generated["base"] if generated else re.sub(r" \d+$", "", str(name))
         rows.append((label, name, *_ACTIONS.get(base, _DEFAULT_ACTION)))
     return pd.DataFrame(rows, columns=list(ACTION_COLUMNS))
 
@@ -985,7 +1014,12 @@ def _significant(value: float, digits: int) -> str:
 
 
 def crosswalk(
-    rule_segments: pd.Series, clusters: pd.Series, *, normalize: bool = False
+    rule_segments: pd.Series,
+    clusters: pd.Series,
+    *,
+    names: Mapping[Hashable, str] | None = None,
+    order: Sequence[str] | None = None,
+    normalize: bool = False,
 ) -> pd.DataFrame:
     """Count customers by rule-based segment and cluster.
 
@@ -994,16 +1028,22 @@ def crosswalk(
     rule_segments : pandas.Series
         ``rfm_segment`` of each customer (index ``customer_id``).
     clusters : pandas.Series
-        Cluster (or any label) of the same customers, in any order.
+        Cluster label (or any label) of the same customers, in any order.
+    names : mapping, optional
+        Label → name shown as the column header (e.g. "Cluster 0 · Champions"); columns stay in
+        label order whatever the names.
+    order : sequence of str, optional
+        Rule segments in the order of their rules (default: that of
+        :data:`rfm_core.customers.rfm.DEFAULT_SEGMENTS`); others follow alphabetically.
     normalize : bool
         Divide each row by its total: the share of a rule segment's customers in each cluster.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``rfm_segment`` (the order of :data:`rfm_core.customers.rfm.DEFAULT_SEGMENTS`, other
-        names after them alphabetically); columns = clusters (sorted, noise last); int64 counts, or
-        float64 shares when ``normalize``. Empty rows and columns are left out.
+        Index ``rfm_segment``; columns = clusters by label (numbers in numeric order, noise
+        last), named by ``names``; int64 counts, or float64 shares when ``normalize``. Empty rows
+        and columns are left out.
 
     Raises
     ------
@@ -1012,12 +1052,14 @@ def crosswalk(
     """
     segments = _aligned(rule_segments.index, rule_segments, what="rule segments")
     clusters = _aligned(rule_segments.index, clusters, what="clusters")
-    known = [rule.name for rule in DEFAULT_SEGMENTS]
+    known = list(order) if order is not None else [rule.name for rule in DEFAULT_SEGMENTS]
     present = set(segments.astype(str))
     rows = [n for n in known if n in present] + sorted(present - set(known))
     columns = _segment_order(clusters.unique())
     table = pd.crosstab(segments.astype(str).to_numpy(), clusters.to_numpy())
     table = table.reindex(index=rows, columns=columns).fillna(0).astype("int64")
+    if names is not None:
+        table.columns = [names.get(label, label) for label in columns]
     table.index.name, table.columns.name = "rfm_segment", "cluster"
     if normalize:
         return table.div(table.sum(axis=1), axis=0)

@@ -16,14 +16,20 @@ The order is fixed, so that the command line and the app cannot drift apart:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from rfm_core.config import ANOMALY_METHODS, NOISE_LABEL
-from rfm_core.customers.rfm import EXTRA_FEATURES, RFM_COLUMNS
+from rfm_core.customers.rfm import (
+    DEFAULT_SEGMENTS,
+    EXTRA_FEATURES,
+    RFM_COLUMNS,
+    SegmentRule,
+    score_edges,
+)
 from rfm_core.errors import RfmError
 from rfm_core.segments.anomalies import (
     AnomalyResult,
@@ -216,6 +222,33 @@ class SegmentationResult:
         """
         return self.labels.map(self.names_with(renamed)).astype("string").rename("segment_name")
 
+    def with_rule_names(
+        self,
+        segments: Sequence[SegmentRule],
+        edges: Mapping[str, tuple[float, ...] | None],
+    ) -> SegmentationResult:
+        """The same result, its names generated again for other rule segments or score edges.
+
+        Lifecycle names borrow the rule segment of each cluster's median customer
+        (:func:`rfm_core.segments.profiles.name_segments`): when the rules or the binning of the
+        scores change, so may the names.
+
+        Parameters
+        ----------
+        segments : sequence of SegmentRule
+            The rule segments.
+        edges : mapping
+            The score edges the customers are scored with.
+
+        Returns
+        -------
+        SegmentationResult
+        """
+        names = name_segments(
+            self.profile, edges, scheme=self.settings.name_scheme, segments=segments
+        )
+        return replace(self, names={int(k): v for k, v in names.items()})
+
 
 def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> AnomalyResult:
     """Flag unusual customers; nobody is removed.
@@ -336,6 +369,8 @@ def segment_customers(
     *,
     anomalies: AnomalyResult | None = None,
     selection: ModelSelection | None = None,
+    segments: Sequence[SegmentRule] = DEFAULT_SEGMENTS,
+    edges: Mapping[str, tuple[float, ...] | None] | None = None,
 ) -> SegmentationResult:
     """Fit the segmentation of the settings and name the segments.
 
@@ -349,6 +384,12 @@ def segment_customers(
     selection : ModelSelection, optional
         A sweep already computed for these settings (:func:`choose_k`, on the same customers);
         computed here when the settings ask for the recommended k and none is given.
+    segments : sequence of SegmentRule
+        The rule segments the names may borrow from (see
+        :func:`rfm_core.segments.profiles.name_segments`).
+    edges : mapping, optional
+        The score edges the table's scores come from (default: its quantile edges,
+        :func:`rfm_core.customers.rfm.score_edges`).
 
     Returns
     -------
@@ -386,7 +427,12 @@ def segment_customers(
     if n_noise:
         notes.append(f"{n_noise:,} customers belong to no dense region ('{UNASSIGNED}', label −1)")
     profile = profile_segments(rfm_table, labels)
-    names = name_segments(profile, scheme=settings.name_scheme)
+    names = name_segments(
+        profile,
+        score_edges(rfm_table) if edges is None else edges,
+        scheme=settings.name_scheme,
+        segments=segments,
+    )
     return SegmentationResult(
         segmenter=segmenter,
         labels=labels,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rfm_core.customers.pipeline import RfmPipelineResult
-from rfm_core.customers.rfm import SegmentRule, relabel
+from rfm_core.customers.rfm import SegmentRule, relabel, score_edges
+from rfm_core.customers.scores import (
+    ScoreBinning,
+    compare_segments,
+    cut_points,
+    describe_scores,
+    rescore,
+)
 from tests.app.apptest_support import check, frame_with, metric, submit
 from ui.components import log_spaced_stops
 
@@ -150,3 +158,108 @@ def test_edited_segment_rules_relabel_every_customer(
     check(submit(rfm_page, "FormSubmitter:segments_form-Restore the default rules"))
     shown = frame_with(rfm_page, "rfm_segment", "customers", "revenue", "definition")
     assert set(shown["rfm_segment"]) == set(gen_result.rfm.table["rfm_segment"])
+
+
+# -- how the scores are cut ----------------------------------------------------------------------
+
+PREVIEW = "FormSubmitter:binning_form-Preview changes"
+APPLY = "FormSubmitter:binning_form-Apply"
+FIXED = ScoreBinning(recency=(30, 90, 180, 365), frequency=(2, 3, 5, 10))
+
+
+def levels_shown(at: AppTest) -> pd.DataFrame:
+    """The page's table of the scores in words (the first: a preview shows its own below)."""
+    return next(d.value for d in at.dataframe if list(d.value.columns)[:2] == ["score", "meaning"])
+
+
+def type_cut_points(at: AppTest, **texts: str) -> None:
+    at.radio(key="binning_method").set_value("fixed")
+    for feature in ("recency", "frequency", "monetary"):
+        at.text_input(key=f"binning_{feature}").input(texts.get(feature, ""))
+
+
+def test_the_scores_are_shown_in_words(rfm_page: AppTest, gen_result: RfmPipelineResult) -> None:
+    table = gen_result.rfm.table
+    want = describe_scores(score_edges(table), table)
+    shown = levels_shown(rfm_page)
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), want, check_dtype=False)
+    assert any("cut by quantiles" in c.value for c in rfm_page.caption)
+    assert rfm_page.radio(key="binning_method").value == "quantile"
+    # the boxes start from the current cut points, ready to edit
+    recency = rfm_page.text_input(key="binning_recency").value
+    assert [float(v) for v in recency.split(", ")] == list(
+        cut_points(score_edges(table))["recency"]
+    )
+
+
+def test_a_preview_counts_the_moves_and_changes_nothing(
+    rfm_page: AppTest, gen_result: RfmPipelineResult
+) -> None:
+    table = gen_result.rfm.table
+    type_cut_points(rfm_page, recency="30, 90, 180, 365", frequency="2 3 5 10")
+    check(submit(rfm_page, PREVIEW))
+    changes = compare_segments(table["rfm_segment"], rescore(table, FIXED).table["rfm_segment"])
+    assert changes.changed > 0
+    assert metric(rfm_page, "Customers who would change rule segment") == (
+        f"{changes.changed:,} of {len(table):,}"
+    )
+    moves = frame_with(rfm_page, "segment_from", "segment_to", "customers")
+    pd.testing.assert_frame_equal(moves.reset_index(drop=True), changes.moves, check_dtype=False)
+    # not applied: the session still scores with quantiles
+    assert (
+        rfm_page.session_state["binning"] is None if "binning" in rfm_page.session_state else True
+    )
+    shown = frame_with(rfm_page, "rfm_segment", "customers", "revenue", "definition")
+    assert dict(zip(shown["rfm_segment"], shown["customers"], strict=True)) == dict(
+        table["rfm_segment"].value_counts()
+    )
+
+
+def test_applied_cut_points_rescore_every_customer(
+    rfm_page: AppTest, gen_result: RfmPipelineResult
+) -> None:
+    table = gen_result.rfm.table
+    type_cut_points(rfm_page, recency="30, 90, 180, 365", frequency="2, 3, 5, 10")
+    check(submit(rfm_page, APPLY))
+    scored = rescore(table, FIXED)
+    assert rfm_page.session_state["binning"] == asdict(FIXED)
+    shown = frame_with(rfm_page, "rfm_segment", "customers", "revenue", "definition")
+    assert dict(zip(shown["rfm_segment"], shown["customers"], strict=True)) == dict(
+        scored.table["rfm_segment"].value_counts()
+    )
+    rows = frame_with(rfm_page, "recency", "frequency", "monetary", "rfm_segment")
+    rows.index = rows.index.astype(str)
+    expected = scored.table.loc[rows.index]
+    np.testing.assert_array_equal(rows[SCORES].to_numpy(float), expected[SCORES].to_numpy(float))
+    levels = levels_shown(rfm_page)
+    assert levels["meaning"].iloc[0] == "last purchase within 30 days"
+    assert any("fixed cut points for recency and frequency" in c.value for c in rfm_page.caption)
+
+    # natural breaks, then quantiles again
+    rfm_page.radio(key="binning_method").set_value("jenks")
+    check(submit(rfm_page, APPLY))
+    jenks = rescore(table, ScoreBinning("jenks"))
+    pd.testing.assert_frame_equal(
+        levels_shown(rfm_page).reset_index(drop=True),
+        describe_scores(jenks.edges, jenks.table),
+        check_dtype=False,
+    )
+    rfm_page.radio(key="binning_method").set_value("quantile")
+    check(submit(rfm_page, APPLY))
+    pd.testing.assert_frame_equal(
+        levels_shown(rfm_page).reset_index(drop=True),
+        describe_scores(score_edges(table), table),
+        check_dtype=False,
+    )
+
+
+def test_bad_cut_points_are_refused_with_the_reason(rfm_page: AppTest) -> None:
+    type_cut_points(rfm_page, recency="365, 180, 90, 30")
+    check(submit(rfm_page, APPLY))
+    errors = [e.value for e in rfm_page.error]
+    assert len(errors) == 1 and "recency: cut points must increase" in errors[0]
+    assert "first bad value 180 after 365" in errors[0]
+    type_cut_points(rfm_page, monetary="100, 200, lots, 900")
+    check(submit(rfm_page, PREVIEW))
+    assert ["monetary: 'lots' is not a number" in e.value for e in rfm_page.error] == [True]
+    assert "binning" not in rfm_page.session_state

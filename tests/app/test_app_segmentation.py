@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rfm_core.customers.rfm import DEFAULT_SEGMENTS
+from rfm_core.customers.scores import ScoreBinning, rescore
 from rfm_core.segments.segmentation import (
     AnomalySettings,
     SegmentationSettings,
@@ -214,3 +217,23 @@ def test_zscore_on_a_log_where_most_customers_buy_once(app: AppTest) -> None:
     assert heights == sorted(heights, reverse=True)  # at least 1, 2, 3, 4 detectors
     assert heights[0] <= 4 * 0.02 * len(table) + 4
     assert any(f"({flagged:,})" in c.value for c in at.caption)
+
+
+def test_cluster_names_follow_the_sessions_cut_points(session: AppTest, seg_table) -> None:
+    fixed = ScoreBinning(recency=(30, 90, 180, 365), frequency=(2, 3, 5, 10))
+    session.session_state["binning"] = asdict(fixed)
+    at = open_page(session, "segments")
+    anomalies = find_anomalies(seg_table, AnomalySettings())
+    fitted = segment_customers(seg_table, SegmentationSettings(), anomalies=anomalies)
+    scoring = rescore(seg_table, fixed)
+    names = fitted.with_rule_names(DEFAULT_SEGMENTS, scoring.edges).names
+    profile = frame_with(at, "customers", "share_revenue")
+    assert list(profile.index) == [
+        names[label] for label in sorted(names, key=lambda k: (k < 0, k))
+    ]
+    assert all(name.startswith(f"Cluster {label} · ") for label, name in names.items())
+    # the crosswalk: rule segments scored with the same cut points, clusters in number order
+    heat = next(f for f in plotly_figures(at) if f["data"][0]["type"] == "heatmap")
+    assert list(heat["data"][0]["x"]) == [names[label] for label in sorted(names)]
+    rows = [r.name for r in DEFAULT_SEGMENTS if r.name in set(scoring.table["rfm_segment"])]
+    assert list(heat["data"][0]["y"]) == rows

@@ -22,6 +22,7 @@ from rfm_core.customers.migration import (
 )
 from rfm_core.customers.pipeline import prepare, run_rfm
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS
+from rfm_core.customers.scores import ScoreBinning, rescore
 from rfm_core.customers.trends import kept_lines, kept_lines_on_engine
 from rfm_core.errors import MigrationError, RfmError
 from rfm_core.ingest.io import load_bytes
@@ -48,6 +49,18 @@ def transactions(text: str):
 @pytest.fixture(scope="module")
 def moves():
     return migrate(transactions(order_lines()), date_from=DATE_FROM, date_to=DATE_TO)
+
+
+def test_both_snapshots_are_scored_with_the_binning() -> None:
+    data = transactions(order_lines())
+    fixed = ScoreBinning(recency=(7, 30, 60, 120), frequency=(2, 3, 4, 5))
+    moved = migrate(data, date_from=DATE_FROM, date_to=DATE_TO, binning=fixed)
+    for date, column in ((DATE_FROM, "segment_from"), (DATE_TO, "segment_to")):
+        want = rescore(snapshot(data, date=date).table, fixed).table["rfm_segment"]
+        assert moved.customers[column].dropna().to_dict() == want.astype(object).to_dict()
+    # a last purchase 90 days before the second date: R 2 (61–120 days) by these cut points
+    assert moved.customers.loc["A", "recency_to"] == 90
+    assert snapshot(data, date=DATE_TO, binning=fixed).table.loc["A", "r_score"] == 2
 
 
 # -- the hand-computed migration ---------------------------------------------------------------

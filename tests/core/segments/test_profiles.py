@@ -11,12 +11,13 @@ import pandas as pd
 import pytest
 
 from rfm_core.customers.pipeline import run_rfm
+from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, score_edges
+from rfm_core.customers.scores import ScoreBinning, rescore
 from rfm_core.errors import RfmError
 from rfm_core.ingest.io import load_bytes
-from rfm_core.ingest.synthetic import generate_transactions
+from rfm_core.ingest.synthetic import generate_bgnbd_transactions, generate_transactions
 from rfm_core.segments.profiles import (
     ACTION_COLUMNS,
-    LIFECYCLE_NAMES,
     ProfileError,
     SegmentRules,
     crosswalk,
@@ -28,15 +29,10 @@ from rfm_core.segments.profiles import (
     segment_rules,
     snake_plot_data,
 )
+from rfm_core.segments.segmentation import SegmentationSettings, segment_customers
 
 NAN = math.nan
-PLANTED_NAMES = {
-    "at_risk": "At Risk",
-    "champions": "Champions",
-    "lost": "Lost",
-    "loyal": "Loyal",
-    "new": "New",
-}
+PLANTED_GROUPS = ("at_risk", "champions", "lost", "loyal", "new")
 
 
 def customers(rows: dict[str, tuple]) -> pd.DataFrame:
@@ -175,63 +171,191 @@ def test_snake_plot_of_a_constant_feature_is_zero():
 # -- names -------------------------------------------------------------------------------------
 
 
-def test_planted_groups_get_the_names_a_marketer_would_give(planted_normal):
+def median_rule(table: pd.DataFrame, members: pd.Series) -> tuple[int, int, int]:
+    """R, F and M score of a group's median customer, counted by hand from the definition:
+    ``1 + ⌊5 × customers with a strictly worse value / n⌋`` (recency: lower is better)."""
+    n = len(table)
+    scores = []
+    for feature, better_low in (("recency", True), ("frequency", False), ("monetary", False)):
+        median = table.loc[members, feature].median()
+        worse = (table[feature] > median) if better_low else (table[feature] < median)
+        scores.append(1 + math.floor(5 * int(worse.sum()) / n))
+    return tuple(scores)
+
+
+def rule_of(scores: tuple[int, int, int]) -> str:
+    r, f, m = scores
+    found = [
+        rule.name
+        for rule in DEFAULT_SEGMENTS
+        if rule.r[0] <= r <= rule.r[1]
+        and rule.f[0] <= f <= rule.f[1]
+        and rule.m[0] <= m <= rule.m[1]
+    ]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_planted_groups_are_named_after_the_rule_segment_of_their_median_customer(planted_normal):
     table, groups = planted_normal
-    names = name_segments(profile_segments(table, groups))
-    assert names == PLANTED_NAMES
+    names = name_segments(profile_segments(table, groups), score_edges(table))
+    for group in PLANTED_GROUPS:
+        want = rule_of(median_rule(table, groups[groups == group].index))
+        assert names[group] == f"Cluster {group} · {want}"
+    # the planted groups that look like their rule segment keep its name; the "at risk" group's
+    # median customer (151 days, 6 orders) has R 3 and F 5: by the rules, Loyal, not At Risk
+    assert names["champions"] == "Cluster champions · Champions"
+    assert names["lost"] == "Cluster lost · Lost"
+    assert names["loyal"] == "Cluster loyal · Loyal"
+    assert names["at_risk"] == "Cluster at_risk · Loyal"
 
 
-def test_planted_anomalies_do_not_steal_the_names_of_the_groups(planted):
+def cdnow_shaped_table(n: int = 3_000) -> pd.DataFrame:
+    """A log of the shape of CDNOW (most customers buy once), with CDNOW's column names."""
+    log = generate_bgnbd_transactions(
+        n, r=0.243, alpha=4.414, a=0.793, b=2.426, p=6.25, q=3.74, v=15.44, random_state=8
+    ).transactions
+    frame = pd.DataFrame(
+        {
+            "Customer": log["CustomerID"],
+            "Order Date": log["InvoiceDate"].dt.strftime("%Y-%m-%d"),
+            "Items": log["Quantity"],
+            "Sales ($)": log["UnitPrice"],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = frame.to_csv(index=False).encode()
+        return run_rfm(load_bytes(data, file_name="cdnow.csv")).rfm.table
+
+
+@pytest.mark.parametrize("binning", [ScoreBinning(), ScoreBinning(recency=(30, 90, 180, 365))])
+def test_clusters_of_a_cdnow_shaped_log_carry_the_rule_name_of_their_medians(binning):
+    table = cdnow_shaped_table()
+    assert (table["frequency"] == 1).mean() > 0.45  # about half the customers buy once
+    scoring = rescore(table, binning)
+    settings = SegmentationSettings(n_clusters=5)
+    result = segment_customers(scoring.table, settings, edges=scoring.edges)
+    rule_names = set(scoring.table["rfm_segment"].unique()) | {r.name for r in DEFAULT_SEGMENTS}
+    for label, name in result.names.items():
+        members = result.labels[result.labels == label].index
+        prefix, borrowed = name.split(" · ")
+        assert prefix == f"Cluster {label}" and name not in rule_names
+        # the medians, scored with the same cut points, satisfy the rule named
+        medians = scoring.table.loc[members, ["recency", "frequency", "monetary"]].median()
+        if binning == ScoreBinning():
+            r, f, m = median_rule(scoring.table, members)
+        else:  # recency by its fixed cut points; F and M as the whole table ranks them
+            r = 1 + int((medians["recency"] <= np.array([30, 90, 180, 365])).sum())
+            f, m = median_rule(scoring.table, members)[1:]
+        assert borrowed == rule_of((r, f, m)), (label, medians)
+    # renaming for other rules reaches the same names as fitting with them
+    again = segment_customers(table, settings).with_rule_names(DEFAULT_SEGMENTS, scoring.edges)
+    assert again.names == result.names
+
+
+def test_planted_anomalies_do_not_change_the_names_of_the_groups(planted, planted_normal):
     table, groups = planted
-    names = name_segments(profile_segments(table, groups))
-    assert {group: names[group] for group in PLANTED_NAMES} == PLANTED_NAMES
+    names = name_segments(profile_segments(table, groups), score_edges(table))
+    normal = name_segments(profile_segments(*planted_normal), score_edges(planted_normal[0]))
+    assert {group: names[group] for group in PLANTED_GROUPS} == normal
     assert len(set(names.values())) == 6
 
 
 def test_planted_tiers_follow_value(planted_normal):
     table, groups = planted_normal
-    names = name_segments(profile_segments(table, groups), scheme="tiers")
-    assert sorted(names.values()) == sorted(["Platinum", "Gold", "Silver", "Bronze", "Iron"])
-    assert names["champions"] == "Platinum"
-    assert names["loyal"] == "Gold"
-    assert names["lost"] == "Iron"
+    names = name_segments(profile_segments(table, groups), score_edges(table), scheme="tiers")
+    assert sorted(n.split(" · ")[1] for n in names.values()) == sorted(
+        ["Platinum", "Gold", "Silver", "Bronze", "Iron"]
+    )
+    assert names["champions"] == "Cluster champions · Platinum"
+    assert names["loyal"] == "Cluster loyal · Gold"
+    assert names["lost"] == "Cluster lost · Iron"
 
 
 def profile_of(rows: dict) -> pd.DataFrame:
-    """A profile from ``{segment: (mean_recency, mean_frequency, mean_monetary)}``."""
+    """A profile from ``{segment: (recency, frequency, monetary)}``: means and medians alike."""
     frame = pd.DataFrame(
         list(rows.values()), columns=["mean_recency", "mean_frequency", "mean_monetary"]
     )
+    for feature in ("recency", "frequency", "monetary"):
+        frame[f"median_{feature}"] = frame[f"mean_{feature}"]
     frame.index = pd.Index(list(rows), name="segment")
     return frame
 
 
-def test_two_segments_are_champions_and_lost_and_noise_is_unassigned():
-    profile = profile_of({0: (300, 1.2, 40.0), 1: (10, 9.0, 900.0), -1: (50, 30.0, 1e6)})
-    assert name_segments(profile) == {0: "Lost", 1: "Champions", -1: "Unassigned"}
-    assert name_segments(profile, scheme="tiers") == {0: "Silver", 1: "Gold", -1: "Unassigned"}
+RFM = ("recency", "frequency", "monetary")
+# ten customers: recency 1..10 days, frequency 10..1 orders, monetary 10..100; quantile scores
+# pair them up: recency 1–2 → R 5, 3–4 → R 4, …, 9–10 → R 1; frequency 9–10 → F 5, …
+TEN = pd.DataFrame(
+    {
+        "recency": np.arange(1, 11),
+        "frequency": np.arange(10, 0, -1),
+        "monetary": np.arange(10, 110, 10, dtype="float64"),
+    },
+    index=pd.Index([f"c{i}" for i in range(1, 11)], name="customer_id"),
+)
 
 
-def test_one_time_recent_buyers_are_new_and_big_lapsed_spenders_cannot_be_lost():
-    profile = profile_of(
-        {
-            0: (5, 30.0, 9_000.0),  # recent, frequent, big
-            1: (8, 1.1, 40.0),  # recent, one order
-            2: (150, 6.0, 400.0),  # lapsed, used to buy often
-            3: (120, 4.0, 200_000.0),  # lapsed, spent a fortune
-            4: (280, 1.2, 35.0),  # long gone, one order
-        }
+def test_lifecycle_names_by_hand():
+    # cluster 0: c1–c3 → medians recency 2 (R 5), frequency 9 (F 5): Champions
+    # cluster 1: c4–c7 → medians 5.5 days, 5.5 orders; 5 of 10 customers have more days
+    #   (R 1 + ⌊5·5/10⌋ = 3) and 5 fewer orders (F 3): R 3, F 3 → Need Attention
+    # cluster 2: c8–c10 → medians 9 days (R 1), 2 orders (F 1): Lost
+    labels = pd.Series([0, 0, 0, 1, 1, 1, 1, 2, 2, 2], index=TEN.index)
+    profile = profile_segments(TEN, labels, features=RFM)
+    assert name_segments(profile, score_edges(TEN)) == {
+        0: "Cluster 0 · Champions",
+        1: "Cluster 1 · Need Attention",
+        2: "Cluster 2 · Lost",
+    }
+    # the same clusters, other rules: named after those
+    two = (
+        SegmentRule("Recent", (4, 5), (1, 5)),
+        SegmentRule("Earlier", (1, 3), (1, 5)),
     )
-    assert name_segments(profile) == {
-        0: "Champions",
-        1: "New",
-        2: "At Risk",
-        3: "Can't Lose Them",
-        4: "Lost",
+    assert name_segments(profile, score_edges(TEN), segments=two) == {
+        0: "Cluster 0 · Recent",
+        1: "Cluster 1 · Earlier",
+        2: "Cluster 2 · Earlier",
+    }
+    # other cut points: recency fixed at 1, 2, 3, 6 days (each belonging to the better score),
+    # cluster 1's median of 5.5 days is R 2: with F 3, At Risk (R 1–2, F 3–4)
+    edges = {**score_edges(TEN), "r_score": (-6.000001, -3.000001, -2.000001, -1.000001)}
+    assert name_segments(profile, edges)[1] == "Cluster 1 · At Risk"
+
+
+def test_a_tier_that_is_a_rule_name_is_checked_too():
+    labels = pd.Series([0, 0, 0, 1, 1, 1, 1, 2, 2, 2], index=TEN.index)
+    profile = profile_segments(TEN, labels, features=RFM)
+    # rules named like tiers: "Gold" is R 3–5, "Silver" the rest
+    metals = (SegmentRule("Gold", (3, 5), (1, 5)), SegmentRule("Silver", (1, 2), (1, 5)))
+    names = name_segments(profile, score_edges(TEN), scheme="tiers", segments=metals)
+    # cluster 0 is the Gold tier and its median customer (R 5) is in the rule Gold: kept;
+    # cluster 1 (R 3) is the Silver tier but by the rules Gold: it reads "Silver tier"
+    assert names == {
+        0: "Cluster 0 · Gold",
+        1: "Cluster 1 · Silver tier",
+        2: "Cluster 2 · Bronze",
     }
 
 
-def test_more_segments_than_names_get_numbered_names():
+def test_noise_is_unassigned_and_tiers_follow_means():
+    profile = profile_of({0: (300, 1.2, 40.0), 1: (1, 9.0, 900.0), -1: (50, 30.0, 1e6)})
+    edges = score_edges(TEN)
+    assert name_segments(profile, edges) == {
+        0: "Cluster 0 · Lost",
+        1: "Cluster 1 · Champions",
+        -1: "Unassigned",
+    }
+    assert name_segments(profile, edges, scheme="tiers") == {
+        0: "Cluster 0 · Silver",
+        1: "Cluster 1 · Gold",
+        -1: "Unassigned",
+    }
+
+
+def test_many_segments_get_unique_names_of_the_rules():
     rng = np.random.default_rng(0)
     rows = {
         label: (float(r), float(f), float(m))
@@ -244,24 +368,32 @@ def test_more_segments_than_names_get_numbered_names():
         )
     }
     profile = profile_of(rows)
-    names = name_segments(profile)
+    edges = {"r_score": (-200.0, -100.0, -50.0, -10.0), "f_score": (2.0, 5.0, 10.0, 20.0),
+             "m_score": (100.0, 500.0, 1_000.0, 2_000.0)}  # fmt: skip
+    names = name_segments(profile, edges)
     assert list(names) == list(range(12))
     assert len(set(names.values())) == 12
-    bases = {name.rsplit(" ", 1)[0] if name[-1].isdigit() else name for name in names.values()}
-    assert bases <= set(LIFECYCLE_NAMES)
-    assert any(name.endswith(" 2") for name in names.values())
-    assert name_segments(profile) == names
+    rule_names = {rule.name for rule in DEFAULT_SEGMENTS}
+    for label, name in names.items():
+        prefix, base = name.split(" · ")
+        assert prefix == f"Cluster {label}"
+        assert base in rule_names
+    assert name_segments(profile, edges) == names
 
-    tiers = name_segments(profile.iloc[:7], scheme="tiers")
-    # 7 segments over 5 tiers: positions 0..6 → tier ⌊position·5/7⌋, numbered best first
-    assert sorted(tiers.values()) == sorted(
-        ["Platinum", "Platinum 2", "Gold", "Silver", "Silver 2", "Bronze", "Iron"]
+    tiers = name_segments(profile.iloc[:7], edges, scheme="tiers")
+    # 7 segments over 5 tiers: positions 0..6 → tier ⌊position·5/7⌋
+    assert sorted(name.split(" · ")[1] for name in tiers.values()) == sorted(
+        ["Platinum", "Platinum", "Gold", "Silver", "Silver", "Bronze", "Iron"]
     )
 
 
 def test_tiers_of_three_segments_are_gold_silver_bronze():
     profile = profile_of({"a": (100, 3.0, 300.0), "b": (10, 20.0, 5_000.0), "c": (300, 1, 20.0)})
-    assert name_segments(profile, scheme="tiers") == {"a": "Silver", "b": "Gold", "c": "Bronze"}
+    assert name_segments(profile, score_edges(TEN), scheme="tiers") == {
+        "a": "Cluster a · Silver",
+        "b": "Cluster b · Gold",
+        "c": "Cluster c · Bronze",
+    }
 
 
 @pytest.mark.parametrize(
@@ -269,16 +401,26 @@ def test_tiers_of_three_segments_are_gold_silver_bronze():
     [
         (profile_of({0: (1, 1.0, 1.0)}), "colours", "unknown name scheme 'colours'"),
         (
-            profile_of({0: (1, 1.0, 1.0)}).drop(columns="mean_monetary"),
+            profile_of({0: (1, 1.0, 1.0)}).drop(columns="median_monetary"),
             "lifecycle",
+            "the profile has no column 'median_monetary'",
+        ),
+        (
+            profile_of({0: (1, 1.0, 1.0)}).drop(columns="mean_monetary"),
+            "tiers",
             "the profile has no column 'mean_monetary'",
         ),
-        (profile_of({0: (1, 1.0, 1.0), 1: (NAN, 1.0, 1.0)}), "lifecycle", "missing mean"),
+        (profile_of({0: (1, 1.0, 1.0), 1: (NAN, 1.0, 1.0)}), "lifecycle", "missing median"),
+        (
+            profile_of({0: (1, 1.0, 1.0), 1: (NAN, 1.0, 1.0)}).assign(median_recency=1.0),
+            "tiers",
+            "missing mean",
+        ),
     ],
 )
 def test_name_segments_rejects_bad_input(profile, scheme, message):
     with pytest.raises(ProfileError, match=message):
-        name_segments(profile, scheme=scheme)
+        name_segments(profile, score_edges(TEN), scheme=scheme)
 
 
 def test_renaming_segments():
@@ -298,17 +440,23 @@ def test_renaming_segments():
 
 
 def test_default_actions_follow_the_names():
-    names = {0: "Champions", 1: "At Risk", 2: "New", 3: "Regulars 2", 4: "My own", -1: "Unassigned"}
+    names = {
+        0: "Cluster 0 · Champions", 1: "Cluster 1 · At Risk", 2: "New", 3: "Lost 2",
+        4: "My own", 5: "Cluster 5 · Gold tier", -1: "Unassigned",
+    }  # fmt: skip
     actions = default_actions(names)
     assert tuple(actions.columns) == ACTION_COLUMNS
-    assert list(actions["segment"]) == [0, 1, 2, 3, 4, -1]
+    assert list(actions["segment"]) == [0, 1, 2, 3, 4, 5, -1]
     assert list(actions["name"]) == list(names.values())
     by_name = actions.set_index("name")["action"]
-    assert "VIP" in by_name["Champions"]
-    assert "win-back" in by_name["At Risk"].lower()
+    assert "VIP" in by_name["Cluster 0 · Champions"]
+    assert "win-back" in by_name["Cluster 1 · At Risk"].lower()
     assert "onboarding" in by_name["New"].lower()
-    regulars = default_actions({0: "Regulars"}).loc[0, "action"]
-    assert by_name["Regulars 2"] == regulars
+    assert by_name["Lost 2"] == default_actions({0: "Lost"}).loc[0, "action"]
+    assert by_name["Cluster 5 · Gold tier"] == default_actions({0: "Gold"}).loc[0, "action"]
+    # every rule segment's name has actions of its own
+    generic = "Review the profile and test a targeted offer"
+    assert generic not in set(default_actions({r.name: r.name for r in DEFAULT_SEGMENTS})["action"])
     assert by_name["My own"] == "Review the profile and test a targeted offer"
     assert actions.notna().all().all()
 
@@ -453,13 +601,13 @@ def test_an_upper_bound_at_the_smallest_value_reads_as_equality():
 
 def test_planted_groups_are_described_by_rules(planted_normal):
     table, groups = planted_normal
-    names = name_segments(profile_segments(table, groups))
+    names = name_segments(profile_segments(table, groups), score_edges(table))
     result = segment_rules(table, groups, names=names)
     assert result.unexplained == ()
-    assert set(result.rules["segment"]) == set(PLANTED_NAMES)
+    assert set(result.rules["segment"]) == set(PLANTED_GROUPS)
     assert result.accuracy > 0.9
     champions = result.rules[result.rules["segment"] == "champions"]
-    assert champions["rule"].str.endswith("→ Champions").all()
+    assert champions["rule"].str.endswith("→ Cluster champions · Champions").all()
     assert champions["rule"].str.contains("Frequency ≥").all()
 
 
@@ -499,6 +647,28 @@ def test_crosswalk_counts_by_hand():
     shares = crosswalk(rule, clusters, normalize=True)
     assert shares.loc["Lost"].tolist() == [0.0, 2 / 3, 1 / 3]
     assert (shares.sum(axis=1) == 1).all()
+
+
+def test_crosswalk_keeps_clusters_in_number_order_under_their_names():
+    index = pd.Index([f"c{i}" for i in range(12)], name="customer_id")
+    rule = pd.Series(["Lost"] * 6 + ["Mine"] * 3 + ["Champions"] * 3, index=index)
+    clusters = pd.Series([10, 2, 2, 0, -1, 10, 0, 2, 10, 0, 0, 2], index=index)
+    names = {
+        0: "Cluster 0 · Lost",
+        2: "Cluster 2 · At Risk",
+        10: "Cluster 10 · Zz",
+        -1: "Unassigned",
+    }
+    table = crosswalk(rule, clusters, names=names)
+    # numbers in numeric order (A–Z would put "Cluster 10" before "Cluster 2"), noise last
+    assert list(table.columns) == ["Cluster 0 · Lost", "Cluster 2 · At Risk", "Cluster 10 · Zz",
+                                   "Unassigned"]  # fmt: skip
+    # rule order, names outside it after them
+    assert list(table.index) == ["Champions", "Lost", "Mine"]
+    assert list(crosswalk(rule, clusters, order=["Mine", "Lost"]).index) == [
+        "Mine", "Lost", "Champions",
+    ]  # fmt: skip
+    assert table.loc["Lost"].tolist() == [1, 2, 2, 1]
 
 
 # -- input checks ------------------------------------------------------------------------------
