@@ -234,7 +234,7 @@ def test_clusters_of_a_cdnow_shaped_log_carry_the_rule_name_of_their_medians(bin
     table = cdnow_shaped_table()
     assert (table["frequency"] == 1).mean() > 0.45  # about half the customers buy once
     scoring = rescore(table, binning)
-    settings = SegmentationSettings(n_clusters=5)
+    settings = SegmentationSettings(n_clusters=5, exclude_anomalies=False)
     result = segment_customers(scoring.table, settings, edges=scoring.edges)
     rule_names = set(scoring.table["rfm_segment"].unique()) | {r.name for r in DEFAULT_SEGMENTS}
     for label, name in result.names.items():
