@@ -13,6 +13,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -361,7 +362,7 @@ def _run_segment(args: argparse.Namespace) -> int:
         transform=args.transform,
         random_state=args.random_state,
     )
-    anomalies = find_anomalies(table, flagging)
+    anomalies = find_anomalies(table, flagging, currency=args.currency)
     from concurrent.futures import ThreadPoolExecutor
 
     # the classifier only needs the flags: it trains on the second core while k is chosen
@@ -402,6 +403,11 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
     exports.add_argument(
         "--html-report", type=Path, help="write a self-contained HTML report (opens offline)"
     )
+    exports.add_argument(
+        "--currency", default="", metavar="SYMBOL",
+        help="written before amounts in the workbook, the HTML report and the anomaly reasons, "
+        "and saved with --save-model (e.g. £, $, CHF; default: none; amounts are never converted)",
+    )  # fmt: skip
 
 
 def _add_score_parser(commands) -> None:
@@ -430,6 +436,10 @@ def _add_score_parser(commands) -> None:
         "(default), or ranked within INPUT (when INPUT is a whole customer base re-scored)",
     )  # fmt: skip
     score.add_argument("--report", type=Path, help="write the run report as JSON here")
+    score.add_argument(
+        "--currency", metavar="SYMBOL",
+        help="written before amounts in the anomaly reasons (default: the model's)",
+    )  # fmt: skip
     score.set_defaults(table=None, database=None, mapping=[], date_order="auto")
 
 
@@ -442,7 +452,7 @@ def _write_exports(args, table, report, segmentation, anomalies, classifier) -> 
         bundle = build_bundle(
             table, segmentation, anomalies, mapping=ColumnMapping(**report["mapping"]),
             rules=_rules(args), date_order=args.date_order, date_format=report["date_format"],
-            classifier=classifier,
+            classifier=classifier, currency=args.currency,
             trained_on={"file": report["file"], "reference_date": report["reference_date"]},
         )  # fmt: skip
         args.save_model.write_bytes(dump_bundle(bundle, key=installation_key()))
@@ -452,7 +462,9 @@ def _write_exports(args, table, report, segmentation, anomalies, classifier) -> 
         return
     from rfm_core.outputs.reports import excel_workbook, html_report, run_report, segment_csv_zip
 
-    run = run_report(report, table, segmentation, anomalies, classifier=classifier)
+    run = run_report(
+        report, table, segmentation, anomalies, classifier=classifier, currency=args.currency
+    )
     outputs = (
         (args.segments_zip, lambda: segment_csv_zip(run.labeled)),
         (args.workbook, lambda: excel_workbook(run)),
@@ -469,6 +481,8 @@ def _run_score(args: argparse.Namespace) -> int:
     from rfm_core.outputs.persistence import installation_key, load_bundle
 
     model = load_bundle(args.model.read_bytes(), key=installation_key())
+    if args.currency is not None:
+        model = replace(model, currency=args.currency.strip())
     rfm, report = _customers(args, warm=("rfm_core.segments.segmentation",), model=model)
     from rfm_core.outputs.export import labeled_csv
     from rfm_core.outputs.persistence import score_transactions

@@ -212,7 +212,9 @@ class SegmentationResult:
         return self.labels.map(self.names_with(renamed)).astype("string").rename("segment_name")
 
 
-def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> AnomalyResult:
+def find_anomalies(
+    rfm_table: pd.DataFrame, settings: AnomalySettings, *, currency: str = ""
+) -> AnomalyResult:
     """Flag unusual customers; nobody is removed.
 
     ``settings.contamination`` is the share flagged by the isolation forest and LOF, and the
@@ -224,6 +226,8 @@ def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> Anomal
     rfm_table : pandas.DataFrame
         :attr:`rfm_core.customers.rfm.RfmResult.table`.
     settings : AnomalySettings
+    currency : str, default ""
+        Prefix of the money amounts in the reasons, e.g. ``"£"``.
 
     Returns
     -------
@@ -241,6 +245,7 @@ def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> Anomal
         features=settings.features,
         transform=settings.transform,
         random_state=settings.random_state,
+        currency=currency,
         **share_options(settings.method, settings.contamination),
     )
 

@@ -239,3 +239,11 @@ def test_other_errors(table, default_result):
         detector_agreement(table, methods=("lof", "dbscan"))
     with pytest.raises(RfmError, match="no column 'monetary'"):
         AnomalyDetector().fit(table.drop(columns="monetary"))
+
+
+def test_reasons_reworded_in_a_currency_equal_those_detected_in_it(table, default_result):
+    plain = detect_anomalies(table)
+    assert "£" not in "".join(plain.table["anomaly_reason"])
+    reworded = plain.reworded(table, currency="£")
+    pd.testing.assert_frame_equal(reworded.table, default_result.table)
+    assert reworded.detector is plain.detector and reworded.n_flagged == plain.n_flagged
