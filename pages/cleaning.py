@@ -5,9 +5,8 @@ import datetime as dt
 import streamlit as st
 
 from ui.charts.cleaning import waterfall_figure
-from ui.components import PREVIEW_ROWS, current_pipeline, show_warnings, shown_errors, user_errors
-from ui.data import cleaned_csv, country_choices, kept_lines_preview, removal_table
-from ui.formats import CLEANING_REPORT_FORMATS
+from ui.components import current_pipeline, show_frame, show_warnings, shown_errors, user_errors
+from ui.data import REMOVAL_COLUMNS, cleaned_csv, country_choices, kept_lines_preview, removal_table
 from ui.labels import RETURNS_LABELS
 from ui.state import current_rules, set_rules_from_form
 
@@ -72,10 +71,7 @@ b.metric("Rows kept", f"{result.n_kept:,}", f"-{n_removed:,}", delta_color="off"
 c.metric("Customers", f"{result.rfm.n_customers:,}")
 show_warnings(result.warnings)
 
-st.dataframe(
-    removal_table(result), column_config=CLEANING_REPORT_FORMATS, hide_index=True,
-    key="cleaning_report",
-)  # fmt: skip
+show_frame(removal_table(result), overrides=REMOVAL_COLUMNS, hide_index=True, key="cleaning_report")
 st.plotly_chart(
     waterfall_figure(result.report, n_in=result.n_in, n_kept=result.n_kept), key="waterfall"
 )
@@ -88,8 +84,8 @@ if kept is None:
         icon=":material/info:",
     )
 else:
-    st.subheader(f"Kept lines (first {PREVIEW_ROWS})")
-    st.dataframe(kept, key="kept")
+    st.subheader(f"Kept lines (first {len(kept)})")
+    show_frame(kept, key="kept", hide_index=True)
     with user_errors():
         st.download_button(
             "Download cleaned lines (CSV)", lambda: cleaned_csv(result),

@@ -4,26 +4,26 @@ import streamlit as st
 
 from ui import components
 from ui.charts.customers import distribution_figures, rule_segment_treemap, score_grid_heatmap
-from ui.components import log_spaced_stops, show_frame, show_warnings, shown_errors
-from ui.customers import customers_in_range, rule_segment_summary, rules_table
+from ui.components import log_spaced_stops, money, show_frame, show_warnings, shown_errors
+from ui.customers import RULE_COLUMNS, customers_in_range, rule_segment_summary, rules_table
 from ui.exports import rfm_csv
-from ui.formats import SHARE_FORMATS
-from ui.state import set_segments, set_segments_from_frame
+from ui.labels import column_label
+from ui.state import current_currency, set_segments, set_segments_from_frame
 
 st.title("Recency, Frequency, Monetary")
 rfm = components.current_pipeline().rfm
 table = components.current_customers()
+currency = current_currency()
 show_warnings(rfm.warnings)
 
 a, b, c, d = st.columns(4)
 a.metric("Customers", f"{rfm.n_customers:,}")
 b.metric("Reference date", rfm.reference_date.isoformat())
 c.metric("Median recency (days)", f"{table['recency'].median():,.0f}")
-d.metric("Revenue", f"{table['monetary'].sum():,.0f}")
+d.metric("Revenue", money(table["monetary"].sum()))
 st.caption(
-    "Recency: days from the last purchase to the reference date. Frequency: distinct invoices. "
-    "Monetary: sum of kept line amounts. Scores 1–5: 1 + ⌊5 × share of customers with a worse "
-    "value⌋, so equal values share a score."
+    "Recency: days from the last purchase to the reference date. Orders: distinct invoices. Total "
+    "spend: sum of kept line amounts. Scores 1–5: 1 + ⌊5 × share of customers with a worse value⌋."
 )
 
 st.subheader("Explore with RFM sliders")
@@ -34,17 +34,17 @@ def explore() -> None:
     """The sliders and what they select: moving one reruns this part only, not the page."""
     s1, s2, s3 = st.columns(3)
     r_max = max(int(table["recency"].max()), 1)
-    recency = s1.slider("Recency (days)", 0, r_max, (0, r_max), key="slider_r")
+    recency = s1.slider(column_label("recency"), 0, r_max, (0, r_max), key="slider_r")
     # heavy-tailed features get log-spaced stops, so the common small values stay selectable
     f_stops = log_spaced_stops(table["frequency"], decimals=0)
     frequency = s2.select_slider(
-        "Frequency (orders)", f_stops, (f_stops[0], f_stops[-1]),
+        column_label("frequency"), f_stops, (f_stops[0], f_stops[-1]),
         format_func=lambda v: f"{v:,.0f}", key="slider_f",
     )  # fmt: skip
     m_stops = log_spaced_stops(table["monetary"], decimals=2)
     monetary = s3.select_slider(
-        "Monetary", m_stops, (m_stops[0], m_stops[-1]), format_func=lambda v: f"{v:,.2f}",
-        key="slider_m",
+        column_label("monetary"), m_stops, (m_stops[0], m_stops[-1]), key="slider_m",
+        format_func=lambda v: money(v, decimals=2),
     )  # fmt: skip
     selected = customers_in_range(table, recency=recency, frequency=frequency, monetary=monetary)
     st.metric(
@@ -68,18 +68,18 @@ explore()
 st.subheader("Distributions")
 log_axis = st.toggle("Log scale for frequency and monetary", value=True, key="log_axis")
 for column, name in zip(st.columns(3), ("recency", "frequency", "monetary"), strict=True):
-    hist, box = distribution_figures(table[name], name=name, log=log_axis and name != "recency")
+    log = log_axis and name != "recency"
+    hist, box = distribution_figures(table[name], name=name, log=log, currency=currency)
     column.plotly_chart(hist, key=f"hist_{name}")
     column.plotly_chart(box, key=f"box_{name}")
 
-st.subheader("Recency × Frequency scores")
 st.plotly_chart(score_grid_heatmap(table), key="rf_heatmap")
 
 st.subheader("Rule-based segments")
 summary = rule_segment_summary(table)
 by = st.radio("Size by", ["customers", "revenue"], horizontal=True, key="treemap_by")
-st.plotly_chart(rule_segment_treemap(summary, by=by), key="treemap")
-st.dataframe(summary, hide_index=True, key="segment_table", column_config=SHARE_FORMATS)
+st.plotly_chart(rule_segment_treemap(summary, by=by, currency=currency), key="treemap")
+show_frame(summary, hide_index=True, key="segment_table")
 
 with st.expander("Edit the segment rules"):
     st.caption(
@@ -87,9 +87,8 @@ with st.expander("Edit the segment rules"):
         "(inclusive). Together the rows must cover every combination of scores exactly once."
     )
     with st.form("segments_form"):
-        edited = st.data_editor(
-            rules_table(), num_rows="dynamic", hide_index=True, key="segments_editor"
-        )
+        edited = st.data_editor(rules_table(), num_rows="dynamic", hide_index=True,
+                                key="segments_editor", column_config=RULE_COLUMNS)  # fmt: skip
         apply, reset = st.columns(2)
         if apply.form_submit_button("Apply segment rules"):
             with shown_errors():

@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rfm_core.customers.rfm import RangeSelection, segment_summary, segments_to_frame, select_range
+from rfm_core.customers.rfm import (
+    DEFAULT_SEGMENTS,
+    RangeSelection,
+    segment_summary,
+    segments_to_frame,
+    select_range,
+)
 from ui.components import MAX_TABLE_ROWS
+from ui.formats import column_config
 from ui.state import current_segments
 
-__all__ = ["customers_in_range", "rule_segment_summary", "rules_table"]
+__all__ = ["RULE_COLUMNS", "customers_in_range", "rule_segment_summary", "rules_table"]
+
+# the headers of the rule editor in words (its columns are those of every rules table)
+RULE_COLUMNS = column_config(segments_to_frame(DEFAULT_SEGMENTS))
 
 
 def customers_in_range(

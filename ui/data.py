@@ -4,16 +4,19 @@ the countries to filter on, the removal report and the kept lines."""
 from __future__ import annotations
 
 import pandas as pd
+import streamlit as st
 
 from rfm_core.customers.result import CustomerRun
 from rfm_core.ingest.folder import FolderFile, list_folder
 from rfm_core.ingest.io import SUPPORTED_SUFFIXES, LoadedTable
+from rfm_core.labels import REASON_LABELS, column_label
 from rfm_core.outputs.export import cleaned_lines_csv
 from ui.cache import folder_values
 from ui.components import PREVIEW_ROWS, ensure_dataset, user_errors
 from ui.state import data_folder
 
 __all__ = [
+    "REMOVAL_COLUMNS",
     "UPLOAD_TYPES",
     "cleaned_csv",
     "country_choices",
@@ -45,10 +48,22 @@ def country_choices(result: CustomerRun) -> list[str]:
     return sorted(result.lines.column("country").drop_null().unique().to_pylist())
 
 
+REMOVAL_COLUMNS = {  # how the removal table is shown: the reason in words, its share in percent
+    "reason": None,
+    "share": st.column_config.NumberColumn(
+        column_label("share"), format="%.1f%%", help="share in CSV downloads, in percent"
+    ),
+}
+
+
 def removal_table(result: CustomerRun) -> pd.DataFrame:
-    """The removal report with its share in percent (shown with two decimals)."""
+    """The removal report with its reason in words (``cleaning_rule``, the code stays in
+    ``reason``) and its share in percent."""
     report = result.report
-    return report.assign(share=report["share"] * 100)
+    words = report["reason"].map(lambda reason: REASON_LABELS.get(reason, reason))
+    table = report.assign(share=report["share"] * 100)
+    table.insert(0, "cleaning_rule", words)
+    return table
 
 
 def kept_lines_preview(result: CustomerRun) -> pd.DataFrame | None:

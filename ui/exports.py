@@ -48,11 +48,18 @@ from rfm_core.outputs.reports import (
 )
 from rfm_core.segments.profiles import ACTION_COLUMNS
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
-from ui.cache import anomalies_for, classifier_for, pipeline_for, segmentation_for
-from ui.components import ensure_dataset
+from ui.cache import (
+    anomalies_for,
+    classifier_for,
+    pipeline_for,
+    segmentation_for,
+    worded_anomalies_for,
+)
+from ui.components import ensure_dataset, stages
 from ui.state import (
     Dataset,
     current_anomaly_settings,
+    current_currency,
     current_rules,
     current_segmentation,
     current_segments,
@@ -71,6 +78,7 @@ __all__ = [
     "html_report",
     "installation_key",
     "labeled_csv",
+    "prepare",
     "report_for",
     "rfm_csv",
     "score_upload",
@@ -93,14 +101,15 @@ class ExportKey:
     renames: tuple[tuple[int, str], ...]
     actions: Actions
     with_classifier: bool
+    currency: str = ""
 
 
 def current_export_key(*, with_classifier: bool) -> ExportKey:
-    """The export key of this session's dataset, rules, settings, names and actions."""
+    """The export key of this session's dataset, rules, settings, names, actions and currency."""
     return ExportKey(
         ensure_dataset(), current_rules(), current_segments(), current_segmentation(),
         current_anomaly_settings(), tuple(sorted(segment_renames().items())),
-        actions_key(segment_actions()), with_classifier,
+        actions_key(segment_actions()), with_classifier, current_currency(),
     )  # fmt: skip
 
 
@@ -140,10 +149,11 @@ def report_for(key: ExportKey) -> RunReport:
         account,
         _customers(key),
         segmentation_for(key.dataset, key.rules, key.settings, key.anomaly_settings),
-        anomalies_for(key.dataset, key.rules, key.anomaly_settings),
+        worded_anomalies_for(key.dataset, key.rules, key.anomaly_settings, key.currency),
         renamed=dict(key.renames),
         actions=_actions(key),
         classifier=_classifier(key),
+        currency=key.currency,
     )
 
 
@@ -167,7 +177,21 @@ def bundle_for(key: ExportKey) -> ModelBundle:
             "file": key.dataset.file_name,
             "reference_date": result.rfm.reference_date.isoformat(),
         },
+        currency=key.currency,
     )
+
+
+def prepare(key: ExportKey) -> tuple[RunReport, ModelBundle, bytes]:
+    """The report, the model bundle and the signing key of the exports; the first time, a
+    status box lists the stages (classifier, report, model)."""
+    with stages("Preparing the exports", ("exports", key)) as stage:
+        if key.with_classifier:
+            stage("Training the anomaly classifier")
+            _classifier(key)
+        stage("Writing the report")
+        report = report_for(key)
+        stage("Packing the model")
+        return report, bundle_for(key), installation_key()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,15 @@ from __future__ import annotations
 import streamlit as st
 
 from rfm_core.segments.segmentation import SegmentationSettings
-from ui.labels import FEATURE_LABELS, FEATURES, LINKAGES, METHOD_LABELS, NAME_SCHEMES, TRANSFORMS
+from ui.labels import (
+    CHOICE_LABELS,
+    FEATURE_LABELS,
+    FEATURES,
+    LINKAGES,
+    METHOD_LABELS,
+    NAME_SCHEMES,
+    TRANSFORMS,
+)
 from ui.state import update_segmentation
 
 __all__ = ["fit_form", "sweep_form"]
@@ -24,9 +32,9 @@ def sweep_form(settings: SegmentationSettings) -> None:
         )  # fmt: skip
         transform = b.selectbox(
             "Scaling", TRANSFORMS, index=TRANSFORMS.index(settings.transform),
-            key="sweep_transform",
-            help="log-standard: log of each value, then standardized (default; RFM is skewed). "
-            "minmax: rescaled to 0–1. quantile: rank share.",
+            format_func=CHOICE_LABELS.get, key="sweep_transform",
+            help="Log, then standardized: the log of each value, centred and scaled (default; "
+            "RFM values are skewed). Min–max: rescaled to 0–1. Quantiles: each value's rank share.",
         )  # fmt: skip
         k_range = c.slider(
             "k values to compare", 2, 15, (settings.k_min, settings.k_max), key="sweep_k"
@@ -61,7 +69,8 @@ def fit_form(settings: SegmentationSettings, *, recommended_k: int) -> None:
         )  # fmt: skip
         scheme = c.selectbox(
             "Names", NAME_SCHEMES, index=NAME_SCHEMES.index(settings.name_scheme),
-            help="Champions / Loyal / … or Platinum / Gold / …", key="fit_names",
+            format_func=CHOICE_LABELS.get, key="fit_names",
+            help="Champions / Loyal / … or Platinum / Gold / …",
         )  # fmt: skip
         with st.expander("Method options"):
             d, e, f, g = st.columns(4)
@@ -82,7 +91,7 @@ def fit_form(settings: SegmentationSettings, *, recommended_k: int) -> None:
                 settings.min_cluster_size or 0, key="fit_min_cluster",
             )  # fmt: skip
             seed = d.number_input(
-                "random_state", 0, 2**31 - 1, settings.random_state, key="fit_seed"
+                "Random seed", 0, 2**31 - 1, settings.random_state, key="fit_seed"
             )
         exclude = st.checkbox(
             "Fit without the anomalous customers, then assign them to their nearest segment",
