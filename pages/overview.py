@@ -62,7 +62,7 @@ with right:
 st.subheader("Segments: who brings the revenue")
 st.page_link(
     "pages/rfm.py",
-    label="Distributions of recency, frequency and monetary, and the R × F grid: RFM page",
+    label="Distributions of recency, orders and total spend, and the R × F grid: RFM page",
     icon=":material/table_chart:",
 )
 value = cached(value_for, current_segments())

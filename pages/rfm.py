@@ -66,7 +66,7 @@ def explore() -> None:
 explore()
 
 st.subheader("Distributions")
-log_axis = st.toggle("Log scale for frequency and monetary", value=True, key="log_axis")
+log_axis = st.toggle("Log scale for orders and total spend", value=True, key="log_axis")
 for column, name in zip(st.columns(3), ("recency", "frequency", "monetary"), strict=True):
     log = log_axis and name != "recency"
     hist, box = distribution_figures(table[name], name=name, log=log, currency=currency)

@@ -11,8 +11,8 @@ and a label may change); the app shows the code name in each column's tooltip.
 - :func:`column_kind`: what a column holds (:data:`KINDS`), which fixes how it is written:
   money with thousands separators and 2 decimals (0 once typical amounts reach
   :data:`WHOLE_MONEY_FROM`), shares as percentages with 1 decimal, days and counts whole,
-  ratios and statistics with 2 decimals (statistics whole once they reach
-  :data:`WHOLE_MONEY_FROM` too).
+  ratios (orders per customer, mean orders) with 1 decimal, statistics with 2 (whole once they
+  reach :data:`WHOLE_MONEY_FROM` too).
 - :func:`format_value`, :func:`format_money`, :func:`format_share`: the same rules as text, for
   metrics, captions, hover text and reports.
 - :func:`segment_colours`: one colour per segment name, the same on every chart and page.
@@ -327,14 +327,14 @@ def decimals_for(kind: str, values: Iterable[float] = ()) -> int:
     Returns
     -------
     int
-        Money 2 or 0, shares 1 (as percentages), ratios and statistics 2 (statistics 0 when
-        large), everything else 0.
+        Money 2 or 0, shares 1 (as percentages), ratios 1, statistics 2 (0 when large),
+        everything else 0.
     """
     if kind in ("money", "statistic"):
         sizes = sorted(abs(float(v)) for v in values if _finite(v))
         typical = sizes[len(sizes) // 2] if sizes else 0.0
         return 0 if typical >= WHOLE_MONEY_FROM else 2
-    return {"share": 1, "ratio": 2}.get(kind, 0)
+    return {"share": 1, "ratio": 1}.get(kind, 0)
 
 
 def currency_prefix(currency: str) -> str:
@@ -393,7 +393,8 @@ def format_money(value: float, *, currency: str = "", decimals: int | None = Non
 
 
 def format_share(value: float, *, decimals: int = 1) -> str:
-    """A share (0.123) as ``"12.3%"``; ``""`` for a missing value.
+    """A share (0.123) as ``"12.3%"``; ``"<0.1%"`` for a positive share that would read 0;
+    ``""`` for a missing value.
 
     Parameters
     ----------
@@ -404,7 +405,12 @@ def format_share(value: float, *, decimals: int = 1) -> str:
     -------
     str
     """
-    return f"{value:.{decimals}%}" if _finite(value) else ""
+    if not _finite(value):
+        return ""
+    smallest = 10.0 ** -(decimals + 2)
+    if 0 < value < smallest / 2:
+        return f"<{smallest:.{decimals}%}"
+    return f"{value:.{decimals}%}"
 
 
 def format_value(

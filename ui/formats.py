@@ -35,7 +35,8 @@ LONG_TEXT = frozenset(
     {"anomaly_reason", "rule", "action", "goal", "channel", "definition", "description", "note"}
 )
 WRAPPED_ROW_HEIGHT = 76  # px: three lines of text (Streamlit wraps text in rows above 4 rem)
-_WRAP_FROM = 48  # characters: shorter text fits one line of a wide column
+_WRAP_FROM = 28  # characters: longer text wraps (a medium column holds about this many a line)
+_MEDIUM_LINES = 80  # characters: longer text gets a large column
 
 
 def number_format(kind: str, values: Iterable[float] = (), *, currency: str = "") -> str:
@@ -77,7 +78,11 @@ def _config(name: object, values: pd.Series, *, currency: str) -> Any:
         finite = pd.to_numeric(values, errors="coerce").dropna().to_numpy()
         return number_column(label, kind, finite, currency=currency, help=tooltip)
     if str(name) in LONG_TEXT:
-        return st.column_config.TextColumn(label, help=tooltip, width="large")
+        # wide enough for three lines of the longest text, so that it wraps instead of widening
+        # the table past the page (see row_height)
+        longest = values.astype("string").str.len().max() if len(values) else 0
+        width = "large" if pd.notna(longest) and longest > _MEDIUM_LINES else "medium"
+        return st.column_config.TextColumn(label, help=tooltip, width=width)
     return st.column_config.Column(label, help=tooltip)
 
 

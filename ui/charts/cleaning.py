@@ -25,5 +25,5 @@ def waterfall_figure(report: pd.DataFrame, *, n_in: int, n_kept: int) -> go.Figu
         )
     )
     waterfall.update_layout(title="Where the rows went", height=380, margin={"t": 40, "b": 20},
-                            yaxis_title="Rows", yaxis_tickformat="~s")  # fmt: skip
+                            yaxis_title="Rows", yaxis_tickformat=",")  # fmt: skip
     return waterfall

@@ -42,7 +42,7 @@ def share_bars(profile: pd.DataFrame) -> go.Figure:
         title="Share of customers (hatched) and of revenue (solid)",
         legend={"orientation": "h", "y": -0.3},
     )  # fmt: skip
-    figure.update_xaxes(type="category", title="Segment")
+    figure.update_xaxes(type="category")
     return figure
 
 

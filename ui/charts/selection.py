@@ -31,8 +31,14 @@ def _line(x, y, *, title: str, y_title: str, recommended=None, bend=None) -> go.
                          xaxis_title="Number of segments (k)", yaxis_title=y_title,
                          legend={"orientation": "h", "y": -0.35, "x": 0})  # fmt: skip
     figure.update_xaxes(dtick=1)
-    figure.update_yaxes(tickformat="~s")
+    figure.update_yaxes(tickformat=_ticks(y))
     return figure
+
+
+def _ticks(values) -> str:
+    """``1k``, ``10k`` for large values, plain decimals for small ones (never ``650m``)."""
+    finite = [abs(v) for v in values if np.isfinite(v)]
+    return "~s" if finite and max(finite) >= 1_000 else ""
 
 
 def selection_figures(selection) -> dict[str, go.Figure]:
@@ -71,7 +77,7 @@ def selection_figures(selection) -> dict[str, go.Figure]:
                           margin={"t": 40, "b": 10, "l": 10, "r": 10},
                           legend={"orientation": "h", "y": -0.35, "x": 0})  # fmt: skip
     mixture.update_xaxes(dtick=1)
-    mixture.update_yaxes(tickformat="~s")
+    mixture.update_yaxes(tickformat=_ticks([*table["aic"], *table["bic"]]))
     figures["aic_bic"] = mixture
     return figures
 

@@ -8,7 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from rfm_core.customers.trends import Pareto
-from rfm_core.labels import column_label, with_currency
+from rfm_core.labels import column_label, format_share, with_currency
 from ui.charts.base import (
     MARGINS,
     PALETTE,
@@ -43,7 +43,8 @@ def trend_figure(
                  hovertemplate="%{x}: %{y:,.0f}<extra></extra>")  # fmt: skip
     figure = go.Figure(trace)
     figure.update_layout(title=title, height=280, margin=MARGINS, yaxis_title=label, hovermode="x")
-    figure.update_yaxes(tickformat="~s" if column == "revenue" else ",")
+    large = column == "revenue" and trend[column].abs().max() >= 1_000
+    figure.update_yaxes(tickformat="~s" if large else ",")
     return figure
 
 
@@ -81,7 +82,7 @@ def _revenue_bars(
     bars = go.Figure(
         go.Bar(
             x=frame["revenue"], y=names, orientation="h", marker_color=PALETTE[0],
-            text=[f"{share:.1%}" for share in frame["share_revenue"]], textposition="outside",
+            text=[format_share(share) for share in frame["share_revenue"]], textposition="outside",
             cliponaxis=False, hovertemplate="%{y}: %{x:,.0f} (%{text} of revenue)<extra></extra>",
         )
     )  # fmt: skip
@@ -91,7 +92,7 @@ def _revenue_bars(
     if log:
         log_axis(bars, frame["revenue"], title=axis)
     else:
-        bars.update_xaxes(title=axis, tickformat="~s")
+        bars.update_xaxes(title=axis, tickformat="~s" if frame["revenue"].max() >= 1_000 else ",")
     return bars
 
 
@@ -287,8 +288,8 @@ def cohort_heatmap(matrix: pd.DataFrame, *, share: bool) -> go.Figure:
         )  # fmt: skip
     figure.update_layout(
         title=f"Back n months after the first order ({unit})",
-        height=max(320, 26 * len(matrix) + 140),
-        margin=MARGINS,
+        height=max(340, 26 * len(matrix) + 170),
+        margin={**MARGINS, "t": 100},
         xaxis_title="Months since the first order (0 = the first month, in grey)",
         yaxis_title="Cohort: month of the first order",
     )
