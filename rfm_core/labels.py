@@ -228,6 +228,8 @@ SETTING_LABELS: dict[str, str] = {
 }
 # other values a table or a chart shows as they are stored
 CHOICE_LABELS: dict[str, str] = {
+    "drop": "dropped",
+    "net": "netted against purchases",
     "log-standard": "log, then standardized",
     "minmax": "min–max",
     "quantile": "quantiles",

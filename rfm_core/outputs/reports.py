@@ -846,7 +846,7 @@ def _shares_figure(segments: pd.DataFrame):
         title="Customers and revenue by segment", barmode="group", height=380,
         yaxis_tickformat=".0%", margin={"t": 50, "b": 40}, legend={"orientation": "h"},
     )  # fmt: skip
-    figure.update_xaxes(type="category", title="Segment")
+    figure.update_xaxes(type="category")
     return figure
 
 
