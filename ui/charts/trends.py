@@ -287,12 +287,17 @@ def cohort_heatmap(matrix: pd.DataFrame, *, share: bool) -> go.Figure:
             )
         )  # fmt: skip
     figure.update_layout(
-        title=f"Back n months after the first order ({unit})",
+        title={
+            "text": f"Back n months after the first order ({unit}; month 0, in grey, is the first)",
+            "y": 0.98,
+            "yanchor": "top",
+        },
         height=max(340, 26 * len(matrix) + 170),
-        margin={**MARGINS, "t": 100},
-        xaxis_title="Months since the first order (0 = the first month, in grey)",
+        margin={**MARGINS, "t": 80},  # room for the title above the month numbers
         yaxis_title="Cohort: month of the first order",
     )
     figure.update_yaxes(autorange="reversed", type="category")
+    # month numbers on top, beside the first cohorts; the title says what they count (an axis
+    # title up there would overlap it)
     figure.update_xaxes(type="category", side="top", categoryorder="array", categoryarray=months)
     return figure
