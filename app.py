@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.components import ensure_dataset
+from ui.state import CURRENCY_KEY, MAX_CURRENCY_CHARS
 
 st.set_page_config(page_title="RFM segments", page_icon="🛒", layout="wide")
 
@@ -35,5 +36,12 @@ with st.sidebar:
     st.text(f"{'Demo: ' if dataset.is_demo else ''}{dataset.file_name}")
     if dataset.sheet:
         st.text(f"Sheet: {dataset.sheet}")
+    # drawn here, on every page, so that it keeps its value across pages
+    st.text_input(
+        "Currency", key=CURRENCY_KEY, max_chars=MAX_CURRENCY_CHARS,
+        placeholder="none (e.g. £, €, CHF)",
+        help="Written before every amount in tables, charts and reports, and saved with the "
+        "model bundle. Amounts are never converted.",
+    )  # fmt: skip
 
 navigation.run()

@@ -7,9 +7,8 @@ from ui.anomalies import customers_with_flags, flagged_csv, flagged_table, reven
 from ui.cache import agreement_for, classifier_for
 from ui.charts import anomalies as charts
 from ui.components import cached, current_anomalies, show_frame, show_notes
-from ui.formats import CLASSIFIER_FORMATS
 from ui.labels import DETECTOR_LABELS
-from ui.state import current_anomaly_settings, update_anomaly_settings
+from ui.state import current_anomaly_settings, current_currency, update_anomaly_settings
 
 st.title("Anomalous customers")
 st.caption(
@@ -48,7 +47,7 @@ b.metric("Their share of revenue", f"{revenue_share(table, anomalies):.1%}")
 c.metric("Detector", DETECTOR_LABELS[anomalies.method])
 show_notes(anomalies.notes)
 
-scatters = charts.flag_scatters(customers_with_flags(table, anomalies))
+scatters = charts.flag_scatters(customers_with_flags(table, anomalies), currency=current_currency())
 for column, (axes, figure) in zip(st.columns(3), scatters.items(), strict=True):
     column.plotly_chart(figure, key=f"scatter_{axes}")
 
@@ -59,7 +58,6 @@ st.download_button(
     file_name="anomalous_customers.csv", mime="text/csv", key="download_anomalies",
 )  # fmt: skip
 
-# the comparison and the classifier refit models: on large logs they wait for the user's say-so
 large = len(table) > components.LARGE_CUSTOMERS
 st.subheader("Where the detectors agree")
 if large and not st.toggle(
@@ -68,7 +66,7 @@ if large and not st.toggle(
 ):
     st.caption("Switch on to fit the four detectors and compare what they flag.")
 else:
-    agreement = cached(agreement_for, settings)
+    agreement = cached(agreement_for, settings, doing="Fitting the four detectors…")
     a, b = st.columns(2)
     a.plotly_chart(charts.agreement_heatmap(agreement.pairwise), key="agreement_heatmap")
     b.plotly_chart(
@@ -86,15 +84,17 @@ if not st.toggle(
     key="run_classifier",
 ):
     st.caption(
-        "Switch on to train SMOTE + gradient boosting on the detector's flags and see how well "
-        "it imitates them. Saved models and scoring use the detector itself."
+        "Switch on to train a classifier on the detector's flags and see how well it imitates "
+        "them. Saved models and scoring use the detector itself."
     )
 else:
-    report = cached(classifier_for, settings)
+    report = cached(classifier_for, settings, doing="Training the classifier…")
     st.info(report.note, icon=":material/info:")
-    st.dataframe(report.metrics, key="classifier_metrics", column_config=CLASSIFIER_FORMATS)
+    show_frame(report.metrics, key="classifier_metrics")
     st.caption(
-        "SMOTE oversamples the flagged customers in the training split only, then gradient "
-        "boosting learns the detector's decision; validation and test splits are stratified and "
-        "untouched."
+        "Precision: of the customers it flags, the share the detector flags too. Recall: of the "
+        "detector's flags, the share it finds. F1 combines both (1 = perfect). How: SMOTE "
+        "oversamples the flagged customers in the training split only (synthetic look-alikes of "
+        "the few flagged), then gradient boosting learns the detector's decision; the two "
+        "held-out splits are left untouched."
     )

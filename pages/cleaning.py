@@ -4,7 +4,6 @@ import streamlit as st
 
 from ui import components, data
 from ui.charts.cleaning import waterfall_figure
-from ui.formats import CLEANING_REPORT_FORMATS
 from ui.labels import RETURNS_LABELS
 from ui.state import current_rules, set_rules_from_form
 
@@ -72,8 +71,8 @@ removals = data.removal_table(result)
 if removals.empty:
     st.success("No rule removed any row.", icon=":material/check:")
 else:
-    st.dataframe(
-        removals, column_config=CLEANING_REPORT_FORMATS, hide_index=True, key="cleaning_report"
+    components.show_frame(
+        removals, overrides=data.REMOVAL_COLUMNS, hide_index=True, key="cleaning_report"
     )
 st.plotly_chart(
     waterfall_figure(result.report, n_in=result.n_in, n_kept=result.n_kept), key="waterfall"
@@ -88,8 +87,8 @@ if kept is None:
         icon=":material/info:",
     )
 else:
-    st.subheader(f"Kept lines (first {components.PREVIEW_ROWS})")
-    st.dataframe(kept, key="kept")
+    st.subheader(f"Kept lines (first {len(kept):,})")
+    components.show_frame(kept, key="kept", hide_index=True)
     with components.user_errors():
         st.download_button(
             "Download cleaned lines (CSV)", lambda: data.cleaned_csv(result),

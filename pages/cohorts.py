@@ -3,9 +3,9 @@
 import streamlit as st
 
 from ui.charts.trends import cohort_heatmap
-from ui.components import cached, current_pipeline
+from ui.components import cached, current_pipeline, show_frame
 from ui.exports import rfm_csv
-from ui.formats import cohort_formats
+from ui.formats import kind_columns
 from ui.labels import COHORT_MEASURE_LABELS
 from ui.trends import cohort_table, cohorts_for
 
@@ -33,10 +33,9 @@ c.metric("Back in the next month", "–" if next_month is None else f"{next_mont
 matrix = cohorts.share if share else cohorts.counts
 st.plotly_chart(cohort_heatmap(matrix, share=share), key="cohort_heatmap")
 
-table = cohort_table(cohorts, share=share)
-st.dataframe(  # one row per month of data: small
-    table, key="cohort_table", column_config=cohort_formats(table.columns[1:], share=share)
-)
+table = cohort_table(cohorts, share=share)  # one row per month of data: small
+months = kind_columns(table.columns[1:], "share" if share else "count")
+show_frame(table, key="cohort_table", overrides=months)
 st.download_button(
     "Download the cohort table (CSV)",
     lambda: rfm_csv(table),

@@ -6,7 +6,7 @@ from ui import components, exports
 from ui.components import safe_md, show_frame, show_notes, show_warnings, user_errors
 from ui.data import UPLOAD_TYPES
 from ui.exports import current_export_key, downloads, labeled_csv, score_upload
-from ui.labels import SCORE_BASIS_LABELS
+from ui.labels import METHOD_LABELS, SCORE_BASIS_LABELS
 
 st.title("Export & score")
 st.caption(
@@ -23,18 +23,17 @@ with_classifier = st.toggle(
     "Train the anomaly classifier and add its metrics to the workbook and HTML report",
     value=False,
     key="bundle_classifier",
-    help="SMOTE + gradient boosting trained on the detector's flags (Anomalies page). The "
+    help="A classifier (gradient boosting) trained on the detector's flags (Anomalies page). The "
     "saved model never holds it: scoring applies the saved detector itself.",
 )
 key = current_export_key(with_classifier=with_classifier)
 with user_errors(), st.spinner("Preparing the exports…"):
-    report = exports.report_for(key)
-    bundle = exports.bundle_for(key)
-    signing_key = exports.installation_key()
+    report, bundle, signing_key = exports.prepare(key)
 st.caption(
     f"{safe_md(dataset.file_name)}: {len(report.labeled):,} customers in {segmentation.n_clusters} "
-    f"segments ({segmentation.settings.method}), {anomalies.n_flagged:,} flagged as anomalous "
-    "(kept and marked in every export). Names and actions are those of the Segments page."
+    f"segments ({METHOD_LABELS[segmentation.settings.method]}), {anomalies.n_flagged:,} flagged "
+    "as anomalous (kept and marked in every export). Names and actions are those of the Segments "
+    "page."
 )
 a, b, c = st.columns(3)
 for column, item in zip((a, b, c, a, b), downloads(report, bundle, signing_key), strict=True):
@@ -75,11 +74,11 @@ else:
         b.metric("Flagged as anomalous", f"{int(labeled['anomaly'].sum()):,}")
     c.metric("Model saved", scored.bundle.created[:10])
     note = (
-        f"Segments of the saved {scored.bundle.segmentation.method} model, reference date "
-        f"{scored.result.rfm.reference_date}; nothing was refitted."
+        f"Segments of the saved {METHOD_LABELS[scored.bundle.segmentation.method]} model, "
+        f"reference date {scored.result.rfm.reference_date}; nothing was refitted."
     )
     show_notes((note,))
-    st.dataframe(scored.segment_counts, key="scored_counts")
+    show_frame(scored.segment_counts, key="scored_counts")
     show_frame(labeled, key="scored_preview")
     st.download_button(
         "Scored customers (CSV)", lambda: labeled_csv(labeled), file_name="customers_scored.csv",

@@ -4,9 +4,15 @@ import streamlit as st
 
 from ui.cache import dendrogram_for, k_distance_for, silhouette_for, stability_for
 from ui.charts import selection as charts
-from ui.components import cached, current_segmentation_result, current_selection, show_notes
+from ui.components import (
+    cached,
+    current_segmentation_result,
+    current_selection,
+    show_frame,
+    show_notes,
+)  # fmt: skip
 from ui.forms import fit_form, sweep_form
-from ui.labels import METHOD_LABELS
+from ui.labels import METHOD_LABELS, METRIC_NOTES
 from ui.state import current_anomaly_settings, current_segmentation
 
 st.title("Choose the number of segments")
@@ -20,12 +26,13 @@ if selection.silhouette_sampled:
         f"Silhouette is computed on a seeded sample of {selection.silhouette_sample_size:,} of "
         f"{selection.n_customers:,} customers (sampled); the other metrics use every customer."
     )
-figures = charts.selection_figures(selection)
+figures = list(charts.selection_figures(selection).items())
 for row in (figures[:3], figures[3:]):
-    for column, figure in zip(st.columns(3), row, strict=False):
-        column.plotly_chart(figure, key=f"metric_{figure.layout.title.text[:12]}")
+    for column, (metric, figure) in zip(st.columns(3), row, strict=False):
+        column.plotly_chart(figure, key=f"metric_{metric}")
+        column.caption(METRIC_NOTES[metric])
 with st.expander("The metrics table"):
-    st.dataframe(selection.table, key="selection_table")
+    show_frame(selection.table, key="selection_table")
 
 st.subheader("Method and number of segments")
 fit_form(settings, recommended_k=selection.recommended_k)
@@ -43,18 +50,23 @@ if settings.method == "bgmm":
     )
 show_notes(segmentation.notes)
 
-stable = cached(stability_for, settings, current_anomaly_settings())
+stable = cached(stability_for, settings, current_anomaly_settings(), doing="Refitting on samples…")
 st.metric(
     "Stability (adjusted Rand, refits on 80% subsamples)",
     f"{stable.mean:.2f}",
     f"lowest {stable.minimum:.2f} over {stable.n_runs} refits",
     delta_color="off",
-    help="1 means every refit puts the same customers together; below ~0.7 the segments "
-    "depend on chance and should not drive decisions.",
+    help="Adjusted Rand index of refits on 80% subsamples. Higher is better: 1 means every refit "
+    "puts the same customers together; below ~0.7 the segments depend on chance.",
 )
 
 st.subheader("Silhouette of each customer")
-profile = cached(silhouette_for, settings, current_anomaly_settings())
+profile = cached(
+    silhouette_for,
+    settings,
+    current_anomaly_settings(),
+    doing="Measuring each customer's silhouette…",
+)
 if profile.sampled:
     st.caption(f"Computed on a seeded sample of {len(profile.samples):,} customers (sampled).")
 st.caption(

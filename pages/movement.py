@@ -6,7 +6,7 @@ from ui.charts.trends import sankey_figure, transition_heatmap
 from ui.components import current_pipeline, show_frame, show_notes
 from ui.exports import rfm_csv
 from ui.labels import MOVE_BY_LABELS
-from ui.state import forget_dates_outside
+from ui.state import current_currency, forget_dates_outside
 from ui.trends import movement, movement_dates
 
 st.title("Movement between segments")
@@ -47,7 +47,8 @@ measure = st.radio(
     help="revenue: the customers' monetary value on the later date",
 )
 matrix = moves.counts if measure == "customers" else moves.revenue
-st.plotly_chart(transition_heatmap(matrix, measure=measure), key="transition_heatmap")
+heatmap = transition_heatmap(matrix, measure=measure, currency=current_currency())
+st.plotly_chart(heatmap, key="transition_heatmap")
 
 st.subheader("Who moved")
 tabs = st.tabs(["Moved to a worse segment", "New customers", "Lapsed", "Everyone"])

@@ -3,21 +3,21 @@
 import streamlit as st
 
 from ui.charts import trends as charts
-from ui.components import MAX_TABLE_ROWS, cached, current_customers, current_pipeline
-from ui.formats import KPI_FORMATS
+from ui.components import cached, current_customers, current_pipeline, money, show_frame
 from ui.labels import PERIODS
-from ui.state import current_binning, current_segments
+from ui.state import current_binning, current_currency, current_segments
 from ui.trends import activity_for, breakdowns_for, named_cluster_kpis, span_for, value_for
 
 st.title("Overview")
 current_pipeline()
 table = current_customers()
+currency = current_currency()
 first, last = cached(span_for)
 freq = st.radio("Period", list(PERIODS), index=2, horizontal=True, key="trend_freq")
 trend = cached(activity_for, freq)
 
 a, b, c, d = st.columns(4)
-a.metric("Revenue", f"{trend['revenue'].sum():,.0f}")
+a.metric("Revenue", money(trend["revenue"].sum()))
 b.metric("Orders", f"{trend['orders'].sum():,}")
 c.metric("Customers", f"{len(table):,}")
 d.metric("Last purchase", f"{last}", f"first {first}", delta_color="off", delta_arrow="off")
@@ -27,7 +27,9 @@ st.caption(
 )
 measures = (("revenue", "Revenue"), ("orders", "Orders"), ("customers", "Active customers"))
 for column, (measure, title) in zip(st.columns(3), measures, strict=True):
-    figure = charts.trend_figure(trend, measure, title=f"{title} per {freq}", freq=freq)
+    figure = charts.trend_figure(
+        trend, measure, title=f"{title} per {freq}", freq=freq, currency=currency
+    )
     column.plotly_chart(figure, key=f"trend_{measure}")
 
 breakdowns = cached(breakdowns_for)
@@ -36,9 +38,8 @@ st.caption(
     "New: the month of the customer's first order. Returning: any later month with an order."
 )
 split_by = st.radio("Show", ["customers", "revenue"], horizontal=True, key="new_returning_measure")
-st.plotly_chart(
-    charts.new_returning_figure(breakdowns.new_returning, measure=split_by), key="new_returning"
-)
+split = charts.new_returning_figure(breakdowns.new_returning, measure=split_by, currency=currency)
+st.plotly_chart(split, key="new_returning")
 
 left, right = st.columns(2)
 with left:
@@ -46,36 +47,33 @@ with left:
     if breakdowns.countries is None:
         st.info("The log has no country column.", icon=":material/info:")
     else:
-        st.plotly_chart(charts.country_bars(breakdowns.countries), key="countries_chart")
-        st.dataframe(
-            breakdowns.countries.head(MAX_TABLE_ROWS), hide_index=True, key="countries_table",
-            column_config=KPI_FORMATS,
-        )  # fmt: skip
+        countries = charts.country_bars(breakdowns.countries, currency=currency)
+        st.plotly_chart(countries, key="countries_chart")
+        show_frame(breakdowns.countries, hide_index=True, key="countries_table")
 with right:
     st.subheader("Products")
     if breakdowns.products is None:
         st.info("The log has no product column.", icon=":material/info:")
     else:
-        st.plotly_chart(charts.product_bars(breakdowns.products), key="products_chart")
-        st.dataframe(
-            breakdowns.products, hide_index=True, key="products_table", column_config=KPI_FORMATS
-        )
+        products = charts.product_bars(breakdowns.products, currency=currency)
+        st.plotly_chart(products, key="products_chart")
+        show_frame(breakdowns.products, hide_index=True, key="products_table")
 
 st.subheader("Segments: who brings the revenue")
 st.page_link(
     "pages/rfm.py",
-    label="Distributions of recency, frequency and monetary, and the R × F grid: RFM page",
+    label="Distributions of recency, orders and total spend, and the R × F grid: RFM page",
     icon=":material/table_chart:",
 )
 value = cached(value_for, current_segments(), current_binning())
-st.plotly_chart(charts.segment_treemap(value.kpis), key="revenue_treemap")
+st.plotly_chart(charts.segment_treemap(value.kpis, currency=currency), key="revenue_treemap")
 st.caption(
     "Average order value: the segment's revenue divided by its orders. Rule segments are listed "
     "best first."
 )
-st.dataframe(value.kpis, key="rule_kpis", column_config=KPI_FORMATS)
+show_frame(value.kpis, key="rule_kpis")
 if st.toggle("Also for the clusters of the Segments page", key="overview_clusters"):
-    st.dataframe(named_cluster_kpis(), key="cluster_kpis", column_config=KPI_FORMATS)
+    show_frame(named_cluster_kpis(), key="cluster_kpis")
 
 st.subheader("Concentration of revenue")
 pareto = value.pareto

@@ -7,8 +7,8 @@ from ui.charts.base import MAX_POINTS, drawn_at_floor
 from ui.charts.projections import projection_scatter, rfm_cube
 from ui.components import cached, current_anomalies, current_customers, current_segmentation_result
 from ui.labels import COLOUR_BY_LABELS
-from ui.segments import customer_colours
-from ui.state import current_anomaly_settings, current_segmentation
+from ui.segments import customer_colours, pca_axis_titles
+from ui.state import current_anomaly_settings, current_currency, current_segmentation
 
 st.title("Projections")
 table = current_customers()
@@ -27,11 +27,12 @@ st.caption(
 )
 
 
-def scatter(coords, *, three_d: bool, title: str):
+def scatter(coords, *, three_d: bool, title: str, axes: tuple[str, ...] = ()):
     """The customers at ``coords``, coloured as chosen, anomalies always drawn."""
     return projection_scatter(
-        coords, colours, colour=colour, keep=is_anomaly, three_d=three_d, title=title
-    )
+        coords, colours, colour=colour, keep=is_anomaly, three_d=three_d, title=title,
+        axis_titles=axes, currency=current_currency(),
+    )  # fmt: skip
 
 
 pca_tab, pca3_tab, tsne_tab, rfm_tab = st.tabs(["PCA 2D", "PCA 3D", "t-SNE", "RFM 3D"])
@@ -41,7 +42,9 @@ with pca_tab:
     st.caption(
         f"Explained variance: PC1 {ratio[0]:.0%}, PC2 {ratio[1]:.0%} (together {sum(ratio):.0%})."
     )
-    st.plotly_chart(scatter(pca.coords, three_d=False, title="PCA"), key="pca2")
+    axes = pca_axis_titles(ratio)
+    figure = scatter(pca.coords, three_d=False, title="PCA", axes=axes)
+    st.plotly_chart(figure, key="pca2")
 with pca3_tab:
     pca3 = cached(projection_for, settings, current_anomaly_settings(), "pca3", 0)
     if pca3.coords.shape[1] < 3:
@@ -49,7 +52,9 @@ with pca3_tab:
     else:
         total = sum(pca3.explained_variance_ratio)
         st.caption(f"Explained variance of the three components: {total:.0%}.")
-        st.plotly_chart(scatter(pca3.coords, three_d=True, title="PCA 3D"), key="pca3")
+        axes = pca_axis_titles(pca3.explained_variance_ratio)
+        figure = scatter(pca3.coords, three_d=True, title="PCA 3D", axes=axes)
+        st.plotly_chart(figure, key="pca3")
 with tsne_tab:
     with st.form("tsne_form"):
         size = st.number_input(
@@ -58,13 +63,18 @@ with tsne_tab:
             "interactive; larger samples take longer.",
         )  # fmt: skip
         st.form_submit_button("Update t-SNE")
-    tsne = cached(projection_for, settings, current_anomaly_settings(), "tsne", int(size))
+    tsne = cached(
+        projection_for, settings, current_anomaly_settings(), "tsne", int(size),
+        doing="Placing the customers with t-SNE…",
+    )  # fmt: skip
     if tsne.sampled:
         st.caption(
             f"t-SNE of a seeded sample of {len(tsne.coords):,} of {tsne.n_total:,} customers."
         )
-    st.plotly_chart(scatter(tsne.coords, three_d=False, title="t-SNE"), key="tsne")
+    tsne_axes = ("t-SNE 1 (no unit)", "t-SNE 2 (no unit)")
+    figure = scatter(tsne.coords, three_d=False, title="t-SNE", axes=tsne_axes)
+    st.plotly_chart(figure, key="tsne")
 with rfm_tab:
-    cube = rfm_cube(table, colours, colour=colour, keep=is_anomaly)
+    cube = rfm_cube(table, colours, colour=colour, keep=is_anomaly, currency=current_currency())
     st.plotly_chart(cube, key="rfm3d")
     st.caption(f"Log axes; {drawn_at_floor(table):,} customers with monetary 0 are drawn at 0.01.")

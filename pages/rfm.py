@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import components, forms
 from ui.charts.customers import distribution_figures, rule_segment_treemap, score_grid_heatmap
-from ui.components import log_spaced_stops, show_frame, show_warnings
+from ui.components import log_spaced_stops, money, show_frame, show_warnings
 from ui.customers import (
     customers_in_range,
     rule_segment_summary,
@@ -13,21 +13,23 @@ from ui.customers import (
     scores_in_words,
 )
 from ui.exports import rfm_csv
-from ui.formats import SHARE_FORMATS
+from ui.labels import column_label
+from ui.state import current_currency
 
 st.title("Recency, Frequency, Monetary")
 rfm = components.current_pipeline().rfm
 table = components.current_customers()
+currency = current_currency()
 show_warnings(score_warnings())
 
 a, b, c, d = st.columns(4)
 a.metric("Customers", f"{rfm.n_customers:,}")
 b.metric("Reference date", rfm.reference_date.isoformat())
 c.metric("Median recency (days)", f"{table['recency'].median():,.0f}")
-d.metric("Revenue", f"{table['monetary'].sum():,.0f}")
+d.metric("Revenue", money(table["monetary"].sum()))
 st.caption(
-    "Recency: days from the last purchase to the reference date. Frequency: distinct invoices. "
-    "Monetary: sum of kept line amounts."
+    "Recency: days from the last purchase to the reference date. Orders: distinct invoices. "
+    "Total spend: sum of kept line amounts."
 )
 
 st.subheader("Scores")
@@ -35,7 +37,7 @@ st.caption(
     f"R, F and M scores 1–5, cut by {scores_in_words()}; equal values share a score. "
     "The scores put every customer in a rule segment."
 )
-st.dataframe(score_levels(), hide_index=True, key="score_levels", column_config=SHARE_FORMATS)
+show_frame(score_levels(), hide_index=True, key="score_levels")
 with st.expander("Change how the scores are cut"):
     forms.binning_form()
 
@@ -47,17 +49,17 @@ def explore() -> None:
     """The sliders and what they select: moving one reruns this part only, not the page."""
     s1, s2, s3 = st.columns(3)
     r_max = max(int(table["recency"].max()), 1)
-    recency = s1.slider("Recency (days)", 0, r_max, (0, r_max), key="slider_r")
+    recency = s1.slider(column_label("recency"), 0, r_max, (0, r_max), key="slider_r")
     # heavy-tailed features get log-spaced stops, so the common small values stay selectable
     f_stops = log_spaced_stops(table["frequency"], decimals=0)
     frequency = s2.select_slider(
-        "Frequency (orders)", f_stops, (f_stops[0], f_stops[-1]),
+        column_label("frequency"), f_stops, (f_stops[0], f_stops[-1]),
         format_func=lambda v: f"{v:,.0f}", key="slider_f",
     )  # fmt: skip
     m_stops = log_spaced_stops(table["monetary"], decimals=2)
     monetary = s3.select_slider(
-        "Monetary", m_stops, (m_stops[0], m_stops[-1]), format_func=lambda v: f"{v:,.2f}",
-        key="slider_m",
+        column_label("monetary"), m_stops, (m_stops[0], m_stops[-1]), key="slider_m",
+        format_func=lambda v: money(v, decimals=2),
     )  # fmt: skip
     selected = customers_in_range(table, recency=recency, frequency=frequency, monetary=monetary)
     st.metric(
@@ -79,20 +81,20 @@ def explore() -> None:
 explore()
 
 st.subheader("Distributions")
-log_axis = st.toggle("Log scale for frequency and monetary", value=True, key="log_axis")
+log_axis = st.toggle("Log scale for orders and total spend", value=True, key="log_axis")
 for column, name in zip(st.columns(3), ("recency", "frequency", "monetary"), strict=True):
-    hist, box = distribution_figures(table[name], name=name, log=log_axis and name != "recency")
+    log = log_axis and name != "recency"
+    hist, box = distribution_figures(table[name], name=name, log=log, currency=currency)
     column.plotly_chart(hist, key=f"hist_{name}")
     column.plotly_chart(box, key=f"box_{name}")
 
-st.subheader("Recency × Frequency scores")
 st.plotly_chart(score_grid_heatmap(table), key="rf_heatmap")
 
 st.subheader("Rule-based segments")
 summary = rule_segment_summary(table)
 by = st.radio("Size by", ["customers", "revenue"], horizontal=True, key="treemap_by")
-st.plotly_chart(rule_segment_treemap(summary, by=by), key="treemap")
-st.dataframe(summary, hide_index=True, key="segment_table", column_config=SHARE_FORMATS)
+st.plotly_chart(rule_segment_treemap(summary, by=by, currency=currency), key="treemap")
+show_frame(summary, hide_index=True, key="segment_table")
 
 with st.expander("Edit the segment rules"):
     forms.segment_rules_form()

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from ui import components, segments
+from ui import components, formats, segments
 from ui.cache import orders_for
 from ui.charts import segments as charts
 from ui.components import cached, safe_md, show_frame, shown_errors
 from ui.exports import labeled_csv
-from ui.formats import RULE_FORMATS, profile_formats
-from ui.state import actions_table, current_segmentation, save_segment_names, set_segment_actions
+from ui.labels import METHOD_LABELS
+from ui.state import actions_table, current_currency, save_segment_names, set_segment_actions
 
 st.title("Segments")
 table = components.current_customers()
@@ -20,10 +20,11 @@ components.show_notes(segmentation.notes)
 profile = segments.named_profile(segmentation)
 st.subheader("Profiles")
 st.caption(
-    f"{segmentation.n_clusters} segments from {current_segmentation().method}; 'share_revenue' is "
-    "each segment's part of the total monetary value. Means and medians per customer."
+    f"{segmentation.n_clusters} segments found with {METHOD_LABELS[segmentation.settings.method]}."
+    " Shares are each segment's part of all customers and of all revenue; means and medians are "
+    "per customer."
 )
-st.dataframe(profile, key="profile_table", column_config=profile_formats(profile.columns))
+show_frame(profile, key="profile_table", column_order=segments.profile_order(profile))
 a, b = st.columns(2)
 a.plotly_chart(charts.share_bars(profile), key="share_bars")
 snake = segments.snake_data(table, segmentation)
@@ -34,7 +35,7 @@ with st.form("names_form"):
     st.caption("Rename a segment: the new name is used in every chart and export.")
     edited = st.data_editor(
         segments.names_table(segmentation), hide_index=True, disabled=["cluster"],
-        key="names_editor",
+        key="names_editor", column_config=segments.EDITOR_COLUMNS,
     )  # fmt: skip
     if st.form_submit_button("Save names"):
         with shown_errors():
@@ -44,8 +45,9 @@ with st.form("names_form"):
 with st.form("actions_form"):
     st.caption("Suggested actions per segment; edit them for your campaign plan.")
     edited_actions = st.data_editor(
-        actions_table(names), hide_index=True, key="actions_editor", disabled=["segment", "name"]
-    )
+        actions_table(names), hide_index=True, key="actions_editor", disabled=["segment", "name"],
+        column_config=segments.EDITOR_COLUMNS, row_height=formats.WRAPPED_ROW_HEIGHT,
+    )  # fmt: skip
     save, reset = st.columns(2)
     if save.form_submit_button("Save actions"):
         set_segment_actions(edited_actions.to_dict("records"))
@@ -56,16 +58,15 @@ with st.form("actions_form"):
 
 st.subheader("What separates the segments")
 importances, tree = segments.current_explanations()
-a, b = st.columns([1, 2])
-a.plotly_chart(charts.importance_bars(importances), key="importances")
-b.markdown(
+st.plotly_chart(charts.importance_bars(importances), key="importances")
+st.markdown(
     f"**Rules a person can apply** (decision tree of depth {tree.max_depth}, "
     f"agrees with the segments for {tree.accuracy:.0%} of customers)"
 )
 if tree.unexplained:
     unexplained = ", ".join(str(names.get(label, label)) for label in tree.unexplained)
-    b.caption(f"No rule of this depth singles out: {safe_md(unexplained)}.")
-b.dataframe(tree.rules, hide_index=True, key="rules_table", column_config=RULE_FORMATS)
+    st.caption(f"No rule of this depth singles out: {safe_md(unexplained)}.")
+show_frame(tree.rules, hide_index=True, key="rules_table", column_order=segments.RULE_ORDER)
 
 st.subheader("Rule segments × clusters")
 cross = segments.rule_crosswalk(table, segmentation)
@@ -82,7 +83,8 @@ if customer:
     else:
         components.show_customer(labeled.loc[customer])
         orders = cached(orders_for, customer)
-        st.plotly_chart(charts.orders_timeline(orders), key="customer_timeline")
+        timeline = charts.orders_timeline(orders, currency=current_currency())
+        st.plotly_chart(timeline, key="customer_timeline")
         show_frame(orders, key="customer_orders")
 
 st.subheader("Download")

@@ -4,9 +4,9 @@ import streamlit as st
 
 from ui import components
 from ui.cache import preview_for
-from ui.components import current_pipeline, safe_md, user_errors
+from ui.components import EMPTY_CELL, current_pipeline, safe_md, user_errors
 from ui.data import UPLOAD_TYPES, first_rows, served_files
-from ui.labels import DATE_ORDER_LABELS, MAPPING_LABELS, NO_COLUMN
+from ui.labels import DATE_FORMAT_LABELS, DATE_ORDER_LABELS, MAPPING_LABELS, NO_COLUMN
 from ui.state import current_dataset, set_mapping, show_dataset_in_widgets, take_new_upload
 
 st.title("Upload transactions")
@@ -66,7 +66,7 @@ if dataset.in_folder:
 else:
     shape = f"{loaded.n_rows:,} rows × {len(loaded.columns)} columns"
     st.subheader(f"{safe_md(loaded.file_name)}: {shape}")
-st.dataframe(first_rows(loaded), key="preview")
+st.dataframe(first_rows(loaded), key="preview", placeholder=EMPTY_CELL)  # the file's headers
 
 st.subheader("Columns")
 with st.form("mapping_form"):
@@ -89,9 +89,10 @@ if result.dates_ambiguous:
         "Choose the date order above if that is wrong.",
         icon=":material/calendar_month:",
     )
+dates = DATE_FORMAT_LABELS.get(result.date_format, result.date_format)
 st.success(
     f"Mapped: {result.n_in:,} lines → {result.rfm.n_customers:,} customers "
-    f"after cleaning (dates read as {result.date_format})."
+    f"after cleaning (dates read {dates})."
 )
 st.page_link(
     "pages/cleaning.py", label="Next: review the cleaning", icon=":material/cleaning_services:"

@@ -13,7 +13,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -581,7 +581,7 @@ def _run_segment(args: argparse.Namespace) -> int:
         transform=args.transform,
         random_state=args.random_state,
     )
-    anomalies = find_anomalies(table, flagging)
+    anomalies = find_anomalies(table, flagging, currency=args.currency)
     from concurrent.futures import ThreadPoolExecutor
 
     # the classifier only needs the flags: it trains on the second core while k is chosen
@@ -625,6 +625,11 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
     exports.add_argument(
         "--html-report", type=Path, help="write a self-contained HTML report (opens offline)"
     )
+    exports.add_argument(
+        "--currency", default="", metavar="SYMBOL",
+        help="written before amounts in the workbook, the HTML report and the anomaly reasons, "
+        "and saved with --save-model (e.g. £, $, CHF; default: none; amounts are never converted)",
+    )  # fmt: skip
 
 
 def _add_score_parser(commands) -> None:
@@ -655,6 +660,10 @@ def _add_score_parser(commands) -> None:
     )  # fmt: skip
     score.add_argument("--report", type=Path, help="write the run report as JSON here")
     _add_scoring_options(score, model=True)
+    score.add_argument(
+        "--currency", metavar="SYMBOL",
+        help="written before amounts in the anomaly reasons (default: the model's)",
+    )  # fmt: skip
     score.set_defaults(table=None, database=None, mapping=[], date_order="auto")
 
 
@@ -667,7 +676,7 @@ def _write_exports(args, table, report, segmentation, anomalies, classifier, sco
         bundle = build_bundle(
             table, segmentation, anomalies, mapping=ColumnMapping(**report["mapping"]),
             rules=_rules(args), date_order=args.date_order, date_format=report["date_format"],
-            segments=scores.segments, edges=scores.edges,
+            segments=scores.segments, edges=scores.edges, currency=args.currency,
             trained_on={"file": report["file"], "reference_date": report["reference_date"]},
         )  # fmt: skip
         args.save_model.write_bytes(dump_bundle(bundle, key=installation_key()))
@@ -679,7 +688,7 @@ def _write_exports(args, table, report, segmentation, anomalies, classifier, sco
 
     run = run_report(
         report, table, segmentation, anomalies, classifier=classifier, edges=scores.edges,
-        binning=scores.binning,
+        binning=scores.binning, currency=args.currency,
     )  # fmt: skip
     outputs = (
         (args.segments_zip, lambda: segment_csv_zip(run.labeled)),
@@ -697,6 +706,8 @@ def _run_score(args: argparse.Namespace) -> int:
     from rfm_core.outputs.persistence import installation_key, load_bundle
 
     model = load_bundle(args.model.read_bytes(), key=installation_key())
+    if args.currency is not None:
+        model = replace(model, currency=args.currency.strip())
     rfm, report, scores = _customers(args, warm=("rfm_core.segments.segmentation",), model=model)
     from rfm_core.outputs.export import labeled_csv, scores_report_dict
     from rfm_core.outputs.persistence import score_transactions

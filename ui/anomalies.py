@@ -12,7 +12,8 @@ from rfm_core.segments.summaries import flagged_customers, flagged_revenue_share
 
 __all__ = ["customers_with_flags", "flagged_csv", "flagged_table", "revenue_share"]
 
-_SHOWN = ("recency", "frequency", "monetary", "anomaly_score", "anomaly_category", "anomaly_reason")
+# the words first, so that they show beside the id; the numbers (in the reason too) follow
+_SHOWN = ("anomaly_category", "anomaly_reason", "recency", "frequency", "monetary", "anomaly_score")
 
 
 def customers_with_flags(rfm_table: pd.DataFrame, anomalies: AnomalyResult) -> pd.DataFrame:

@@ -191,6 +191,18 @@ def anomalies_for(dataset: Dataset, rules: CleaningRules, settings: AnomalySetti
     return find_anomalies(pipeline_for(dataset, rules).rfm.table, settings)
 
 
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def worded_anomalies_for(
+    dataset: Dataset, rules: CleaningRules, settings: AnomalySettings, currency: str
+):
+    """:func:`anomalies_for` with reasons whose amounts carry ``currency`` (the detector is
+    not refitted: only the reasons are written again)."""
+    anomalies = anomalies_for(dataset, rules, settings)
+    if not currency:
+        return anomalies
+    return anomalies.reworded(pipeline_for(dataset, rules).rfm.table, currency=currency)
+
+
 def selection_for(
     dataset: Dataset,
     rules: CleaningRules,

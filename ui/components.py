@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -16,8 +16,9 @@ from rfm_core.errors import MappingError, RfmError
 from rfm_core.ingest.folder import FolderFile
 from rfm_core.ingest.io import dataset_id as compute_dataset_id
 from rfm_core.ingest.schema import detect_roles, infer_mapping
+from rfm_core.labels import METHOD_LABELS, column_label, format_money
+from ui import formats
 from ui.cache import (
-    anomalies_for,
     customers_for,
     detected_mapping,
     folder_sample,
@@ -25,12 +26,14 @@ from ui.cache import (
     named_segmentation_for,
     pipeline_for,
     selection_for,
+    worded_anomalies_for,
 )
 from ui.state import (
     DEMO_PATH,
     Dataset,
     current_anomaly_settings,
     current_binning,
+    current_currency,
     current_dataset,
     current_rules,
     current_segmentation,
@@ -41,6 +44,9 @@ from ui.state import (
 
 PREVIEW_ROWS = 20
 MAX_TABLE_ROWS = 2_000  # the browser never receives more rows than this of any table
+_STAGED = "staged_steps"  # session key: the long steps already shown with their stages
+_MAX_STAGED = 32
+EMPTY_CELL = "–"  # what a missing value shows: not applicable, not "None"
 LARGE_CUSTOMERS = 50_000  # above this, slow optional analyses wait for the user to ask
 # what Markdown (CommonMark + GFM, as Streamlit renders it) could turn into markup: emphasis,
 # code, links, images, tags, strikethrough, LaTeX; "_" unless inside a word (where it cannot
@@ -181,17 +187,35 @@ def show_frame(
     key: str | None = None,
     height: int | str = "auto",
     total: int | None = None,
+    overrides: Mapping[str, object] | None = None,
+    hide_index: bool | None = None,
+    column_order: Iterable[str] | None = None,
 ) -> None:
-    """Show a frame, at most :data:`MAX_TABLE_ROWS` rows of it, saying when it is cut.
+    """Show a table as a person reads it: at most :data:`MAX_TABLE_ROWS` rows (saying when it
+    is cut), headers in words, numbers formatted by kind with the session's currency, long text
+    wrapped, empty cells as a dash (see :mod:`ui.formats`).
 
-    ``total`` is the number of rows ``frame`` was taken from, when the caller already cut it.
+    ``total`` is the number of rows ``frame`` was taken from, when the caller already cut it;
+    ``overrides`` replaces the config of some columns (``None`` hides one).
     """
     total = len(frame) if total is None else total
     if total > min(len(frame), MAX_TABLE_ROWS):
         st.caption(
             f"Showing the first {MAX_TABLE_ROWS:,} of {total:,} rows; the download has them all."
         )
-    st.dataframe(frame.head(MAX_TABLE_ROWS), key=key, height=height)
+    shown = frame.head(MAX_TABLE_ROWS)
+    st.dataframe(
+        shown,
+        key=key,
+        height=height,
+        hide_index=hide_index,
+        column_order=None if column_order is None else list(column_order),
+        column_config=formats.column_config(
+            shown, currency=current_currency(), overrides=overrides
+        ),
+        row_height=formats.row_height(shown),
+        placeholder=EMPTY_CELL,
+    )
 
 
 def current_customers() -> pd.DataFrame:
@@ -207,7 +231,8 @@ def current_anomalies():
     dataset = ensure_dataset()
     current_pipeline()
     with user_errors(), st.spinner("Looking for anomalous customers…"):
-        return anomalies_for(dataset, current_rules(), current_anomaly_settings())
+        settings = current_anomaly_settings()
+        return worded_anomalies_for(dataset, current_rules(), settings, current_currency())
 
 
 def current_selection():
@@ -220,16 +245,58 @@ def current_selection():
         )
 
 
+@contextlib.contextmanager
+def stages(title: str, key: Hashable) -> Iterator[Callable[[str], None]]:
+    """Show the stages of a long step in a ``st.status`` box while it runs, the first time this
+    session computes ``key``; yield ``stage(label)``, called as each stage starts.
+
+    The box goes once the step is done (its result is drawn instead); later runs, served from
+    the caches, draw nothing. A step that stops on an error leaves the box marked as failed.
+    """
+    seen = st.session_state.setdefault(_STAGED, {})
+    if key in seen:
+        yield lambda label: None
+        return
+    slot = st.empty()
+    box = slot.status(f"{title}…", expanded=True)
+    started: list[str] = []
+
+    def stage(label: str) -> None:
+        if started:
+            box.markdown(f":material/check: {started[-1]}")
+        box.update(label=f"{title}: {label[0].lower()}{label[1:]}…")
+        started.append(label)
+
+    try:
+        yield stage
+    except BaseException:  # an error, or st.stop() after one was shown
+        box.update(label=f"{title}: stopped", state="error", expanded=False)
+        raise
+    seen[key] = True
+    while len(seen) > _MAX_STAGED:
+        seen.pop(next(iter(seen)))
+    slot.empty()
+
+
 def current_segmentation_result():
-    """Fit (or fetch) the segmentation of the current dataset and settings."""
+    """Fit (or fetch) the segmentation of the current dataset and settings; the first time,
+    a status box lists the stages (clean, flag anomalies, compare k, fit)."""
     dataset = ensure_dataset()
-    current_anomalies()
-    current_selection()
-    with user_errors(), st.spinner("Fitting the segments…"):
-        return named_segmentation_for(
-            dataset, current_rules(), current_segmentation(), current_anomaly_settings(),
-            current_segments(), current_binning(),
-        )  # fmt: skip
+    settings, flagging = current_segmentation(), current_anomaly_settings()
+    segments, binning = current_segments(), current_binning()
+    key = ("segments", dataset, current_rules(), settings, flagging, segments, binning)
+    with stages("Preparing the segments", key) as stage:
+        stage("Cleaning the lines and computing recency, orders and spend")
+        current_pipeline()
+        stage("Looking for anomalous customers")
+        current_anomalies()
+        stage(f"Comparing {settings.k_min} to {settings.k_max} segments")
+        current_selection()
+        stage(f"Fitting the segments ({METHOD_LABELS[settings.method]})")
+        with user_errors(), st.spinner("Fitting the segments…"):
+            return named_segmentation_for(
+                dataset, current_rules(), settings, flagging, segments, binning
+            )
 
 
 def show_metrics(metrics: list[tuple[str, str, str | None]]) -> None:
@@ -247,16 +314,23 @@ def show_notes(messages: tuple[str, ...]) -> None:
 def show_customer(row: pd.Series) -> None:
     """One labeled customer: segment, recency, orders, monetary, and why they are anomalous."""
     a, b, c, d = st.columns(4)
-    a.metric("Segment", safe_md(row["segment_name"]))
-    b.metric("Recency (days)", f"{row['recency']:,}")
-    c.metric("Orders", f"{row['frequency']:,}")
-    d.metric("Monetary", f"{row['monetary']:,.2f}")
+    a.metric(column_label("segment_name"), safe_md(row["segment_name"]))
+    b.metric(column_label("recency"), f"{row['recency']:,}")
+    c.metric(column_label("frequency"), f"{row['frequency']:,}")
+    d.metric(column_label("monetary"), money(row["monetary"], decimals=2))
     if row.get("anomaly", False):
         reason = safe_md(row["anomaly_reason"])
         st.warning(f"Anomalous customer: {reason}", icon=":material/warning:")
 
 
-def cached(function, *args):
-    """Call a cached analysis of :mod:`ui.cache` with the session's dataset and rules."""
-    with user_errors():
+def money(value: float, *, decimals: int | None = None) -> str:
+    """An amount with the session's currency: ``"£1,234.56"``, ``"£5,711,050"`` (whole from
+    1,000 unless ``decimals`` says otherwise; see :func:`rfm_core.labels.format_money`)."""
+    return safe_md(format_money(value, currency=current_currency(), decimals=decimals))
+
+
+def cached(function, *args, doing: str | None = None):
+    """Call a cached analysis of :mod:`ui.cache` with the session's dataset and rules; a slow
+    one says what it is ``doing`` while it runs."""
+    with user_errors(), st.spinner(doing) if doing else contextlib.nullcontext():
         return function(ensure_dataset(), current_rules(), *args)

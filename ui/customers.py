@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rfm_core.customers.rfm import (
+    DEFAULT_SEGMENTS,
     RangeSelection,
     segment_summary,
     segments_to_frame,
@@ -27,9 +28,11 @@ from rfm_core.customers.scores import (
 from rfm_core.errors import ScoreBinningError
 from ui.cache import edges_for, scoring_for
 from ui.components import MAX_TABLE_ROWS, cached, current_customers, current_pipeline
+from ui.formats import column_config
 from ui.state import current_binning, current_segments
 
 __all__ = [
+    "RULE_COLUMNS",
     "BinningPreview",
     "binning_choice",
     "binning_from_form",
@@ -45,6 +48,8 @@ __all__ = [
 
 FIXED = "fixed"  # the form's third choice beside the binning methods: typed cut points
 _SEPARATORS = re.compile(r"[,;\s]+")
+# the headers of the rule editor in words (its columns are those of every rules table)
+RULE_COLUMNS = column_config(segments_to_frame(DEFAULT_SEGMENTS))
 
 
 def customers_in_range(

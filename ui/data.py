@@ -7,10 +7,12 @@ import datetime as dt
 
 import pandas as pd
 import pyarrow.compute as pc
+import streamlit as st
 
 from rfm_core.customers.result import CustomerRun
 from rfm_core.ingest.folder import FolderFile, list_folder
 from rfm_core.ingest.io import SUPPORTED_SUFFIXES, LoadedTable
+from rfm_core.labels import REASON_LABELS, column_label
 from rfm_core.lines.cleaning import duplicate_warnings
 from rfm_core.outputs.export import cleaned_lines_csv
 from ui.cache import folder_values
@@ -18,6 +20,7 @@ from ui.components import PREVIEW_ROWS, ensure_dataset, user_errors
 from ui.state import data_folder
 
 __all__ = [
+    "REMOVAL_COLUMNS",
     "UPLOAD_TYPES",
     "cleaned_csv",
     "cleaning_metrics",
@@ -53,13 +56,30 @@ def country_choices(result: CustomerRun) -> list[str]:
     return sorted(result.lines.column("country").drop_null().unique().to_pylist())
 
 
+REMOVAL_COLUMNS = {  # how the removal table is shown: the reason in words, its share in percent
+    "reason": None,
+    "rows": st.column_config.NumberColumn("Rows removed", format="%,d"),
+    "share": st.column_config.NumberColumn(
+        column_label("share"), format="%.2f%%", help="share in CSV downloads, in percent"
+    ),
+    "customers": st.column_config.NumberColumn(
+        "Customers lost",
+        format="%,d",
+        help="Customers with no purchase left, counted under the reason that removed most of "
+        "their rows",
+    ),
+}
+
+
 def removal_table(result: CustomerRun) -> pd.DataFrame:
-    """The reasons that removed rows or lost customers, with the share in percent (shown with
-    two decimals) and the customers lost under each
-    (:func:`rfm_core.lines.cleaning.customers_lost`)."""
+    """The reasons that removed rows or lost customers, in words (``cleaning_rule``; the code
+    stays in ``reason``), with the share in percent (shown with two decimals) and the customers
+    lost under each (:func:`rfm_core.lines.cleaning.customers_lost`)."""
     report = result.report
     acted = report[(report["rows"] > 0) | (report["customers"] > 0)]
-    return acted.assign(share=acted["share"] * 100).reset_index(drop=True)
+    table = acted.assign(share=acted["share"] * 100).reset_index(drop=True)
+    table.insert(0, "cleaning_rule", table["reason"].map(lambda r: REASON_LABELS.get(r, r)))
+    return table
 
 
 def cleaning_metrics(result: CustomerRun) -> list[tuple[str, str, str | None]]:

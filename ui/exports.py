@@ -56,12 +56,14 @@ from ui.cache import (
     edges_for,
     named_segmentation_for,
     pipeline_for,
+    worded_anomalies_for,
 )
-from ui.components import ensure_dataset
+from ui.components import ensure_dataset, stages
 from ui.state import (
     Dataset,
     current_anomaly_settings,
     current_binning,
+    current_currency,
     current_rules,
     current_segmentation,
     current_segments,
@@ -80,6 +82,7 @@ __all__ = [
     "html_report",
     "installation_key",
     "labeled_csv",
+    "prepare",
     "report_for",
     "rfm_csv",
     "score_upload",
@@ -103,14 +106,15 @@ class ExportKey:
     actions: Actions
     with_classifier: bool
     binning: ScoreBinning = QUANTILES
+    currency: str = ""
 
 
 def current_export_key(*, with_classifier: bool) -> ExportKey:
-    """The export key of this session's dataset, rules, settings, names and actions."""
+    """The export key of this session's dataset, rules, settings, names, actions and currency."""
     return ExportKey(
         ensure_dataset(), current_rules(), current_segments(), current_segmentation(),
         current_anomaly_settings(), tuple(sorted(segment_renames().items())),
-        actions_key(segment_actions()), with_classifier, current_binning(),
+        actions_key(segment_actions()), with_classifier, current_binning(), current_currency(),
     )  # fmt: skip
 
 
@@ -159,12 +163,13 @@ def report_for(key: ExportKey) -> RunReport:
         account,
         _customers(key),
         _segmentation(key),
-        anomalies_for(key.dataset, key.rules, key.anomaly_settings),
+        worded_anomalies_for(key.dataset, key.rules, key.anomaly_settings, key.currency),
         renamed=dict(key.renames),
         actions=_actions(key),
         classifier=_classifier(key),
         edges=_edges(key),
         binning=key.binning,
+        currency=key.currency,
     )
 
 
@@ -194,7 +199,21 @@ def _bundle_for(key: ExportKey) -> ModelBundle:
             "file": key.dataset.file_name,
             "reference_date": result.rfm.reference_date.isoformat(),
         },
+        currency=key.currency,
     )
+
+
+def prepare(key: ExportKey) -> tuple[RunReport, ModelBundle, bytes]:
+    """The report, the model bundle and the signing key of the exports; the first time, a
+    status box lists the stages (classifier, report, model)."""
+    with stages("Preparing the exports", ("exports", key)) as stage:
+        if key.with_classifier:
+            stage("Training the anomaly classifier")
+            _classifier(key)
+        stage("Writing the report")
+        report = report_for(key)
+        stage("Packing the model")
+        return report, bundle_for(key), installation_key()
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,18 @@ from __future__ import annotations
 import streamlit as st
 
 from rfm_core.segments.segmentation import SegmentationSettings
-from ui.components import safe_md, show_warnings, shown_errors
+from ui.components import safe_md, show_frame, show_warnings, shown_errors
 from ui.customers import (
+    RULE_COLUMNS,
     binning_choice,
     binning_from_form,
     binning_inputs,
     preview_binning,
     rules_table,
 )
-from ui.formats import SHARE_FORMATS
 from ui.labels import (
     BINNING_LABELS,
+    CHOICE_LABELS,
     FEATURE_LABELS,
     FEATURES,
     LINKAGES,
@@ -88,9 +89,8 @@ def _show_preview(candidate) -> None:
     moves.markdown(f"**Moves** ({safe_md(candidate.describe())}; *Apply* to keep it)")
     moves.dataframe(changes.moves, hide_index=True, key="binning_moves")
     levels.markdown("**Its scores**")
-    levels.dataframe(
-        result.levels, hide_index=True, key="binning_levels", column_config=SHARE_FORMATS
-    )
+    with levels:
+        show_frame(result.levels, hide_index=True, key="binning_levels")
 
 
 def segment_rules_form() -> None:
@@ -101,8 +101,9 @@ def segment_rules_form() -> None:
     )
     with st.form("segments_form"):
         edited = st.data_editor(
-            rules_table(), num_rows="dynamic", hide_index=True, key="segments_editor"
-        )
+            rules_table(), num_rows="dynamic", hide_index=True, key="segments_editor",
+            column_config=RULE_COLUMNS,
+        )  # fmt: skip
         apply, reset = st.columns(2)
         if apply.form_submit_button("Apply segment rules"):
             with shown_errors():
@@ -124,9 +125,9 @@ def sweep_form(settings: SegmentationSettings) -> None:
         )  # fmt: skip
         transform = b.selectbox(
             "Scaling", TRANSFORMS, index=TRANSFORMS.index(settings.transform),
-            key="sweep_transform",
-            help="log-standard: log of each value, then standardized (default; RFM is skewed). "
-            "minmax: rescaled to 0–1. quantile: rank share.",
+            format_func=CHOICE_LABELS.get, key="sweep_transform",
+            help="Log, then standardized: the log of each value, centred and scaled (default; "
+            "RFM values are skewed). Min–max: rescaled to 0–1. Quantiles: each value's rank share.",
         )  # fmt: skip
         k_range = c.slider(
             "k values to compare", 2, 15, (settings.k_min, settings.k_max), key="sweep_k"
@@ -161,7 +162,8 @@ def fit_form(settings: SegmentationSettings, *, recommended_k: int) -> None:
         )  # fmt: skip
         scheme = c.selectbox(
             "Names", NAME_SCHEMES, index=NAME_SCHEMES.index(settings.name_scheme),
-            help="Champions / Loyal / … or Platinum / Gold / …", key="fit_names",
+            format_func=CHOICE_LABELS.get, key="fit_names",
+            help="Champions / Loyal / … or Platinum / Gold / …",
         )  # fmt: skip
         with st.expander("Method options"):
             d, e, f, g = st.columns(4)
@@ -182,7 +184,7 @@ def fit_form(settings: SegmentationSettings, *, recommended_k: int) -> None:
                 settings.min_cluster_size or 0, key="fit_min_cluster",
             )  # fmt: skip
             seed = d.number_input(
-                "random_state", 0, 2**31 - 1, settings.random_state, key="fit_seed"
+                "Random seed", 0, 2**31 - 1, settings.random_state, key="fit_seed"
             )
         exclude = st.checkbox(
             "Fit without the anomalous customers, then assign them to their nearest segment",

@@ -1,24 +1,37 @@
 """Code names → the words a person reads, in one place for every page, table and chart.
 
-Each dict lists its choices in the order widgets offer them (its keys are the code names the core
-takes), so that a page passes ``list(LABELS)`` as options and ``LABELS.get`` as ``format_func``.
-The choices a page shows as they are (linkages, scalings, name schemes) are listed here too, so
-that pages take every choice from this module.
+Column labels, number kinds, the words of methods, detectors and cleaning reasons, and the
+segment colours come from :mod:`rfm_core.labels` (the reports use the same map); this module
+adds the words of the app's own choices. Each dict lists its choices in the order widgets offer
+them (its keys are the code names the core takes), so that a page passes ``list(LABELS)`` as
+options and ``LABELS.get`` as ``format_func``. The choices a page shows as they are (linkages,
+scalings, name schemes) are listed here too, so that pages take every choice from this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 
+from rfm_core import labels as core
 from rfm_core.config import DEFAULT_FEATURES, LINKAGES, NAME_SCHEMES, OPTIONAL_FEATURES, TRANSFORMS
 from rfm_core.customers.trends import FREQUENCIES
 from rfm_core.ingest.schema import OPTIONAL_ROLES, ROLE_LABELS, ROLES
-from rfm_core.segments.features import FEATURE_LABELS
+from rfm_core.labels import (
+    CHOICE_LABELS,
+    DATE_FORMAT_LABELS,
+    METRIC_NOTES,
+    REASON_LABELS,
+    column_kind,
+    column_label,
+    segment_colours,
+)
 
 __all__ = [
     "BINNING_LABELS",
+    "CHOICE_LABELS",
     "COHORT_MEASURE_LABELS",
     "COLOUR_BY_LABELS",
+    "DATE_FORMAT_LABELS",
     "DATE_ORDER_LABELS",
     "DETECTOR_LABELS",
     "FEATURES",
@@ -27,33 +40,27 @@ __all__ = [
     "LINKAGES",
     "MAPPING_LABELS",
     "METHOD_LABELS",
+    "METRIC_NOTES",
     "MOVE_BY_LABELS",
     "NAME_SCHEMES",
     "NO_COLUMN",
     "PERIODS",
+    "REASON_LABELS",
     "RETURNS_LABELS",
     "SCORE_BASIS_LABELS",
     "TRANSFORMS",
     "cluster_label",
+    "column_kind",
+    "column_label",
+    "segment_colours",
 ]
 
-# clustering methods (rfm_core.config.METHODS, in its order; tests/app/test_labels.py checks)
-METHOD_LABELS: dict[str, str] = {
-    "kmeans": "K-means",
-    "gmm": "Gaussian mixture",
-    "bgmm": "Bayesian Gaussian mixture",
-    "dbscan": "DBSCAN",
-    "hdbscan": "HDBSCAN",
-    "agglomerative": "Agglomerative (hierarchical)",
-}
-# anomaly detectors (rfm_core.config.ANOMALY_METHODS, in its order)
-DETECTOR_LABELS: dict[str, str] = {
-    "iforest": "Isolation forest",
-    "gmm": "Gaussian mixture density",
-    "lof": "Local outlier factor",
-    "zscore": "Robust z-score (median / MAD)",
-}
-FEATURES: tuple[str, ...] = (*DEFAULT_FEATURES, *OPTIONAL_FEATURES)  # labels: FEATURE_LABELS
+# clustering methods and anomaly detectors, in the core's order (the reports use the same words)
+METHOD_LABELS: dict[str, str] = core.METHOD_LABELS
+DETECTOR_LABELS: dict[str, str] = core.DETECTOR_LABELS
+FEATURES: tuple[str, ...] = (*DEFAULT_FEATURES, *OPTIONAL_FEATURES)
+# features read as the columns that hold them
+FEATURE_LABELS: dict[str, str] = {feature: column_label(feature) for feature in FEATURES}
 
 # columns of the file, by role; the mapping form's "no column" choice
 MAPPING_LABELS: dict[str, str] = {

@@ -7,10 +7,11 @@ from __future__ import annotations
 import pandas as pd
 
 from rfm_core.segments.anomalies import AnomalyResult
-from rfm_core.segments.profiles import crosswalk, snake_plot_data
+from rfm_core.segments.profiles import ACTION_COLUMNS, crosswalk, snake_plot_data
 from rfm_core.segments.segmentation import SegmentationResult, labeled_customers
 from ui.cache import explanations_for
 from ui.components import cached, current_segmentation_result
+from ui.formats import column_config
 from ui.labels import FLAG_LABELS
 from ui.state import (
     current_anomaly_settings,
@@ -20,15 +21,42 @@ from ui.state import (
 )
 
 __all__ = [
+    "EDITOR_COLUMNS",
+    "RULE_ORDER",
     "current_explanations",
     "customer_colours",
     "labeled_table",
     "named_profile",
     "names_table",
+    "pca_axis_titles",
+    "profile_order",
     "rule_crosswalk",
     "segment_names",
     "snake_data",
 ]
+
+# the headers of the names and actions editors, in words
+EDITOR_COLUMNS = column_config(
+    pd.DataFrame({"cluster": [0], "segment": [0], **{name: [""] for name in ACTION_COLUMNS[1:]}})
+)
+# the decision-tree rules: the segment's name, the rule, then how well it holds
+RULE_ORDER = ("name", "rule", "customers", "precision", "recall")
+# the profile columns a reader needs first; the other means and medians follow
+_PROFILE_FIRST = (
+    "customers", "share_customers", "revenue", "share_revenue", "median_recency",
+    "median_frequency", "median_monetary",
+)  # fmt: skip
+
+
+def profile_order(profile: pd.DataFrame) -> list[str]:
+    """The profile's columns, the key ones first (sizes, revenue, the medians of R, F and M)."""
+    first = [c for c in _PROFILE_FIRST if c in profile.columns]
+    return [*first, *(c for c in profile.columns if c not in first)]
+
+
+def pca_axis_titles(ratios) -> tuple[str, ...]:
+    """``"PC1 (67% of the variance)"``, … for each principal component."""
+    return tuple(f"PC{i} ({ratio:.0%} of the variance)" for i, ratio in enumerate(ratios, 1))
 
 
 def segment_names(segmentation: SegmentationResult) -> dict[int, str]:

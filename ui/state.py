@@ -293,3 +293,12 @@ def forget_dates_outside(keys: Iterable[str], first: dt.date, last: dt.date) -> 
         kept = st.session_state.get(key)
         if kept is not None and not first <= kept <= last:
             del st.session_state[key]
+
+
+CURRENCY_KEY = "currency"  # the sidebar's text input (app.py), drawn on every page
+MAX_CURRENCY_CHARS = 5
+
+
+def current_currency() -> str:
+    """The currency symbol or code the user set in the sidebar (``""``: none)."""
+    return str(st.session_state.get(CURRENCY_KEY) or "").strip()[:MAX_CURRENCY_CHARS]

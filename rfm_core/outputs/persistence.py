@@ -200,6 +200,9 @@ class ModelBundle:
         their bundles still load, and it is ignored.
     trained_on : dict
         JSON-ready facts about the training data (file, customers, reference date).
+    currency : str
+        The symbol or code written before amounts (``""``: none; also for bundles saved before
+        it was kept); scored customers' anomaly reasons use it.
     versions : dict of str to str
         :func:`library_versions` when the bundle was built (as saved, once loaded).
     schema_version : int
@@ -224,6 +227,7 @@ class ModelBundle:
     anomaly_reference: pd.DataFrame | None = None
     classifier: ClassifierReport | None = None
     trained_on: dict[str, Any] = field(default_factory=dict)
+    currency: str = ""
     versions: dict[str, str] = field(default_factory=library_versions)
     schema_version: int = SCHEMA_VERSION
     created: str = field(default_factory=_now)
@@ -287,6 +291,7 @@ def build_bundle(
     renamed: Mapping[int, str] | None = None,
     actions: pd.DataFrame | None = None,
     trained_on: Mapping[str, Any] | None = None,
+    currency: str = "",
     created: str | None = None,
 ) -> ModelBundle:
     """Collect a session's fitted models and settings into a :class:`ModelBundle`.
@@ -317,6 +322,8 @@ def build_bundle(
         :func:`rfm_core.segments.profiles.default_actions` of the names.
     trained_on : mapping, optional
         JSON-ready facts about the training data; ``customers`` is added.
+    currency : str, default ""
+        The symbol or code written before amounts in reports and reasons.
     created : str, optional
         ISO time of creation; now (UTC) by default.
 
@@ -365,6 +372,7 @@ def build_bundle(
         threshold=threshold,
         anomaly_reference=reference,
         trained_on={**facts, "customers": len(rfm_table)},
+        currency=str(currency or "").strip(),
         created=created or _now(),
     )
 
@@ -681,6 +689,8 @@ def load_bundle(data: bytes, *, key: bytes) -> ModelBundle:
     if schema < 2 and isinstance(content, dict) and "score_edges" not in content:
         content = {**content, "score_edges": None}
         notes = (*notes, SCORES_WITHIN_FILE)
+    if isinstance(content, dict) and "currency" not in content:
+        content = {**content, "currency": ""}  # saved before the currency was kept
     expected = set(ModelBundle.__dataclass_fields__) - set(_META_FIELDS)
     if not isinstance(content, dict) or set(content) != expected:
         raise BundleError("the model bundle's content is not what this version of the app saves")
@@ -820,8 +830,9 @@ def _saved_anomalies(table: pd.DataFrame, bundle: ModelBundle) -> AnomalyResult 
     scores = bundle.detector.score_samples(table).astype("float64")
     flags = scores > bundle.threshold
     words = explain(
-        table, flags, features=bundle.anomaly_settings.features, reference=bundle.anomaly_reference
-    )
+        table, flags, features=bundle.anomaly_settings.features,
+        reference=bundle.anomaly_reference, currency=bundle.currency,
+    )  # fmt: skip
     frame = pd.DataFrame({"anomaly": flags, "anomaly_score": scores}, index=table.index)
     return AnomalyResult(
         table=frame.join(words),

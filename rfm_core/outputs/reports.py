@@ -34,6 +34,22 @@ import pandas as pd
 
 from rfm_core.customers.rfm import score_edges
 from rfm_core.customers.scores import ScoreBinning, describe_scores
+from rfm_core.labels import (
+    CHOICE_LABELS,
+    DATE_FORMAT_LABELS,
+    DETECTOR_LABELS,
+    METHOD_LABELS,
+    REASON_LABELS,
+    SETTING_LABELS,
+    column_kind,
+    column_label,
+    currency_prefix,
+    decimals_for,
+    format_value,
+    log_ticks,
+    segment_colours,
+    with_currency,
+)
 from rfm_core.lines.cleaning import removal_report
 from rfm_core.outputs.export import FORMULA_PREFIXES, rfm_csv
 
@@ -110,6 +126,8 @@ class RunReport:
         (:func:`rfm_core.customers.scores.describe_scores`).
     binning : str
         How the scores were cut, in words (:meth:`rfm_core.customers.scores.ScoreBinning.describe`).
+    currency : str
+        Written before amounts (``""``: none).
     """
 
     account: dict[str, Any]
@@ -126,6 +144,7 @@ class RunReport:
     notes: tuple[str, ...]
     scores: pd.DataFrame
     binning: str
+    currency: str = ""
 
 
 def run_report(
@@ -139,6 +158,7 @@ def run_report(
     classifier: ClassifierReport | None = None,
     edges: Mapping[str, tuple[float, ...] | None] | None = None,
     binning: ScoreBinning | None = None,
+    currency: str = "",
 ) -> RunReport:
     """Gather what a run found into a :class:`RunReport`.
 
@@ -160,6 +180,9 @@ def run_report(
         :func:`rfm_core.customers.scores.rescore`); default: their quantile edges.
     binning : ScoreBinning, optional
         The binning the edges come from (default: quantiles).
+    currency : str, default ""
+        The symbol or code written before amounts in the workbook and the HTML report (the
+        anomaly reasons carry the currency ``anomalies`` was worded with).
 
     Returns
     -------
@@ -211,6 +234,7 @@ def run_report(
         notes=tuple(segmentation.notes),
         scores=describe_scores(score_edges(customers) if edges is None else edges, customers),
         binning=(binning or ScoreBinning()).describe(),
+        currency=str(currency or "").strip(),
     )
 
 
@@ -264,10 +288,11 @@ def _file_stem(name: str) -> str:
 def _summary_rows(report: RunReport) -> list[tuple[str, Any]]:
     """The data summary as (item, value) pairs: what was read, kept and found."""
     account, labeled = report.account, report.labeled
+    date_format = account.get("date_format")
     rows: list[tuple[str, Any]] = [
         ("file", account.get("file")),
         ("engine", account.get("engine")),
-        ("dates read as", account.get("date_format")),
+        ("dates read", DATE_FORMAT_LABELS.get(date_format, date_format)),
         *[(f"column for {role}", column) for role, column in account["mapping"].items() if column],
         ("rows read", int(account["rows_in"])),
         ("rows kept", int(account["rows_kept"])),
@@ -280,32 +305,43 @@ def _summary_rows(report: RunReport) -> list[tuple[str, Any]]:
         rows += [
             ("first purchase", str(labeled["first_purchase"].min())),
             ("last purchase", str(labeled["last_purchase"].max())),
-            ("revenue (sum of monetary)", round(float(labeled["monetary"].sum()), 2)),
+            (_revenue_item(report), round(float(labeled["monetary"].sum()), 2)),
         ]
+    method = report.settings["method"]
     rows += [
-        ("segmentation method", report.settings["method"]),
+        ("segmentation method", METHOD_LABELS.get(method, method)),
         ("segments", len(report.segments[report.segments.index >= 0])),
     ]
     if report.anomaly is not None:
+        detector = report.anomaly["method"]
         rows += [
-            ("anomaly detector", report.anomaly["method"]),
+            ("anomaly detector", DETECTOR_LABELS.get(detector, detector)),
             ("customers flagged as anomalous", report.anomaly["flagged"]),
         ]
     if "assigned_after_fit" in labeled.columns:
         rows.append(("customers left out of the fit", int(labeled["assigned_after_fit"].sum())))
     if report.classifier is not None:
         test = report.classifier.loc["test"]
-        rows.append(("anomaly classifier F1 on the test split", round(float(test["f1"]), 3)))
+        rows.append(
+            ("anomaly classifier F1 on the test split (1 = imitates the detector perfectly)",
+             round(float(test["f1"]), 2))
+        )  # fmt: skip
     rows += [("warning", text) for text in account.get("warnings", [])]
     rows += [("note", text) for text in report.notes]
     return rows
 
 
+def _revenue_item(report: RunReport) -> str:
+    return with_currency("revenue (sum of total spend)", report.currency)
+
+
 def _settings_rows(report: RunReport) -> list[tuple[str, Any]]:
-    rows = [(f"segmentation: {k}", _plain(v)) for k, v in report.settings.items()]
+    rows = [
+        (f"segmentation: {_setting(k)}", _setting_value(k, v)) for k, v in report.settings.items()
+    ]
     if report.anomaly is not None:
         rows += [
-            (f"anomalies: {k}", _plain(v))
+            (f"anomalies: {_setting(k)}", _setting_value(k, v, detector=True))
             for k, v in report.anomaly.items()
             if k not in ("flagged", "threshold")
         ]
@@ -313,13 +349,31 @@ def _settings_rows(report: RunReport) -> list[tuple[str, Any]]:
 
 
 def _rule_rows(report: RunReport) -> list[tuple[str, Any]]:
-    return [(name, _plain(value)) for name, value in report.account.get("rules", {}).items()]
+    return [(_setting(name), _setting_value(name, value)) for name, value in
+            report.account.get("rules", {}).items()]  # fmt: skip
+
+
+def _setting(name: str) -> str:
+    return SETTING_LABELS.get(name, column_label(name).lower())
+
+
+def _setting_value(name: str, value: Any, *, detector: bool = False) -> Any:
+    """A setting in words: methods, scalings and features by their labels."""
+    if name == "method" and isinstance(value, str):
+        return (DETECTOR_LABELS if detector else METHOD_LABELS).get(value, value)
+    if name == "features" and isinstance(value, list | tuple):
+        return ", ".join(column_label(feature) for feature in value)
+    if isinstance(value, str):
+        return CHOICE_LABELS.get(value, value)
+    return _plain(value)
 
 
 def _plain(value: Any) -> Any:
-    """A setting as one cell: lists joined, None as "not set"."""
+    """A setting as one cell: lists joined, None as "not set", flags as yes or no."""
     if value is None:
         return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return value
@@ -346,7 +400,11 @@ def excel_workbook(report: RunReport) -> bytes:
     sizes, revenue, means and medians, actions), *Customers* (the labeled table; at most
     :data:`EXCEL_MAX_ROWS` rows, the CSV has every customer), *Cleaning report* (rows removed
     per rule, then the rules) and *Model selection* (the k sweep and why k was chosen). Headers
-    are bold and frozen, columns sized to their content, and no cell is a formula.
+    are the columns' labels in words (:func:`rfm_core.labels.column_label`), bold and frozen,
+    each with its code name (the CSV header) as a comment; numbers keep their values and are
+    shown by kind: amounts with the report's currency and thousands separators, shares as
+    percentages, days and counts whole. Columns are sized to their content, and no cell is a
+    formula.
 
     Parameters
     ----------
@@ -378,22 +436,37 @@ def excel_workbook(report: RunReport) -> bytes:
         "Segment profiles": [report.segments.reset_index()],
         "Customers": [labeled],
         "Cleaning report": [
-            report.removals,
+            _removals_frame(report.removals),
             pd.DataFrame(_rule_rows(report), columns=["rule", "value"]),
         ],
         "Model selection": [_selection_frame(report)],
     }
+    money_items = {_revenue_item(report)}
     for title, blocks in sheets.items():
-        _write_sheet(workbook, title, blocks)
+        _write_sheet(workbook, title, blocks, currency=report.currency, money_items=money_items)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
+def _removals_frame(removals: pd.DataFrame) -> pd.DataFrame:
+    """The cleaning report with its rule in words first and the customers lost under each rule
+    (the code last, as in the CSV)."""
+    words = removals["reason"].map(lambda reason: REASON_LABELS.get(reason, reason))
+    frame = removals.rename(columns={"customers": "customers_lost"})
+    columns = ["description", "rows", "share", "customers_lost", "reason"]
+    frame = frame.loc[:, [c for c in columns if c in frame.columns]]
+    frame.insert(0, "cleaning_rule", words)
+    return frame
+
+
 def _selection_frame(report: RunReport) -> pd.DataFrame:
     if report.selection is None:
         method = report.settings["method"]
-        return pd.DataFrame({"note": [f"no k sweep was run: {method} with the settings given"]})
+        return pd.DataFrame(
+            {"note": [f"no k sweep was run: {METHOD_LABELS.get(method, method)} with the "
+                      "settings given"]}
+        )  # fmt: skip
     table = report.selection.reset_index()
     chosen = table["k"] == report.recommended_k
     return table.assign(
@@ -401,8 +474,11 @@ def _selection_frame(report: RunReport) -> pd.DataFrame:
     )
 
 
-def _write_sheet(workbook, title: str, blocks: Sequence[pd.DataFrame]) -> None:
+def _write_sheet(
+    workbook, title: str, blocks: Sequence[pd.DataFrame], *, currency: str, money_items=()
+) -> None:
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.comments import Comment
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -412,7 +488,7 @@ def _write_sheet(workbook, title: str, blocks: Sequence[pd.DataFrame]) -> None:
         for i, column in enumerate(frame.columns):
             sample = frame[column].head(200).astype("string").str.len().max()
             sample = 0 if pd.isna(sample) else int(sample)
-            widths[i] = max(widths.get(i, 0), len(str(column)), sample)
+            widths[i] = max(widths.get(i, 0), len(column_label(column)), sample)
     for i, width in widths.items():
         sheet.column_dimensions[get_column_letter(i + 1)].width = min(max(width + 2, 8), 60)
     sheet.freeze_panes = "A2"
@@ -422,30 +498,65 @@ def _write_sheet(workbook, title: str, blocks: Sequence[pd.DataFrame]) -> None:
             sheet.append([])
         header = []
         for column in frame.columns:
-            cell = WriteOnlyCell(sheet, value=_cell(str(column)))
+            cell = WriteOnlyCell(sheet, value=_cell(column_label(column)))
             cell.font = bold
+            if str(column) != column_label(column) and str(column).isidentifier():
+                cell.comment = Comment(f"{column} in CSV files", "rfm")
             header.append(cell)
         sheet.append(header)
-        formats = [_number_format(frame, column) for column in frame.columns]
+        formats = [_number_format(frame, column, currency) for column in frame.columns]
+        pairs = list(frame.columns) == ["item", "value"]
         for row in frame.itertuples(index=False, name=None):
+            row_formats = formats
+            if pairs:
+                row_formats = [None, _pair_format(row, currency, money_items)]
             sheet.append(
                 [
                     _formatted(sheet, _cell(value), number_format)
                     if number_format
                     else _cell(value)
-                    for value, number_format in zip(row, formats, strict=True)
+                    for value, number_format in zip(row, row_formats, strict=True)
                 ]
             )
 
 
-def _number_format(frame: pd.DataFrame, column: Any) -> str | None:
-    """Percent for shares, a plain date for dates; None keeps openpyxl's default."""
-    if str(column).startswith("share"):
+def _excel_number(kind: str, values, currency: str) -> str | None:
+    """An Excel number format for numbers of ``kind`` (see :mod:`rfm_core.labels`)."""
+    if kind == "share":
         return "0.0%"
-    first = frame[column].dropna().head(1).tolist()
+    places = decimals_for(kind, values)
+    digits = "#,##0" + ("." + "0" * places if places else "")
+    if kind == "money":
+        prefix = currency_prefix(currency).replace('"', "")
+        return f'"{prefix}"{digits}' if prefix else digits
+    if kind in ("days", "count", "score", "ratio", "statistic"):
+        return digits
+    return None
+
+
+def _number_format(frame: pd.DataFrame, column: Any, currency: str) -> str | None:
+    """The format of a column: by the kind of its name for numbers, a plain date for dates;
+    None keeps openpyxl's default."""
+    values = frame[column]
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if numeric:
+        kind = column_kind(column)
+        if kind in ("text", "date", "flag"):
+            kind = "count" if pd.api.types.is_integer_dtype(values) else "statistic"
+        return _excel_number(kind, values.dropna().to_numpy(), currency)
+    first = values.dropna().head(1).tolist()
     if first and isinstance(first[0], dt.date) and not isinstance(first[0], dt.datetime):
         return "yyyy-mm-dd"
     return None
+
+
+def _pair_format(row: tuple, currency: str, money_items) -> str | None:
+    """The format of one summary value: money, whole numbers with separators, or none."""
+    item, value = row
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        return None
+    kind = "money" if item in money_items else "count" if float(value).is_integer() else "ratio"
+    return _excel_number(kind, [value], currency)
 
 
 def _formatted(sheet, value: Any, number_format: str):
@@ -539,7 +650,15 @@ def html_report(report: RunReport, *, title: str = "Customer segments") -> str:
         f'<p class="muted">{_e(account.get("file"))}: {int(account["customers"]):,} customers, '
         f"reference date {_e(account['reference_date'])}.</p>",
         "<nav>" + "".join(f'<a href="#{k}">{_e(t)}</a>' for k, t in _SECTIONS) + "</nav>",
-        _section("summary", "Data summary", _pairs_table(_summary_rows(report))),
+        _section(
+            "summary",
+            "Data summary",
+            _pairs_table(
+                _summary_rows(report),
+                money_items={_revenue_item(report)},
+                currency=report.currency,
+            ),
+        ),
         _section("cleaning", "Cleaning", _cleaning_html(report)),
         _section("scores", "Scores", _scores_html(report)),
         _section("segments", "Segments", _segments_html(report)),
@@ -564,55 +683,86 @@ def _section(key: str, heading: str, body: str) -> str:
     return f'<section id="{key}"><h2>{_e(heading)}</h2>\n{body}\n</section>'
 
 
-def _format(value: Any, column: str = "") -> tuple[str, bool]:
-    """Text of a cell and whether it is a number (right-aligned)."""
+def _text(value: Any, kind: str, *, currency: str = "", decimals: int | None = None) -> str:
+    """Text of a cell (:func:`rfm_core.labels.format_value`; booleans as yes or no)."""
     if value is None or value is pd.NA or value is pd.NaT:
-        return "", False
-    if isinstance(value, bool | np.bool_):
-        return ("yes" if value else "no"), False
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}", True
-    if isinstance(value, float | np.floating):
-        if math.isnan(value):
-            return "", False
-        if column.startswith("share"):
-            return f"{value:.1%}", True
-        return (f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3g}"), True
-    return str(value), False
+        return ""
+    if isinstance(value, float | np.floating) and math.isnan(value):
+        return ""
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+        if kind in ("text", "date", "flag"):
+            kind = "count"
+    elif isinstance(value, float | np.floating) and kind in ("text", "date", "flag"):
+        kind = "statistic"
+    return format_value(value, kind, currency=currency, decimals=decimals)
 
 
-def _frame_table(frame: pd.DataFrame, *, index: bool = True) -> str:
-    """An HTML table of a frame; every header and cell escaped."""
-    names = ([str(frame.index.name or "")] if index else []) + [str(c) for c in frame.columns]
-    head = "".join(f"<th>{_e(name)}</th>" for name in names)
+def _numeric(value: Any) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+
+
+def _frame_table(frame: pd.DataFrame, *, index: bool = True, currency: str = "") -> str:
+    """An HTML table of a frame: headers in words (the code name as a tooltip), numbers by
+    kind with the currency; every header and cell escaped."""
+    names = ([frame.index.name] if index else []) + list(frame.columns)
+    head = "".join(
+        f'<th title="{_e(name)}">{_e(column_label(name))}</th>'
+        if name is not None and column_label(name) != str(name)
+        else f"<th>{_e(column_label(name))}</th>"
+        for name in names
+    )
+    columns = [frame.index.to_series()] if index else []
+    columns += [frame[c] for c in frame.columns]
+    kinds = [column_kind(name) for name in names]
+    places = [
+        decimals_for(kind, [v for v in values if _numeric(v)])
+        if kind in ("money", "statistic")
+        else None
+        for kind, values in zip(kinds, columns, strict=True)
+    ]
     # wide tables (segment profiles) scroll inside their box instead of widening the page
     lines = [f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>']
-    for key, row in zip(frame.index, frame.itertuples(index=False, name=None), strict=True):
-        cells = [(key, "")] if index else []
-        cells += list(zip(row, [str(c) for c in frame.columns], strict=True))
+    for position in range(len(frame)):
         shown = []
-        for value, column in cells:
-            text, numeric = _format(value, column)
+        for values, kind, decimals in zip(columns, kinds, places, strict=True):
+            value = values.iloc[position]
+            text = _text(value, kind, currency=currency, decimals=decimals)
+            numeric = _numeric(value) and text != ""
             shown.append(f'<td class="num">{_e(text)}</td>' if numeric else f"<td>{_e(text)}</td>")
         lines.append(f"<tr>{''.join(shown)}</tr>")
     lines.append("</tbody></table></div>")
     return "\n".join(lines)
 
 
-def _pairs_table(rows: Sequence[tuple[str, Any]]) -> str:
-    frame = pd.DataFrame([(k, _plain(v)) for k, v in rows], columns=["item", "value"])
-    return _frame_table(frame, index=False)
+def _pairs_table(rows: Sequence[tuple[str, Any]], *, money_items=(), currency: str = "") -> str:
+    """Item–value pairs; amounts with the currency, whole numbers with separators."""
+    lines = ['<div class="wide"><table><thead><tr><th>Item</th><th>Value</th></tr></thead><tbody>']
+    for item, value in rows:
+        value = _plain(value)
+        if item in money_items and _numeric(value):
+            text = format_value(value, "money", currency=currency)
+        elif _numeric(value):
+            text = format_value(value, "count" if float(value).is_integer() else "ratio")
+        else:
+            text = "" if value is None else str(value)
+        cell = f'<td class="num">{_e(text)}</td>' if _numeric(value) else f"<td>{_e(text)}</td>"
+        lines.append(f"<tr><td>{_e(item)}</td>{cell}</tr>")
+    lines.append("</tbody></table></div>")
+    return "\n".join(lines)
 
 
 def _cleaning_html(report: RunReport) -> str:
     account = report.account
-    removed = report.removals[report.removals["rows"] > 0]
+    acted = (report.removals["rows"] > 0) | (report.removals.get("customers", 0) > 0)
+    removed = _removals_frame(report.removals[acted])
     intro = (
         f"<p>{int(account['rows_in']):,} rows read, {int(account['rows_kept']):,} kept; every "
         "removed row is counted under the first rule it breaks.</p>"
     )
     table = (
-        _frame_table(removed.set_index("reason")) if len(removed) else "<p>No row was removed.</p>"
+        _frame_table(removed.drop(columns="reason"), index=False)
+        if len(removed)
+        else "<p>No row was removed.</p>"
     )
     return intro + table + "<h3>Rules</h3>" + _pairs_table(_rule_rows(report))
 
@@ -630,14 +780,18 @@ def _segments_html(report: RunReport) -> str:
     segments = report.segments
     shown = [c for c in _SEGMENT_COLUMNS if c in segments.columns]
     plan = segments.set_index("name")[["goal", "action", "channel"]]
+    method = report.settings["method"]
+    money = with_currency("total spend", report.currency)
     return "\n".join(
         [
-            f"<p>{len(segments):,} segments found with {_e(report.settings['method'])}; "
-            "cluster 0 is the most valuable. Recency in days, monetary in the file's currency."
-            "</p>",
-            _frame_table(segments[shown]),
+            f"<p>{len(segments):,} segments found with "
+            f"{_e(METHOD_LABELS.get(method, method))}; segment 0 is the most valuable. Recency "
+            f"in days, {_e(money)} per customer.</p>",
+            _frame_table(segments[shown], currency=report.currency),
             _chart("chart-segment-shares", _shares_figure(segments)),
-            _chart("chart-segment-scatter", _scatter_figure(report.labeled)),
+            _chart("chart-segment-scatter", _scatter_figure(report.labeled, report.currency)),
+            '<p class="muted">Recency is drawn one day later, so that customers who bought on '
+            "the reference date have a place on the log axis.</p>",
             "<h3>Actions</h3>",
             _frame_table(plan),
         ]
@@ -652,18 +806,19 @@ def _anomalies_html(report: RunReport) -> str:
     flagged = labeled[labeled["anomaly"]]
     revenue = float(labeled["monetary"].sum())
     share = float(flagged["monetary"].sum()) / revenue if revenue > 0 else 0.0
+    detector = DETECTOR_LABELS.get(anomaly["method"], anomaly["method"])
     parts = [
-        f"<p>{anomaly['flagged']:,} of {n:,} customers flagged by {_e(anomaly['method'])} "
+        f"<p>{anomaly['flagged']:,} of {n:,} customers flagged by {_e(detector)} "
         f"({share:.1%} of revenue). They are marked, never removed: every export keeps them "
         "with the reason they stand out.</p>"
     ]
     if len(flagged):
         counts = flagged["anomaly_category"].value_counts().rename("customers")
-        counts.index.name = "category"
+        counts.index.name = "anomaly_category"
         parts.append(_frame_table(counts.to_frame()))
         parts.append(
             f"<h3>The {min(TOP_ANOMALIES, len(flagged))} strangest customers</h3>"
-            + _frame_table(_top_anomalies(labeled))
+            + _frame_table(_top_anomalies(labeled), currency=report.currency)
         )
     return "\n".join(parts)
 
@@ -673,13 +828,20 @@ def _method_html(report: RunReport) -> str:
     if report.recommendation:
         parts.append(f"<p><strong>Number of segments.</strong> {_e(report.recommendation)}</p>")
     if report.selection is not None:
-        parts.append(_frame_table(report.selection.round(4)))
+        parts.append(_frame_table(report.selection))
+        parts.append(
+            '<p class="muted">Silhouette, Calinski–Harabasz and stability: higher is better. '
+            "Davies–Bouldin, AIC and BIC: lower is better. Inertia always falls as k grows: "
+            "look for where it bends.</p>"
+        )
     parts += [f'<p class="muted">{_e(note)}</p>' for note in report.notes]
     if report.classifier is not None:
         parts += [
             "<h3>Anomaly classifier</h3>",
-            _frame_table(report.classifier.round(3)),
-            f'<p class="muted">{_e(report.classifier_note)}</p>',
+            _frame_table(report.classifier),
+            f'<p class="muted">{_e(report.classifier_note)} Precision: of the customers it flags, '
+            "the share the detector flags too; recall: of the detector's flags, the share it "
+            "finds; F1 combines both (1 = perfect).</p>",
         ]
     return "\n".join(parts)
 
@@ -715,21 +877,25 @@ def _shares_figure(segments: pd.DataFrame):
     import plotly.graph_objects as go
 
     names = [escape_plotly(name) for name in segments["name"]]
+    colours = segment_colours(segments["name"])
+    fill = [colours[str(name)] for name in segments["name"]]
     figure = go.Figure(
         [
-            go.Bar(name="share of customers", x=names, y=segments["share_customers"]),
-            go.Bar(name="share of revenue", x=names, y=segments["share_revenue"]),
+            go.Bar(name="Share of customers (hatched)", x=names, y=segments["share_customers"],
+                   marker={"color": fill, "pattern_shape": "/", "pattern_fillmode": "replace"}),
+            go.Bar(name="Share of revenue (solid)", x=names, y=segments["share_revenue"],
+                   marker={"color": fill}),
         ]
-    )
+    )  # fmt: skip
     figure.update_layout(
         title="Customers and revenue by segment", barmode="group", height=380,
-        yaxis_tickformat=".0%", margin={"t": 50, "b": 40},
+        yaxis_tickformat=".0%", margin={"t": 50, "b": 40}, legend={"orientation": "h"},
     )  # fmt: skip
     figure.update_xaxes(type="category")
     return figure
 
 
-def _scatter_figure(labeled: pd.DataFrame):
+def _scatter_figure(labeled: pd.DataFrame, currency: str = ""):
     import plotly.graph_objects as go
 
     drawn = labeled
@@ -737,22 +903,27 @@ def _scatter_figure(labeled: pd.DataFrame):
         rng = np.random.default_rng(0)
         drawn = drawn.iloc[np.sort(rng.choice(len(drawn), SCATTER_SAMPLE, replace=False))]
     figure = go.Figure()
+    colours = segment_colours(labeled["segment_name"].astype(str).unique())
+    recency = drawn["recency"].clip(lower=0) + 1
+    monetary = drawn["monetary"].clip(lower=0.01)
     for name, group in drawn.groupby("segment_name", sort=False, observed=True):
         figure.add_trace(
             go.Scatter(
-                x=group["recency"].clip(lower=0) + 1,
-                y=group["monetary"].clip(lower=0.01),
+                x=recency.loc[group.index],
+                y=monetary.loc[group.index],
                 mode="markers",
                 name=escape_plotly(name),
-                marker={"size": 5, "opacity": 0.7},
+                marker={"size": 5, "opacity": 0.7, "color": colours[str(name)]},
             )
         )
     sampled = (
         f" ({len(drawn):,} of {len(labeled):,} customers)" if len(drawn) < len(labeled) else ""
     )
+    spend = with_currency("Total spend", currency)
     figure.update_layout(
-        title=f"Recency × monetary by segment{sampled}", height=420, margin={"t": 50, "b": 40},
-        xaxis={"type": "log", "title": "days since last purchase + 1"},
-        yaxis={"type": "log", "title": "monetary"},
+        title=f"Recency (days) vs {spend[0].lower()}{spend[1:]}, by segment{sampled}",
+        height=420, margin={"t": 50, "b": 40}, legend_title_text="Segment",
+        xaxis={"type": "log", "title": "Recency (days)", **log_ticks(recency)},
+        yaxis={"type": "log", "title": spend, **log_ticks(monetary)},
     )  # fmt: skip
     return figure

@@ -250,7 +250,9 @@ class SegmentationResult:
         return replace(self, names={int(k): v for k, v in names.items()})
 
 
-def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> AnomalyResult:
+def find_anomalies(
+    rfm_table: pd.DataFrame, settings: AnomalySettings, *, currency: str = ""
+) -> AnomalyResult:
     """Flag unusual customers; nobody is removed.
 
     ``settings.contamination`` is the share flagged by the isolation forest and LOF, and the
@@ -262,6 +264,8 @@ def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> Anomal
     rfm_table : pandas.DataFrame
         :attr:`rfm_core.customers.rfm.RfmResult.table`.
     settings : AnomalySettings
+    currency : str, default ""
+        Prefix of the money amounts in the reasons, e.g. ``"£"``.
 
     Returns
     -------
@@ -279,6 +283,7 @@ def find_anomalies(rfm_table: pd.DataFrame, settings: AnomalySettings) -> Anomal
         features=settings.features,
         transform=settings.transform,
         random_state=settings.random_state,
+        currency=currency,
         **share_options(settings.method, settings.contamination),
     )
 

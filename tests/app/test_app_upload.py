@@ -225,7 +225,7 @@ def test_the_date_order_of_ambiguous_dates_can_be_chosen(app: AppTest) -> None:
     check(upload(app, "ambiguous.csv", data))
     assert len(app.warning) == 1
     assert "day first" in app.warning[0].value
-    assert "dates read as dayfirst" in app.success[0].value
+    assert "dates read day first" in app.success[0].value
     check(app.switch_page("pages/rfm.py").run())
     assert metric(app, "Reference date") == dayfirst.rfm.reference_date.isoformat()
 
@@ -235,7 +235,7 @@ def test_the_date_order_of_ambiguous_dates_can_be_chosen(app: AppTest) -> None:
     check(submit(app, MAPPING_SUBMIT))
     assert app.radio(key="date_order").value == "monthfirst"
     assert "month first" in app.warning[0].value
-    assert "dates read as monthfirst" in app.success[0].value
+    assert "dates read month first" in app.success[0].value
     check(app.switch_page("pages/rfm.py").run())
     assert metric(app, "Reference date") == monthfirst.rfm.reference_date.isoformat()
 

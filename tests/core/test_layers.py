@@ -15,7 +15,17 @@ import rfm_core
 
 PACKAGE = Path(rfm_core.__file__).resolve().parent
 # the steps in data-flow order; a module may import its own step and earlier ones only
-LAYERS = ("errors", "config", "ingest", "lines", "customers", "segments", "outputs", "cli")
+LAYERS = (
+    "errors",
+    "config",
+    "labels",
+    "ingest",
+    "lines",
+    "customers",
+    "segments",
+    "outputs",
+    "cli",
+)
 
 
 def module_name(path: Path) -> str:

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from rfm_core.customers.pipeline import RfmPipelineResult, run_rfm
 from rfm_core.ingest.io import load_bytes
+from rfm_core.labels import column_label
 from rfm_core.lines.cleaning import CleaningRules
 from rfm_core.outputs.export import FORMULA_PREFIXES, cleaning_report_dict, labeled_csv, rfm_csv
 from rfm_core.outputs.persistence import build_bundle, score_transactions
@@ -193,7 +194,7 @@ def test_every_customer_reaches_every_export_exactly_once(case) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(excel_workbook(report)))["Customers"]
     rows = sheet.iter_rows(values_only=True)
     header = next(rows)
-    column = header.index("customer_id")
+    column = header.index(column_label("customer_id"))  # the workbook's headers are in words
     assert sorted(str(row[column]) for row in rows if row[column] is not None) == want
 
     bundle = build_bundle(

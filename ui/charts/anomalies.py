@@ -6,51 +6,53 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from ui.charts.base import PALETTE, escaped, on_log_axes, sample_for_display
+from rfm_core.labels import DETECTOR_LABELS, column_label, lower_first, with_currency
+from ui.charts.base import escaped, log_axis, on_log_axes, sample_for_display, segment_colour_map
 from ui.labels import FLAG_LABELS
 
 __all__ = ["agreement_bars", "agreement_heatmap", "flag_scatters"]
 
-# the pairs of axes drawn; the trailing space keeps the floored monetary apart from the real one
-_PAIRS = (("recency + 1", "frequency"), ("recency + 1", "monetary "), ("frequency", "monetary "))
+# the pairs of columns drawn against each other
+_PAIRS = (("recency", "frequency"), ("recency", "monetary"), ("frequency", "monetary"))
+_LOG_VALUES = {"recency": "_recency_drawn", "monetary": "_monetary_drawn"}
 
 
-def flag_scatters(customers: pd.DataFrame) -> dict[str, go.Figure]:
-    """Recency × frequency, recency × monetary and frequency × monetary on log axes, flagged
-    customers in red over a seeded sample of the others.
+def flag_scatters(customers: pd.DataFrame, *, currency: str = "") -> dict[str, go.Figure]:
+    """Recency × orders, recency × total spend and orders × total spend on log axes ticked at
+    powers of ten, flagged customers in red over a seeded sample of the others.
 
-    ``customers`` is :func:`rfm_core.segments.summaries.with_flags`. Returns the figures by
-    ``"{x}_{y}"`` of their axes.
+    ``customers`` is :func:`rfm_core.segments.summaries.with_flags`. Recency is drawn one day
+    later and a spend of 0 at a floor (:func:`ui.charts.base.on_log_axes`); the hover text
+    gives the real values. Returns the figures by ``"{x}_{y}"`` of their columns.
     """
     view = customers.copy()
     view["flag"] = view["anomaly"].map(FLAG_LABELS)
     drawn = sample_for_display(view, keep=view["anomaly"]).reset_index()
     drawn = escaped(drawn, ["customer_id", "anomaly_reason"])
-    drawn["recency + 1"], drawn["monetary "] = on_log_axes(drawn)
-    hover = {
-        "customer_id": True,
-        "recency": True,
-        "frequency": True,
-        "monetary": ":,.2f",
-        "anomaly_reason": True,
-        "recency + 1": False,
-        "monetary ": False,
-    }
+    drawn["_recency_drawn"], drawn["_monetary_drawn"] = on_log_axes(drawn)
+    drawn = drawn.sort_values("anomaly")
+    titles = {name: column_label(name) for name in ("recency", "frequency", "monetary")}
+    titles["monetary"] = with_currency(titles["monetary"], currency)
+    colours = segment_colour_map(FLAG_LABELS.values())
     figures = {}
     for x, y in _PAIRS:
-        figure = px.scatter(
-            drawn.sort_values("anomaly"),
-            x=x,
-            y=y,
-            color="flag",
-            log_x=True,
-            log_y=True,
-            hover_data=hover,
-            color_discrete_map={"normal": "#b0b8c4", "anomaly": PALETTE[3]},
-            title=f"{x.strip()} × {y.strip()}",
-        )
-        figure.update_traces(marker={"size": 5})
+        figure = go.Figure()
+        for flag, group in drawn.groupby("flag", sort=False):
+            figure.add_trace(
+                go.Scatter(
+                    x=group[_LOG_VALUES.get(x, x)], y=group[_LOG_VALUES.get(y, y)],
+                    mode="markers", name=flag, marker={"size": 5, "color": colours[flag]},
+                    customdata=group[["customer_id", "recency", "frequency", "monetary",
+                                      "anomaly_reason"]],
+                    hovertemplate="customer %{customdata[0]}<br>recency %{customdata[1]:,} days, "
+                    "%{customdata[2]:,} orders, spend %{customdata[3]:,.2f}<br>"
+                    "%{customdata[4]}<extra></extra>",
+                )
+            )  # fmt: skip
+        log_axis(figure, drawn[_LOG_VALUES.get(x, x)], axis="x", title=titles[x])
+        log_axis(figure, drawn[_LOG_VALUES.get(y, y)], axis="y", title=titles[y])
         figure.update_layout(
+            title=f"{titles[x]} vs {lower_first(titles[y])}",
             height=380,
             margin={"t": 40, "b": 10},
             legend={"title_text": "", "orientation": "h", "y": -0.25},
@@ -62,14 +64,16 @@ def flag_scatters(customers: pd.DataFrame) -> dict[str, go.Figure]:
 def agreement_heatmap(pairwise: pd.DataFrame) -> go.Figure:
     """Jaccard overlap of the sets each pair of detectors flags
     (:attr:`rfm_core.segments.anomalies.AnomalyAgreement.pairwise`)."""
+    words = [DETECTOR_LABELS.get(method, method) for method in pairwise.index]
     heat = px.imshow(
-        pairwise,
+        pairwise.set_axis(words, axis=0).set_axis(words, axis=1),
         text_auto=".2f",
         zmin=0,
         zmax=1,
         aspect="auto",
         color_continuous_scale="Blues",
-        title="Overlap of flagged sets (Jaccard)",
+        title="How much the detectors agree (Jaccard: 1 = the same customers)",
+        labels={"x": "Detector", "y": "Detector", "color": "Overlap"},
     )
     heat.update_layout(height=340, margin={"t": 40, "b": 10})
     return heat

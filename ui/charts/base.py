@@ -1,4 +1,4 @@
-"""What every chart module shares: palette, escaping, display sampling, log-axis values.
+"""What every chart module shares: palette, segment colours, escaping, display sampling, log axes.
 
 Plotly draws a subset of HTML (``<b>``, ``<br>``, ``<a href=…>``) in labels, legends, ticks and
 hover text: every text that comes from the user's file or the user (ids, products, countries,
@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
+import plotly.graph_objects as go
 
+from rfm_core.labels import log_ticks, segment_colours
 from rfm_core.outputs.reports import escape_plotly
 
 __all__ = [
@@ -21,8 +23,11 @@ __all__ = [
     "drawn_at_floor",
     "escape_plotly",
     "escaped",
+    "log_axis",
+    "log_ticks",
     "on_log_axes",
     "sample_for_display",
+    "segment_colour_map",
     "translucent",
 ]
 
@@ -81,3 +86,21 @@ def translucent(hex_colour: str, alpha: float = 0.35) -> str:
     """``#rrggbb`` as a CSS ``rgba(…)`` colour with opacity ``alpha``."""
     red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red}, {green}, {blue}, {alpha})"
+
+
+def log_axis(figure: go.Figure, values: Iterable[float], *, axis: str = "x", **layout) -> None:
+    """Make the ``axis`` (``"x"``, ``"y"``, or a 3D scene's ``"scene.x"``) of ``figure`` a log
+    axis ticked at the powers of ten of ``values`` (:func:`log_ticks`); ``layout`` adds to it
+    (``title=…``)."""
+    settings = {"type": "log", **log_ticks(values), **layout}
+    if axis.startswith("scene."):
+        figure.update_scenes({f"{axis.removeprefix('scene.')}axis": settings})
+    elif axis == "x":
+        figure.update_xaxes(**settings)
+    else:
+        figure.update_yaxes(**settings)
+
+
+def segment_colour_map(names: Iterable[object]) -> dict[str, str]:
+    """:func:`rfm_core.labels.segment_colours` keyed by the escaped names a figure draws."""
+    return {escape_plotly(name): colour for name, colour in segment_colours(names).items()}

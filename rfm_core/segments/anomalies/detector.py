@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -433,6 +433,29 @@ class AnomalyResult:
         """
         rows = self.table.loc[self.table["anomaly"]]
         return rows.sort_values("anomaly_score", ascending=False, kind="stable")
+
+    def reworded(self, rfm_table: pd.DataFrame, *, currency: str) -> AnomalyResult:
+        """The same flags and scores, with reasons whose amounts carry ``currency``.
+
+        The reasons are written again as :func:`detect_anomalies` writes them (nothing is
+        refitted), so that a currency set after the detection still reaches them.
+
+        Parameters
+        ----------
+        rfm_table : pandas.DataFrame
+            The customers the detector ran on.
+        currency : str
+            Prefix of money amounts, e.g. ``"£"``.
+
+        Returns
+        -------
+        AnomalyResult
+        """
+        words = explain(
+            rfm_table, self.table["anomaly"], features=self.detector.features, currency=currency
+        )
+        table = self.table.drop(columns=list(words.columns)).join(words)
+        return replace(self, table=table)
 
 
 def detect_anomalies(

@@ -648,3 +648,30 @@ def test_score_reads_ids_of_a_european_export_as_integers(tmp_path, monkeypatch)
     assert ids.str.fullmatch(r"\d+").all()
     fitted = pd.read_csv(tmp_path / "fit.csv", dtype={"customer_id": str})["customer_id"]
     assert ids.tolist() == fitted.tolist()
+
+
+# -- the currency -----------------------------------------------------------------------------
+
+
+def test_the_currency_is_saved_and_words_the_scored_reasons(trained):
+    loaded, *_ = trained
+    bundle = load_bundle(dump_bundle(bundle_of(trained, currency=" £ "), key=KEY), key=KEY)
+    assert bundle.currency == "£"
+    reasons = score_transactions(loaded, bundle)["anomaly_reason"]
+    assert any("£" in reason for reason in reasons)
+    plain = load_bundle(dump_bundle(bundle_of(trained), key=KEY), key=KEY)
+    assert plain.currency == "" and not any(
+        "£" in r for r in score_transactions(loaded, plain)["anomaly_reason"]
+    )
+
+
+def test_a_bundle_saved_before_the_currency_loads_without_one(trained, monkeypatch):
+    # what an older version pickled: the same content without the currency field
+    bundle = bundle_of(trained, currency="£")
+    original = persistence.ModelBundle.__dataclass_fields__
+    fields = {name: f for name, f in original.items() if name != "currency"}
+    monkeypatch.setattr(persistence.ModelBundle, "__dataclass_fields__", fields)
+    data = dump_bundle(bundle, key=KEY)
+    monkeypatch.setattr(persistence.ModelBundle, "__dataclass_fields__", original)
+    loaded = load_bundle(data, key=KEY)
+    assert loaded.currency == "" and loaded.names == bundle.names

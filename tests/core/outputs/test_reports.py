@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import zipfile
 from html.parser import HTMLParser
 
@@ -17,6 +18,7 @@ from rfm_core.customers.pipeline import run_rfm
 from rfm_core.errors import RfmError
 from rfm_core.ingest.io import load_bytes
 from rfm_core.ingest.synthetic import generate_transactions
+from rfm_core.labels import column_label
 from rfm_core.outputs.export import cleaning_report_dict, labeled_csv
 from rfm_core.outputs.reports import (
     WORKBOOK_SHEETS,
@@ -176,7 +178,14 @@ def test_the_workbook_has_the_five_sheets_and_no_formula(workbook):
 def test_the_workbook_holds_the_run(workbook, run):
     result, anomalies, segmentation, report = run
     customers = list(workbook["Customers"].values)
-    assert list(customers[0]) == ["customer_id", *report.labeled.columns]
+    # headers in words, each with the CSV's code name as its comment
+    codes = ["customer_id", *report.labeled.columns]
+    assert list(customers[0]) == [column_label(code) for code in codes]
+    comments = [cell.comment.text if cell.comment else None for cell in workbook["Customers"][1]]
+    assert comments[0] == "customer_id in CSV files"
+    assert [c.split(" in CSV")[0] for c in comments if c] == [
+        code for code in codes if column_label(code) != code
+    ]
     assert len(customers) == 1 + 300
     ids = {row[0] for row in customers[1:]}
     assert {"'" + EVIL_ID, SCRIPT_ID} <= ids
@@ -189,7 +198,9 @@ def test_the_workbook_holds_the_run(workbook, run):
     profiles = list(workbook["Segment profiles"].values)
     assert profiles[1][:3] == (0, "'" + RENAMED[0], int(segmentation.profile["customers"].iloc[0]))
     cleaning = list(workbook["Cleaning report"].values)
-    assert cleaning[0] == ("reason", "description", "rows", "share", "customers")
+    assert cleaning[0] == (
+        "Removed because", "Description", "Rows", "Share of rows", "Customers lost", "Reason"
+    )  # fmt: skip
     assert sum(row[2] for row in cleaning[1:15]) == result.n_in - result.n_kept
     selection = list(workbook["Model selection"].values)
     chosen = [row for row in selection[1:] if row[-2]]
@@ -256,7 +267,7 @@ def test_the_html_report_has_every_section(page, run):
     for key in ("summary", "cleaning", "segments", "anomalies", "method"):
         assert f'<section id="{key}">' in page
     assert all(f"<td>{html.escape(name)}</td>" in page for name in report.segments["name"])
-    assert f"{anomalies.n_flagged:,} of 300 customers flagged by iforest" in page
+    assert f"{anomalies.n_flagged:,} of 300 customers flagged by Isolation forest" in page
     assert f"{result.n_in:,} rows read, {result.n_kept:,} kept" in page
     assert segmentation.selection.reason.split(":")[0] in page
     assert html_report(report) == page  # deterministic
@@ -288,3 +299,66 @@ def test_segment_writes_the_exports(tmp_path, capsys):
         assert list(book[name].values) == list(again[name].values)
     printed = capsys.readouterr().out
     assert all(f"→ {path}" in printed for path in paths.values())
+
+
+# -- words, formats and the currency ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def in_pounds(run):
+    result, _, segmentation, _ = run
+    table = result.rfm.table
+    anomalies = find_anomalies(table, AnomalySettings(), currency="£")
+    return run_report(
+        cleaning_report_dict(result), table, segmentation, anomalies, currency="£"
+    )  # fmt: skip
+
+
+def test_the_html_report_reads_as_words_with_the_currency(in_pounds):
+    page = html_report(in_pounds)
+    segments = page[page.index('<section id="segments">') : page.index('<section id="anomalies">')]
+    assert "<th>Share of customers</th>" not in segments  # headers carry their code as a title
+    assert '<th title="share_customers">Share of customers</th>' in segments
+    assert "share_customers</th>" not in page and "mean_recency</th>" not in page
+    revenue = in_pounds.segments["revenue"].iloc[0]
+    assert f"£{revenue:,.0f}" in segments or f"£{revenue:,.2f}" in segments
+    assert "flagged by Isolation forest" in page and "found with K-means" in page
+    text = re.sub(r"<script.*?</script>", "", page, flags=re.DOTALL)  # plotly.js and the charts
+    assert "dates read" in text and ">None<" not in text and ">nan<" not in text
+    # no raw float in any cell: at most 2 decimals, and shares as percentages
+    cells = re.findall(r'<td class="num">([^<]*)</td>', page)
+    assert cells and not [c for c in cells if re.search(r"\d\.\d{3,}", c)]
+    assert "£" in page[page.index('<section id="anomalies">') :]  # the reasons' amounts
+
+
+def test_the_workbook_formats_numbers_by_kind_with_the_currency(in_pounds):
+    book = openpyxl.load_workbook(io.BytesIO(excel_workbook(in_pounds)))
+    customers = book["Customers"]
+    header = [cell.value for cell in customers[1]]
+    formats = {name: customers.cell(row=2, column=i + 1).number_format
+               for i, name in enumerate(header)}  # fmt: skip
+    assert formats["Total spend"].startswith('"£"#,##0')
+    assert formats["Recency (days)"] == formats["Orders"] == "#,##0"
+    assert isinstance(customers.cell(row=2, column=header.index("Total spend") + 1).value, float)
+    profiles = book["Segment profiles"]
+    names = [cell.value for cell in profiles[1]]
+    assert "Share of customers" in names and "share_customers" not in names
+    assert (
+        profiles.cell(row=2, column=names.index("Share of customers") + 1).number_format == "0.0%"
+    )
+    summary = {row[0].value: row[1] for row in book["Summary"].iter_rows(min_row=2) if row[0].value}
+    revenue = summary["revenue (sum of total spend) (£)"]
+    assert revenue.number_format.startswith('"£"') and isinstance(revenue.value, float)
+    assert summary["segmentation method"].value == "K-means"
+
+
+def test_segment_takes_a_currency(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_bytes(
+        generate_transactions(200, random_state=2).transactions.to_csv(index=False).encode()
+    )
+    report = tmp_path / "r.html"
+    argv = ["segment", str(log), "-o", str(tmp_path / "l.csv"), "--k", "3", "--no-classifier"]
+    assert main([*argv, "--html-report", str(report), "--currency", "CHF"]) == 0
+    page = report.read_text(encoding="utf-8")
+    assert "revenue (sum of total spend) (CHF)" in page and "CHF " in page

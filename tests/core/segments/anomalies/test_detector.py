@@ -294,3 +294,11 @@ def test_zscore_cap_flags_the_most_extreme_by_hand():
     assert loose.flags_.sum() == 12
     assert loose.threshold_ == DEFAULT_Z_THRESHOLD
     assert detect_anomalies(table, method="zscore", contamination=0.2).notes == ()
+
+
+def test_reasons_reworded_in_a_currency_equal_those_detected_in_it(table, default_result):
+    plain = detect_anomalies(table)
+    assert "£" not in "".join(plain.table["anomaly_reason"])
+    reworded = plain.reworded(table, currency="£")
+    pd.testing.assert_frame_equal(reworded.table, default_result.table)
+    assert reworded.detector is plain.detector and reworded.n_flagged == plain.n_flagged
