@@ -558,18 +558,26 @@ def segment_colours(names: Iterable[object]) -> dict[str, str]:
     -------
     dict of str to str
         Name (as text) → ``#rrggbb``. Known names (:data:`SEGMENT_COLOURS`, also after a
-        ``"0: "`` prefix) keep their colour; other names take the colours of
-        :data:`SEGMENT_PALETTE` that no shown name uses yet, in order (then repeat).
+        ``"0: "`` prefix) keep their colour; a generated cluster name (``"Cluster 2 · At
+        Risk"``) takes the palette colour of its number, so that two clusters borrowing one
+        rule name still differ; other names take the colours of :data:`SEGMENT_PALETTE` that no
+        shown name uses yet, in order (then repeat).
     """
     shown = list(dict.fromkeys(str(name) for name in names))
     colours = {
         name: SEGMENT_COLOURS[_bare(name)] for name in shown if _bare(name) in SEGMENT_COLOURS
     }
+    for name in shown:
+        if name not in colours and (match := _CLUSTER_NAME.match(name)):
+            colours[name] = SEGMENT_PALETTE[int(match["number"]) % len(SEGMENT_PALETTE)]
     free = [c for c in SEGMENT_PALETTE if c not in colours.values()] or list(SEGMENT_PALETTE)
     others = [name for name in shown if name not in colours]
     for i, name in enumerate(others):
         colours[name] = free[i % len(free)]
     return {name: colours[name] for name in shown}
+
+
+_CLUSTER_NAME = re.compile(r"^Cluster (?P<number>\d+) · ")
 
 
 def _bare(name: str) -> str:

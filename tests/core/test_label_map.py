@@ -37,7 +37,7 @@ from rfm_core.labels import (
 )
 from rfm_core.lines.cleaning import CleaningRules
 from rfm_core.lines.reasons import REASONS
-from rfm_core.segments.profiles import LIFECYCLE_NAMES, TIER_NAMES, UNASSIGNED
+from rfm_core.segments.profiles import TIER_NAMES, UNASSIGNED, cluster_name
 from rfm_core.segments.segmentation import (
     AnomalySettings,
     SegmentationSettings,
@@ -70,7 +70,9 @@ def test_every_column_the_app_shows_has_words_without_underscores():
     from rfm_core.ingest.io import load_bytes
 
     table = run_rfm(load_bytes(log.to_csv(index=False).encode(), file_name="x.csv")).rfm.table
-    segmentation = segment_customers(table, SegmentationSettings(method="gmm", n_clusters=3))
+    segmentation = segment_customers(
+        table, SegmentationSettings(method="gmm", n_clusters=3, exclude_anomalies=False)
+    )
     labeled = labeled_customers(table, segmentation, None)
     names = [
         *labeled.columns, labeled.index.name, *segmentation.profile.columns,
@@ -168,12 +170,14 @@ def test_one_colour_per_segment_the_same_on_every_chart():
     colours = segment_colours(rule)
     assert len(set(colours.values())) == len(rule)  # every rule segment its own colour
     assert segment_colours(reversed(rule)) == colours  # the order shown does not matter
-    clusters = [*LIFECYCLE_NAMES, UNASSIGNED]
+    # clusters are coloured by their number: two borrowing one rule name still differ
+    clusters = [cluster_name(k, "Champions") for k in range(8)] + [UNASSIGNED]
     assert len(set(segment_colours(clusters).values())) == len(clusters)
+    assert segment_colours(reversed(clusters)) == segment_colours(clusters)
     assert len(set(segment_colours(TIER_NAMES).values())) == len(TIER_NAMES)
-    # a name keeps its colour as a rule segment, a cluster, or a "0: name" label
+    # a name keeps its colour as a rule segment or a "0: name" label
     assert segment_colours(["0: Champions"])["0: Champions"] == colours["Champions"]
-    assert set(SEGMENT_COLOURS) >= set(rule) | set(clusters) | set(TIER_NAMES)
+    assert set(SEGMENT_COLOURS) >= set(rule) | {UNASSIGNED} | set(TIER_NAMES)
     # names the map does not know take colours no shown name uses
     mixed = segment_colours(["Champions", "Our best", "Others"])
     assert len(set(mixed.values())) == 3
