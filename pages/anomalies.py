@@ -9,7 +9,7 @@ from ui.charts import anomalies as charts
 from ui.components import cached, current_anomalies, current_pipeline, show_frame
 from ui.formats import CLASSIFIER_FORMATS
 from ui.labels import DETECTOR_LABELS
-from ui.state import current_anomaly_settings, update_anomaly_settings
+from ui.state import current_anomaly_settings, read_only, update_anomaly_settings
 
 st.title("Anomalous customers")
 st.caption(
@@ -20,23 +20,24 @@ st.caption(
 table = current_pipeline().rfm.table
 settings = current_anomaly_settings()
 
-with st.form("anomaly_form"):
-    a, b = st.columns(2)
-    detectors = list(DETECTOR_LABELS)
-    method = a.selectbox(
-        "Detector", detectors, index=detectors.index(settings.method),
-        format_func=DETECTOR_LABELS.get, key="anomaly_method",
-    )  # fmt: skip
-    share = b.slider(
-        "Share of customers to flag (%)", 0.5, 10.0, settings.contamination * 100, step=0.5,
-        key="anomaly_share",
-        help="The isolation forest and LOF flag this share, the mixture the least dense share. "
-        "The robust z-score ignores it: it flags every customer more than 3.5 robust "
-        "standard deviations from the median on some feature.",
-    )  # fmt: skip
-    if st.form_submit_button("Detect", type="primary"):
-        update_anomaly_settings(method=method, contamination=round(share / 100, 4))
-        st.rerun()
+if not read_only():  # a published run keeps the detector it was published with
+    with st.form("anomaly_form"):
+        a, b = st.columns(2)
+        detectors = list(DETECTOR_LABELS)
+        method = a.selectbox(
+            "Detector", detectors, index=detectors.index(settings.method),
+            format_func=DETECTOR_LABELS.get, key="anomaly_method",
+        )  # fmt: skip
+        share = b.slider(
+            "Share of customers to flag (%)", 0.5, 10.0, settings.contamination * 100, step=0.5,
+            key="anomaly_share",
+            help="The isolation forest and LOF flag this share, the mixture the least dense share. "
+            "The robust z-score ignores it: it flags every customer more than 3.5 robust "
+            "standard deviations from the median on some feature.",
+        )  # fmt: skip
+        if st.form_submit_button("Detect", type="primary"):
+            update_anomaly_settings(method=method, contamination=round(share / 100, 4))
+            st.rerun()
 
 anomalies = current_anomalies()
 a, b, c = st.columns(3)

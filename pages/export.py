@@ -7,6 +7,8 @@ from ui.components import safe_md, show_frame, show_notes, show_warnings, user_e
 from ui.data import UPLOAD_TYPES
 from ui.exports import current_export_key, downloads, labeled_csv, score_upload
 from ui.labels import SCORE_BASIS_LABELS
+from ui.runs import publish_form
+from ui.state import read_only
 
 st.title("Export & score")
 st.caption(
@@ -29,20 +31,25 @@ key = current_export_key(with_classifier=with_classifier)
 with user_errors(), st.spinner("Preparing the exports…"):
     report = exports.report_for(key)
     bundle = exports.bundle_for(key)
-    signing_key = exports.installation_key()
+    signed = exports.signed_bundle_for(key)
 st.caption(
     f"{safe_md(dataset.file_name)}: {len(report.labeled):,} customers in {segmentation.n_clusters} "
     f"segments ({segmentation.settings.method}), {anomalies.n_flagged:,} flagged as anomalous "
     "(kept and marked in every export). Names and actions are those of the Segments page."
 )
 a, b, c = st.columns(3)
-for column, item in zip((a, b, c, a, b), downloads(report, bundle, signing_key), strict=True):
+for column, item in zip((a, b, c, a, b), downloads(report, signed), strict=True):
     column.download_button(
         item.label, item.data, file_name=item.file_name, mime=item.mime, key=item.key,
         help=item.help,
     )  # fmt: skip
 if with_classifier and bundle.classifier is None:
     st.caption("Too few flagged customers to train the anomaly classifier: the model has none.")
+if read_only():
+    st.stop()  # a published run is looked at, not changed: no publishing, no scoring
+
+st.subheader("Publish for the team")
+publish_form(with_classifier=with_classifier)
 
 st.subheader("Score new data")
 st.caption(

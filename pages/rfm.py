@@ -4,11 +4,11 @@ import streamlit as st
 
 from ui import components
 from ui.charts.customers import distribution_figures, rule_segment_treemap, score_grid_heatmap
-from ui.components import log_spaced_stops, show_frame, show_warnings, shown_errors
-from ui.customers import customers_in_range, rule_segment_summary, rules_table
+from ui.components import log_spaced_stops, show_frame, show_warnings
+from ui.customers import customers_in_range, rule_segment_summary
 from ui.exports import rfm_csv
 from ui.formats import SHARE_FORMATS
-from ui.state import set_segments, set_segments_from_frame
+from ui.forms import segment_rules_form
 
 st.title("Recency, Frequency, Monetary")
 rfm = components.current_pipeline().rfm
@@ -81,20 +81,4 @@ by = st.radio("Size by", ["customers", "revenue"], horizontal=True, key="treemap
 st.plotly_chart(rule_segment_treemap(summary, by=by), key="treemap")
 st.dataframe(summary, hide_index=True, key="segment_table", column_config=SHARE_FORMATS)
 
-with st.expander("Edit the segment rules"):
-    st.caption(
-        "Each row gives a segment to the customers whose R, F and M scores lie in its ranges "
-        "(inclusive). Together the rows must cover every combination of scores exactly once."
-    )
-    with st.form("segments_form"):
-        edited = st.data_editor(
-            rules_table(), num_rows="dynamic", hide_index=True, key="segments_editor"
-        )
-        apply, reset = st.columns(2)
-        if apply.form_submit_button("Apply segment rules"):
-            with shown_errors():
-                set_segments_from_frame(edited)
-                st.rerun()
-        if reset.form_submit_button("Restore the default rules"):
-            set_segments(None)
-            st.rerun()
+segment_rules_form()  # nothing to edit in a published run

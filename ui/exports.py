@@ -23,12 +23,7 @@ from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, relabel
 from rfm_core.errors import RfmError
 from rfm_core.ingest.io import dataset_id, load_bytes
 from rfm_core.lines.cleaning import CleaningRules
-from rfm_core.outputs.export import (
-    cleaning_report_dict,
-    engine_report_dict,
-    labeled_csv,
-    rfm_csv,
-)
+from rfm_core.outputs.export import labeled_csv, rfm_csv
 from rfm_core.outputs.persistence import (
     ModelBundle,
     ScoreBasis,
@@ -48,7 +43,14 @@ from rfm_core.outputs.reports import (
 )
 from rfm_core.segments.profiles import ACTION_COLUMNS
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
-from ui.cache import anomalies_for, classifier_for, pipeline_for, segmentation_for
+from ui.cache import (
+    account_for,
+    anomalies_for,
+    classifier_for,
+    pipeline_for,
+    published_run,
+    segmentation_for,
+)
 from ui.components import ensure_dataset
 from ui.state import (
     Dataset,
@@ -75,6 +77,7 @@ __all__ = [
     "rfm_csv",
     "score_upload",
     "segment_csv_zip",
+    "signed_bundle_for",
 ]
 
 Actions = tuple[tuple[object, ...], ...] | None
@@ -133,11 +136,8 @@ def _classifier(key: ExportKey):
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def report_for(key: ExportKey) -> RunReport:
     """What the workbook and the HTML report show, for the current dataset and settings."""
-    result = pipeline_for(key.dataset, key.rules)
-    # the account names the file and how its lines were read: only a run in memory has them
-    account = engine_report_dict(result) if result.lines is None else cleaning_report_dict(result)
     return run_report(
-        account,
+        account_for(key.dataset, key.rules),
         _customers(key),
         segmentation_for(key.dataset, key.rules, key.settings, key.anomaly_settings),
         anomalies_for(key.dataset, key.rules, key.anomaly_settings),
@@ -149,7 +149,10 @@ def report_for(key: ExportKey) -> RunReport:
 
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def bundle_for(key: ExportKey) -> ModelBundle:
-    """The models and settings of the current dataset, ready to be signed and downloaded."""
+    """The models and settings of the current dataset, ready to be signed and downloaded (a
+    published run's: its own)."""
+    if key.dataset.run_id:
+        return published_run(key.dataset.run_id).bundle
     result = pipeline_for(key.dataset, key.rules)
     return build_bundle(
         _customers(key),
@@ -170,6 +173,15 @@ def bundle_for(key: ExportKey) -> ModelBundle:
     )
 
 
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def signed_bundle_for(key: ExportKey) -> bytes:
+    """The bundle signed with this installation's key, once: the download and a publish are the
+    very same file (a published run's: the bytes it was published with)."""
+    if key.dataset.run_id:
+        return published_run(key.dataset.run_id).stored.bundle
+    return dump_bundle(bundle_for(key), key=installation_key())
+
+
 @dataclass(frozen=True)
 class Download:
     """One download button: its label, what it serves (built when clicked) and as what."""
@@ -182,7 +194,7 @@ class Download:
     help: str
 
 
-def downloads(report: RunReport, bundle: ModelBundle, signing_key: bytes) -> list[Download]:
+def downloads(report: RunReport, signed: bytes) -> list[Download]:
     """The files of the Export & score page: labeled customers, one CSV per segment, the
     workbook, the HTML report and the signed model bundle."""
     labeled = report.labeled
@@ -209,7 +221,7 @@ def downloads(report: RunReport, bundle: ModelBundle, signing_key: bytes) -> lis
             "One self-contained file that opens offline in any browser.",
         ),
         Download(
-            "Model bundle (.rfm)", lambda: dump_bundle(bundle, key=signing_key),
+            "Model bundle (.rfm)", lambda: signed,
             "segments_model.rfm", "application/octet-stream", "download_bundle",
             "Signed with this installation's key; score new data below or with "
             "python -m rfm_core score --model segments_model.rfm INPUT -o OUT.csv",

@@ -1,16 +1,28 @@
-"""The two parameter forms of the Model selection page: what to compare customers on, and the
-method to fit. Each draws its widgets (keys ``sweep_*`` and ``fit_*``) and, when submitted,
-changes this session's segmentation settings and reruns the app."""
+"""The parameter forms of the Model selection page (what to compare customers on, the method to
+fit) and the RFM page's segment rules. Each draws its widgets (keys ``sweep_*``, ``fit_*``,
+``segments_*``) and, when submitted, changes this session's settings and reruns the app. A
+published run is read-only: :func:`segment_rules_form` draws nothing then."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from rfm_core.segments.segmentation import SegmentationSettings
+from ui.components import shown_errors
+from ui.customers import rules_table
 from ui.labels import FEATURE_LABELS, FEATURES, LINKAGES, METHOD_LABELS, NAME_SCHEMES, TRANSFORMS
-from ui.state import update_segmentation
+from ui.segments import names_table
+from ui.state import (
+    actions_table,
+    read_only,
+    save_segment_names,
+    set_segment_actions,
+    set_segments,
+    set_segments_from_frame,
+    update_segmentation,
+)
 
-__all__ = ["fit_form", "sweep_form"]
+__all__ = ["fit_form", "names_and_actions_form", "segment_rules_form", "sweep_form"]
 
 
 def sweep_form(settings: SegmentationSettings) -> None:
@@ -95,4 +107,56 @@ def fit_form(settings: SegmentationSettings, *, recommended_k: int) -> None:
                 min_cluster_size=int(min_cluster) or None, random_state=int(seed),
                 exclude_anomalies=exclude,
             )  # fmt: skip
+            st.rerun()
+
+
+def segment_rules_form() -> None:
+    """The editable table of rule segments (R, F, M score ranges → name), unless read-only."""
+    if read_only():
+        return
+    with st.expander("Edit the segment rules"):
+        st.caption(
+            "Each row gives a segment to the customers whose R, F and M scores lie in its ranges "
+            "(inclusive). Together the rows must cover every combination of scores exactly once."
+        )
+        with st.form("segments_form"):
+            edited = st.data_editor(
+                rules_table(), num_rows="dynamic", hide_index=True, key="segments_editor"
+            )
+            apply, reset = st.columns(2)
+            if apply.form_submit_button("Apply segment rules"):
+                with shown_errors():
+                    set_segments_from_frame(edited)
+                    st.rerun()
+            if reset.form_submit_button("Restore the default rules"):
+                set_segments(None)
+                st.rerun()
+
+
+def names_and_actions_form(segmentation, names: dict[int, str]) -> None:
+    """The Segments page's names and actions: two editable tables, or the run's, read-only."""
+    if read_only():
+        st.dataframe(actions_table(names), hide_index=True, key="actions_table")
+        return
+    with st.form("names_form"):
+        st.caption("Rename a segment: the new name is used in every chart and export.")
+        edited = st.data_editor(
+            names_table(segmentation), hide_index=True, disabled=["cluster"], key="names_editor"
+        )
+        if st.form_submit_button("Save names"):
+            with shown_errors():
+                save_segment_names(segmentation.names, edited)
+                st.rerun()
+    with st.form("actions_form"):
+        st.caption("Suggested actions per segment; edit them for your campaign plan.")
+        edited_actions = st.data_editor(
+            actions_table(names), hide_index=True, key="actions_editor",
+            disabled=["segment", "name"],
+        )  # fmt: skip
+        save, reset = st.columns(2)
+        if save.form_submit_button("Save actions"):
+            set_segment_actions(edited_actions.to_dict("records"))
+            st.rerun()
+        if reset.form_submit_button("Restore suggested actions"):
+            set_segment_actions(None)
             st.rerun()
