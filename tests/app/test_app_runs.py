@@ -136,7 +136,14 @@ def test_the_history_page_lists_who_moved(shop_csv: bytes, tmp_path) -> None:
         }
     )
     record = RunRecord(
-        "week 2", "cron", "score", "shop.csv", "", stored.bundle, stored.facts, stored.tables,
+        "week 2",
+        "cron",
+        "score",
+        "shop.csv",
+        "",
+        stored.bundle,
+        stored.facts,
+        stored.tables,
         segments,
     )
     second = store.publish(record)
