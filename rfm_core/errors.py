@@ -13,6 +13,7 @@ __all__ = [
     "BundleVersionError",
     "CleaningError",
     "ClusteringError",
+    "ClvError",
     "DateParseError",
     "EngineUnsupported",
     "LoadError",
@@ -66,6 +67,10 @@ class EngineUnsupported(RfmError):
 
 class MigrationError(RfmError):
     """Dates of a migration that cannot be compared (order, outside the data)."""
+
+
+class ClvError(RfmError):
+    """Lifetime value cannot be computed: dates, too few customers, or a fit that failed."""
 
 
 # -- segments ----------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ import pandas as pd
 import pyarrow as pa
 from scipy import optimize, special
 
-from rfm_core.errors import RfmError
+from rfm_core.errors import ClvError
 from rfm_core.lines.aggregate import MONEY_UNITS, money_units
 
 __all__ = [
@@ -131,10 +131,6 @@ NOTE_LAST_DAY = (
     "of a new customer"
 )
 NOTE_NOT_SUMMED = "the expectation series did not converge"
-
-
-class ClvError(RfmError):
-    """Lifetime value cannot be computed: dates, too few customers, or a fit that failed."""
 
 
 # -- per-customer summary ----------------------------------------------------------------------
