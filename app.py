@@ -4,14 +4,15 @@ import streamlit as st
 
 from ui.access import current_user, show_user, visible_pages
 from ui.components import ensure_dataset
-from ui.runs import follow_link, open_run_id, show_open_run
+from ui.runs import follow_link, go_to_opened_run, open_run_id, show_open_run
 
 st.set_page_config(page_title="RFM segments", page_icon="🛒", layout="wide")
 
 user = current_user()
 if user.role is not None:
     follow_link()  # ?run=<id>: look at a published run, read-only
-navigation = st.navigation(visible_pages(user, in_run=open_run_id() is not None))
+navigation = st.navigation(visible_pages(user, in_run=open_run_id() is not None), expanded=True)
+go_to_opened_run()
 
 with st.sidebar:
     if open_run_id() is not None:

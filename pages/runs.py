@@ -24,7 +24,7 @@ picked = st.selectbox(
 )  # fmt: skip
 if st.button("Open this run", key="open_run", type="primary", icon=":material/open_in_new:"):
     with user_errors():
-        open_run_view(picked)
-    st.switch_page("pages/overview.py")
+        open_run_view(picked, go=True)
+    st.rerun()  # the navigation of a run is built on the next run, which goes to its Overview
 st.caption("Its address, to share (whoever opens it logs in first):")
 st.code(run_link(picked), language=None)

@@ -37,6 +37,7 @@ __all__ = [
     "changes_for",
     "customer_path",
     "follow_link",
+    "go_to_opened_run",
     "history_for",
     "leave_run",
     "open_run_id",
@@ -58,8 +59,9 @@ def open_run_id() -> str | None:
     return view["run_id"] if view else None
 
 
-def open_run_view(run_id: str) -> None:
-    """Look at a published run: its data and settings become the session's current ones.
+def open_run_view(run_id: str, *, go: bool = False) -> None:
+    """Look at a published run: its data and settings become the session's current ones
+    (``go``: and show its Overview on the next run, see :func:`go_to_opened_run`).
 
     Raises
     ------
@@ -83,6 +85,15 @@ def open_run_view(run_id: str) -> None:
         "segment_actions": bundle.actions.to_dict("records"),
     }
     st.query_params[RUN_PARAM] = stored.run_id
+    if go:
+        st.session_state["go_to_run"] = True
+
+
+def go_to_opened_run() -> None:
+    """Show the Overview of a run just opened from the list (called once the navigation holds the
+    run's pages: a viewer's list had none of them)."""
+    if st.session_state.pop("go_to_run", False) and open_run_id() is not None:
+        st.switch_page("pages/overview.py")
 
 
 def leave_run() -> None:

@@ -96,6 +96,23 @@ def test_a_published_run_opens_read_only_by_link(shop_csv: bytes, tmp_path) -> N
             at.switch_page(path)
 
 
+def test_a_viewer_opens_a_run_from_the_list(shop_csv: bytes) -> None:
+    analyst = check(AppTest.from_file(str(APP), default_timeout=TIMEOUT).run())
+    check(upload(analyst, "shop.csv", shop_csv))
+    run_id = publish(analyst, "for bob")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.secrets["auth"], at.secrets["roles"] = AUTH, ROLES
+    at.user = signed_in("bob@example.com")
+    check(at.run())
+    assert at.title[0].value == "Published runs"
+    assert at.selectbox(key="run_pick").value == run_id
+    at.button(key="open_run").click()
+    check(at.run())
+    assert at.title[0].value == "Overview"
+    assert at.query_params["run"] == run_id
+    assert "for bob" in [t.value for t in at.sidebar.text]
+
+
 def test_an_analyst_looks_at_a_run_then_goes_back_to_their_data(shop_csv: bytes) -> None:
     at = check(AppTest.from_file(str(APP), default_timeout=TIMEOUT).run())
     check(upload(at, "shop.csv", shop_csv))
