@@ -6,8 +6,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-RUN useradd --create-home --uid 10001 rfm
+RUN useradd --create-home --uid 10001 rfm \
+    && mkdir -p /var/lib/rfm && chown rfm:rfm /var/lib/rfm
 WORKDIR /app
+# what must outlive the container: the published runs and the key that signs their models (a
+# new key would refuse every saved model and run); mount a volume here. Secrets ([auth], [roles])
+# are mounted at /app/.streamlit/secrets.toml, the data folder at /data (read-only is enough).
+ENV RFM_STORE=/var/lib/rfm/runs.duckdb \
+    RFM_BUNDLE_KEY_FILE=/var/lib/rfm/bundle.key \
+    RFM_DATA_DIR=/data
+VOLUME ["/var/lib/rfm"]
 
 COPY requirements.txt .
 RUN pip install -r requirements.txt

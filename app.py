@@ -2,46 +2,36 @@
 
 import streamlit as st
 
+from ui.access import current_user, show_user, visible_pages
 from ui.components import ensure_dataset
+from ui.runs import follow_link, go_to_opened_run, open_run_id, show_open_run
 from ui.state import CURRENCY_KEY, MAX_CURRENCY_CHARS
 
 st.set_page_config(page_title="RFM segments", page_icon="🛒", layout="wide")
 
-pages = {
-    "Data": [
-        st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:", default=True),
-        st.Page("pages/cleaning.py", title="Cleaning", icon=":material/cleaning_services:"),
-    ],
-    "Customers": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:"),
-        st.Page("pages/rfm.py", title="RFM", icon=":material/table_chart:"),
-        st.Page("pages/movement.py", title="Movement", icon=":material/swap_horiz:"),
-        st.Page("pages/cohorts.py", title="Cohorts", icon=":material/grid_on:"),
-    ],
-    "Segments": [
-        st.Page("pages/model_selection.py", title="Model selection", icon=":material/tune:"),
-        st.Page("pages/segments.py", title="Segments", icon=":material/groups:"),
-        st.Page("pages/projections.py", title="Projections", icon=":material/scatter_plot:"),
-        st.Page("pages/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
-    ],
-    "Export": [
-        st.Page("pages/export.py", title="Export & score", icon=":material/download:"),
-    ],
-}
-navigation = st.navigation(pages)
+user = current_user()
+if user.role is not None:
+    follow_link()  # ?run=<id>: look at a published run, read-only
+navigation = st.navigation(visible_pages(user, in_run=open_run_id() is not None), expanded=True)
+go_to_opened_run()
 
-dataset = ensure_dataset()
 with st.sidebar:
-    st.markdown("**Dataset**")
-    st.text(f"{'Demo: ' if dataset.is_demo else ''}{dataset.file_name}")
-    if dataset.sheet:
-        st.text(f"Sheet: {dataset.sheet}")
-    # drawn here, on every page, so that it keeps its value across pages
-    st.text_input(
-        "Currency", key=CURRENCY_KEY, max_chars=MAX_CURRENCY_CHARS,
-        placeholder="none (e.g. £, €, CHF)",
-        help="Written before every amount in tables, charts and reports, and saved with the "
-        "model bundle. Amounts are never converted.",
-    )  # fmt: skip
+    if open_run_id() is not None:
+        show_open_run()
+    elif user.role == "analyst":
+        dataset = ensure_dataset()
+        st.markdown("**Dataset**")
+        st.text(f"{'Demo: ' if dataset.is_demo else ''}{dataset.file_name}")
+        if dataset.sheet:
+            st.text(f"Sheet: {dataset.sheet}")
+    if user.may_enter:
+        # drawn here, on every page, so that it keeps its value across pages
+        st.text_input(
+            "Currency", key=CURRENCY_KEY, max_chars=MAX_CURRENCY_CHARS,
+            placeholder="none (e.g. £, €, CHF)",
+            help="Written before every amount in tables, charts and reports, and saved with the "
+            "model bundle. Amounts are never converted.",
+        )  # fmt: skip
+        show_user(user)
 
 navigation.run()

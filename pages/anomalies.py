@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from ui import components
+from ui import components, forms
 from ui.anomalies import customers_with_flags, flagged_csv, flagged_table, revenue_share
 from ui.cache import agreement_for, classifier_for
 from ui.charts import anomalies as charts
 from ui.components import cached, current_anomalies, show_frame, show_notes
 from ui.labels import DETECTOR_LABELS
-from ui.state import current_anomaly_settings, current_currency, update_anomaly_settings
+from ui.state import current_anomaly_settings, current_currency
 
 st.title("Anomalous customers")
 st.caption(
@@ -19,23 +19,7 @@ st.caption(
 table = components.current_customers()  # scores and rule segments of the session
 settings = current_anomaly_settings()
 
-with st.form("anomaly_form"):
-    a, b = st.columns(2)
-    detectors = list(DETECTOR_LABELS)
-    method = a.selectbox(
-        "Detector", detectors, index=detectors.index(settings.method),
-        format_func=DETECTOR_LABELS.get, key="anomaly_method",
-    )  # fmt: skip
-    share = b.slider(
-        "Share of customers to flag (%)", 0.5, 10.0, settings.contamination * 100, step=0.5,
-        key="anomaly_share",
-        help="The isolation forest and LOF flag this share, the mixture the least dense share. "
-        "The robust z-score flags the customers more than 3.5 robust standard deviations from "
-        "the median on some feature, at most this share (the most extreme first).",
-    )  # fmt: skip
-    if st.form_submit_button("Detect", type="primary"):
-        update_anomaly_settings(method=method, contamination=round(share / 100, 4))
-        st.rerun()
+forms.anomaly_form()  # nothing to change in a published run
 
 anomalies = current_anomalies()
 a, b, c = st.columns(3)

@@ -7,6 +7,8 @@ from ui.components import safe_md, show_frame, show_notes, show_warnings, user_e
 from ui.data import UPLOAD_TYPES
 from ui.exports import current_export_key, downloads, labeled_csv, score_upload
 from ui.labels import METHOD_LABELS, SCORE_BASIS_LABELS
+from ui.runs import publish_form
+from ui.state import read_only
 
 st.title("Export & score")
 st.caption(
@@ -28,7 +30,7 @@ with_classifier = st.toggle(
 )
 key = current_export_key(with_classifier=with_classifier)
 with user_errors(), st.spinner("Preparing the exports…"):
-    report, bundle, signing_key = exports.prepare(key)
+    report, bundle, signed = exports.prepare(key)
 st.caption(
     f"{safe_md(dataset.file_name)}: {len(report.labeled):,} customers in {segmentation.n_clusters} "
     f"segments ({METHOD_LABELS[segmentation.settings.method]}), {anomalies.n_flagged:,} flagged "
@@ -36,13 +38,18 @@ st.caption(
     "page."
 )
 a, b, c = st.columns(3)
-for column, item in zip((a, b, c, a, b), downloads(report, bundle, signing_key), strict=True):
+for column, item in zip((a, b, c, a, b), downloads(report, signed), strict=True):
     column.download_button(
         item.label, item.data, file_name=item.file_name, mime=item.mime, key=item.key,
         help=item.help,
     )  # fmt: skip
 if with_classifier and report.classifier is None:
     st.caption("Too few flagged customers to train the anomaly classifier: the reports have none.")
+if read_only():
+    st.stop()  # a published run is looked at, not changed: no publishing, no scoring
+
+st.subheader("Publish for the team")
+publish_form(with_classifier=with_classifier)
 
 st.subheader("Score new data")
 st.caption(

@@ -38,8 +38,7 @@ st.caption(
     "The scores put every customer in a rule segment."
 )
 show_frame(score_levels(), hide_index=True, key="score_levels")
-with st.expander("Change how the scores are cut"):
-    forms.binning_form()
+forms.binning_form()  # nothing to change in a published run
 
 st.subheader("Explore with RFM sliders")
 
@@ -96,5 +95,4 @@ by = st.radio("Size by", ["customers", "revenue"], horizontal=True, key="treemap
 st.plotly_chart(rule_segment_treemap(summary, by=by, currency=currency), key="treemap")
 show_frame(summary, hide_index=True, key="segment_table")
 
-with st.expander("Edit the segment rules"):
-    forms.segment_rules_form()
+forms.segment_rules_form()  # nothing to edit in a published run

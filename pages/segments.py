@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from ui import components, formats, segments
+from ui import components, segments
 from ui.cache import orders_for
 from ui.charts import segments as charts
-from ui.components import cached, safe_md, show_frame, shown_errors
+from ui.components import cached, safe_md, show_frame
 from ui.exports import labeled_csv
+from ui.forms import names_and_actions_form
 from ui.labels import METHOD_LABELS
-from ui.state import actions_table, current_currency, save_segment_names, set_segment_actions
+from ui.state import current_currency
 
 st.title("Segments")
 table = components.current_customers()
@@ -31,30 +32,7 @@ snake = segments.snake_data(table, segmentation)
 b.plotly_chart(charts.snake_figure(snake, names), key="snake_plot")
 
 st.subheader("Names and actions")
-with st.form("names_form"):
-    st.caption("Rename a segment: the new name is used in every chart and export.")
-    edited = st.data_editor(
-        segments.names_table(segmentation), hide_index=True, disabled=["cluster"],
-        key="names_editor", column_config=segments.EDITOR_COLUMNS,
-    )  # fmt: skip
-    if st.form_submit_button("Save names"):
-        with shown_errors():
-            save_segment_names(segmentation.names, edited)
-            st.rerun()
-
-with st.form("actions_form"):
-    st.caption("Suggested actions per segment; edit them for your campaign plan.")
-    edited_actions = st.data_editor(
-        actions_table(names), hide_index=True, key="actions_editor", disabled=["segment", "name"],
-        column_config=segments.EDITOR_COLUMNS, row_height=formats.WRAPPED_ROW_HEIGHT,
-    )  # fmt: skip
-    save, reset = st.columns(2)
-    if save.form_submit_button("Save actions"):
-        set_segment_actions(edited_actions.to_dict("records"))
-        st.rerun()
-    if reset.form_submit_button("Restore suggested actions"):
-        set_segment_actions(None)
-        st.rerun()
+names_and_actions_form(segmentation, names)  # read-only in a published run
 
 st.subheader("What separates the segments")
 importances, tree = segments.current_explanations()
@@ -83,9 +61,12 @@ if customer:
     else:
         components.show_customer(labeled.loc[customer])
         orders = cached(orders_for, customer)
-        timeline = charts.orders_timeline(orders, currency=current_currency())
-        st.plotly_chart(timeline, key="customer_timeline")
-        show_frame(orders, key="customer_orders")
+        if orders is None:
+            st.caption("A published run keeps no orders: see the customer's segment history.")
+        else:
+            timeline = charts.orders_timeline(orders, currency=current_currency())
+            st.plotly_chart(timeline, key="customer_timeline")
+            show_frame(orders, key="customer_orders")
 
 st.subheader("Download")
 st.download_button(

@@ -1,6 +1,8 @@
 """Command line: the same steps as the pages, for scripts and scheduled jobs.
 
-``python -m rfm_core rfm INPUT -o OUT.csv`` writes one row per customer. Bad input ends with one
+``python -m rfm_core rfm INPUT -o OUT.csv`` writes one row per customer; ``segment … --publish
+NAME`` and ``score … --publish NAME`` store a run for the app's viewers, ``runs`` lists and exports
+them. Bad input ends with one
 line on standard error and exit status 2; no traceback.
 """
 
@@ -197,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        With the commands ``rfm``, ``clean``, ``segment``, ``score``, ``migrate`` and ``demo``.
+        With the commands ``rfm``, ``clean``, ``segment``, ``score``, ``migrate``, ``clv``,
+        ``runs`` and ``demo``.
     """
     parser = argparse.ArgumentParser(prog="python -m rfm_core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -214,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     _add_segment_options(segment)
     _add_export_options(segment)
+    _add_publish_options(segment)
     _add_score_parser(commands)
     clean = commands.add_parser(
         "clean", help="transactions → the kept lines (and the removed ones with their reason)"
@@ -243,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     _add_scoring_options(migrate)
     _add_clv_parser(commands)
+    _add_runs_parser(commands)
     demo = commands.add_parser("demo", help="write a generated transaction log with known segments")
     demo.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet to write")
     demo.add_argument("--customers", type=int, default=1500)
@@ -323,13 +328,14 @@ class _Scores:
 
 def _customers(
     args: argparse.Namespace, *, warm: tuple[str, ...] = (), model=None
-) -> tuple[object, dict, _Scores]:
-    """Run cleaning and RFM where ``--engine`` says; return the RFM result, its report and how
-    it was scored (``--score-edges``, ``--segments``).
+) -> tuple[object, dict, _Scores, object]:
+    """Run cleaning and RFM where ``--engine`` says, scored as ``--score-edges`` and
+    ``--segments`` say.
 
-    With a saved ``model`` (:class:`rfm_core.outputs.persistence.ModelBundle`) the model's mapping,
-    date order, cleaning rules (``--reference-date`` may replace its date) and rule segments are
-    used.
+    Returns the run (a :class:`rfm_core.customers.result.CustomerRun`), its report, and a function
+    that computes the overview's aggregates of its kept lines (for ``--publish``). With a saved
+    ``model`` (:class:`rfm_core.outputs.persistence.ModelBundle`) the model's mapping, date order,
+    cleaning rules (``--reference-date`` may replace its date) and rule segments are used.
     """
     from rfm_core.customers.rfm import DEFAULT_SEGMENTS
     from rfm_core.outputs.export import cleaning_report_dict, engine_report_dict
@@ -350,7 +356,16 @@ def _customers(
             run = rfm_on_engine(
                 source, name=name, mapping=mapping, rules=rules, segments=segments, engine=engine
             )
-            return _rescored(run.rfm, engine_report_dict(run), segments, binning)
+
+            def overview():
+                from rfm_core.customers.trends import kept_lines_on_engine, returned_lines_on_engine
+                from rfm_core.outputs.runs import overview_tables
+
+                kept = kept_lines_on_engine(source, run.mapping, rules, name=name)
+                returned = returned_lines_on_engine(source, run.mapping, rules, name=name)
+                return overview_tables(kept, backend=source._find_backend(), returned=returned)
+
+            return (*_rescored(run, engine_report_dict(run), segments, binning), overview)
         except EngineUnsupported as exc:
             if args.table:
                 raise
@@ -367,12 +382,23 @@ def _customers(
             loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=_rules(args),
             segments=segments,
         )  # fmt: skip
-    return _rescored(result.rfm, cleaning_report_dict(result), segments, binning)
+
+    def overview():
+        import ibis
+
+        from rfm_core.customers.trends import kept_lines, returned_lines
+        from rfm_core.outputs.runs import overview_tables
+
+        return overview_tables(
+            kept_lines(result), backend=ibis.duckdb.connect(), returned=returned_lines(result)
+        )
+
+    return (*_rescored(result, cleaning_report_dict(result), segments, binning), overview)
 
 
-def _rescored(rfm, report: dict, segments: tuple, binning) -> tuple[object, dict, _Scores]:
-    """Score the customers with ``--score-edges`` and ``--segments``; account for it in the
-    report (``scores``: the binning, the cut points and each score in words)."""
+def _rescored(run, report: dict, segments: tuple, binning) -> tuple[object, dict, _Scores]:
+    """Score the customers of ``run`` with ``--score-edges`` and ``--segments``; account for it
+    in the report (``scores``: the binning, the cut points and each score in words)."""
     from dataclasses import replace
 
     from rfm_core.customers.rfm import score_edges
@@ -381,12 +407,14 @@ def _rescored(rfm, report: dict, segments: tuple, binning) -> tuple[object, dict
 
     edges = None
     if binning is not None:
+        rfm = run.rfm
         scoring = rescore(rfm.table, binning, segments)
         rfm = replace(rfm, table=scoring.table, warnings=(*rfm.warnings, *scoring.notes))
+        run = replace(run, rfm=rfm)
         report["warnings"] = [*report["warnings"], *scoring.notes]
         edges = scoring.edges
-    report["scores"] = scores_report_dict(edges or score_edges(rfm.table), binning)
-    return rfm, report, _Scores(segments, binning, edges)
+    report["scores"] = scores_report_dict(edges or score_edges(run.rfm.table), binning)
+    return run, report, _Scores(segments, binning, edges)
 
 
 def _read_binning(path: Path):
@@ -449,7 +477,8 @@ def _read_segments(path: Path) -> tuple:
 
 def _run_rfm(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    rfm, report, _ = _customers(args)
+    run, report, _, _ = _customers(args)
+    rfm = run.rfm
     from rfm_core.outputs.export import rfm_csv
 
     args.output.write_bytes(rfm_csv(rfm.table))
@@ -550,7 +579,8 @@ def _sql_path(path: Path) -> str:
 
 def _run_segment(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    rfm, report, scores = _customers(args, warm=("rfm_core.segments.segmentation",))
+    run, report, scores, overview = _customers(args, warm=("rfm_core.segments.segmentation",))
+    rfm = run.rfm
     from rfm_core.outputs.export import labeled_csv, segmentation_report_dict
     from rfm_core.segments.segmentation import (
         AnomalySettings,
@@ -601,6 +631,9 @@ def _run_segment(args: argparse.Namespace) -> int:
     _print_scores(report)
     _print_segments(report["segmentation"])
     _write_exports(args, table, report, segmentation, anomalies, classifier, scores)
+    if args.publish:
+        bundle, signed = _bundle(args, table, report, segmentation, anomalies, scores)
+        _publish(args, run, table, segmentation, anomalies, bundle, signed, report, overview)
     return 0
 
 
@@ -664,22 +697,15 @@ def _add_score_parser(commands) -> None:
         "--currency", metavar="SYMBOL",
         help="written before amounts in the anomaly reasons (default: the model's)",
     )  # fmt: skip
+    _add_publish_options(score)
     score.set_defaults(table=None, database=None, mapping=[], date_order="auto")
 
 
 def _write_exports(args, table, report, segmentation, anomalies, classifier, scores) -> None:
     """Write what ``segment`` was asked for besides the labeled CSV."""
     if args.save_model:
-        from rfm_core.ingest.schema import ColumnMapping
-        from rfm_core.outputs.persistence import build_bundle, dump_bundle, installation_key
-
-        bundle = build_bundle(
-            table, segmentation, anomalies, mapping=ColumnMapping(**report["mapping"]),
-            rules=_rules(args), date_order=args.date_order, date_format=report["date_format"],
-            segments=scores.segments, edges=scores.edges, currency=args.currency,
-            trained_on={"file": report["file"], "reference_date": report["reference_date"]},
-        )  # fmt: skip
-        args.save_model.write_bytes(dump_bundle(bundle, key=installation_key()))
+        _, signed = _bundle(args, table, report, segmentation, anomalies, scores)
+        args.save_model.write_bytes(signed)
         print(f"model saved, signed → {args.save_model} (score new data: python -m rfm_core "
               f"score --model {args.save_model} INPUT -o OUT.csv)")  # fmt: skip
     if not (args.segments_zip or args.workbook or args.html_report):
@@ -701,20 +727,95 @@ def _write_exports(args, table, report, segmentation, anomalies, classifier, sco
             print(f"→ {path}")
 
 
+def _bundle(args, table, report, segmentation, anomalies, scores):
+    """The models of a ``segment`` run and their signed bytes, built once for --save-model and
+    --publish (so that the saved file and the published run are the same model; the anomaly
+    classifier is never part of it)."""
+    if getattr(args, "built_bundle", None) is None:
+        from rfm_core.ingest.schema import ColumnMapping
+        from rfm_core.outputs.persistence import build_bundle, dump_bundle, installation_key
+
+        bundle = build_bundle(
+            table, segmentation, anomalies, mapping=ColumnMapping(**report["mapping"]),
+            rules=_rules(args), date_order=args.date_order, date_format=report["date_format"],
+            segments=scores.segments, edges=scores.edges, currency=args.currency,
+            trained_on={"file": report["file"], "reference_date": report["reference_date"]},
+        )  # fmt: skip
+        args.built_bundle = (bundle, dump_bundle(bundle, key=installation_key()))
+    return args.built_bundle
+
+
+def _publish(args, run, table, segmentation, anomalies, bundle, signed, report, overview) -> None:
+    """Store the run in ``--store`` under ``--publish NAME``; print its id."""
+    from rfm_core.outputs.runs import run_record
+    from rfm_core.outputs.store import RunStore
+
+    record = run_record(
+        run, table, segmentation, anomalies, bundle, signed=signed, account=report,
+        name=args.publish, author=args.author, kind=args.command,
+        source_sha256=_file_sha256(args.input) if args.input else "", overview=overview(),
+    )  # fmt: skip
+    store = RunStore(args.store)
+    run_id = store.publish(record)
+    print(f"published '{record.name}' as run {run_id} in {store.describe()} (open it in the app: "
+          f"?run={run_id}; python -m rfm_core runs show {run_id} -o customers.csv)")  # fmt: skip
+
+
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _add_publish_options(parser: argparse.ArgumentParser) -> None:
+    import getpass
+
+    from rfm_core.outputs.store import store_url
+
+    group = parser.add_argument_group("publishing")
+    group.add_argument(
+        "--publish", metavar="NAME",
+        help="store the run under this name in the run store, for the app's viewers "
+        "(read-only link ?run=ID) and the segment history",
+    )  # fmt: skip
+    _add_store_option(group, store_url)
+    group.add_argument(
+        "--author", default=getpass.getuser(), help="who publishes (default: this user)"
+    )
+
+
+def _add_store_option(parser, store_url) -> None:
+    parser.add_argument(
+        "--store", default=store_url(), metavar="URL",
+        help="run store: a DuckDB file or postgresql://user:password@host:port/db "
+        "(default: RFM_STORE, else data/runs.duckdb)",
+    )  # fmt: skip
+
+
 def _run_score(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from rfm_core.outputs.persistence import installation_key, load_bundle
 
-    model = load_bundle(args.model.read_bytes(), key=installation_key())
+    signed = args.model.read_bytes()
+    model = load_bundle(signed, key=installation_key())
     if args.currency is not None:
         model = replace(model, currency=args.currency.strip())
-    rfm, report, scores = _customers(args, warm=("rfm_core.segments.segmentation",), model=model)
+    run, report, scores, overview = _customers(
+        args, warm=("rfm_core.segments.segmentation",), model=model
+    )
     from rfm_core.outputs.export import labeled_csv, scores_report_dict
-    from rfm_core.outputs.persistence import score_transactions
+    from rfm_core.outputs.persistence import apply_bundle
+    from rfm_core.segments.segmentation import labeled_customers
 
     # --score-edges scored the customers already; otherwise the model's edges (or the file)
     basis = "file" if scores.binning is not None else args.scores
-    labeled = score_transactions(rfm.table, model, scores=basis, segments=scores.segments)
+    scored = apply_bundle(run.rfm.table, model, scores=basis, segments=scores.segments)
+    segmentation, anomalies = scored.segmentation, scored.anomalies
+    labeled = labeled_customers(scored.table, segmentation, anomalies, renamed=segmentation.names)
     if basis == "model" and model.score_edges is not None:
         report["scores"] = {
             **scores_report_dict(model.score_edges),
@@ -737,12 +838,14 @@ def _run_score(args: argparse.Namespace) -> int:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     _print_summary(report, args.output, time.perf_counter() - started)
     _print_scores(report)
-    scored = report["model"]
-    print(f"scored with the model of {scored['created']} ({scored['method']}, no refit):")
-    for name, count in scored["segments"].items():
+    facts = report["model"]
+    print(f"scored with the model of {facts['created']} ({facts['method']}, no refit):")
+    for name, count in facts["segments"].items():
         print(f"  {name:<22} {count:>9,} customers")
-    if scored["flagged"] is not None:
-        print(f"anomalies: {scored['flagged']:,} customers flagged (column anomaly)")
+    if facts["flagged"] is not None:
+        print(f"anomalies: {facts['flagged']:,} customers flagged (column anomaly)")
+    if args.publish:
+        _publish(args, run, scored.table, segmentation, anomalies, model, signed, report, overview)
     return 0
 
 
@@ -1042,6 +1145,88 @@ def _print_clv(report: dict) -> None:
         print(f"note: {count:,} customers: {note}")
 
 
+def _add_runs_parser(commands) -> None:
+    from rfm_core.outputs.store import SEGMENT_BY, store_url
+
+    runs = commands.add_parser(
+        "runs", help="published runs: list them, export one, who moved since the last run"
+    )
+    _add_store_option(runs, store_url)
+    actions = runs.add_subparsers(dest="runs_command")
+    show = actions.add_parser("show", help="export a run's labeled customers (and its model)")
+    show.add_argument("run_id", metavar="ID")
+    show.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    show.add_argument(
+        "--bundle", type=Path, metavar="MODEL.rfm",
+        help="also write the run's signed model, to score new data with score --model",
+    )  # fmt: skip
+    for name, text in (
+        ("changes", "customers whose segment changed since the previous run of the same model"),
+        ("history", "each customer's segment, the one before it and since when"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("run_id", metavar="ID")
+        action.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+        action.add_argument(
+            "--by", choices=SEGMENT_BY, default="segment",
+            help="the model's segments (default) or the rule segments",
+        )  # fmt: skip
+
+
+def _run_runs(args: argparse.Namespace) -> int:
+    """List the published runs, or export one, its changes or its segment history."""
+    from rfm_core.outputs.export import rfm_csv
+    from rfm_core.outputs.store import RunStore
+
+    store = RunStore(args.store)
+    if args.runs_command is None:
+        listed = store.runs()
+        print(f"{len(listed):,} published runs in {store.describe()}")
+        for run in listed.itertuples():
+            print(
+                f"  {run.run_id}  {run.published_at:%Y-%m-%d %H:%M} UTC  {run.kind:<7} "
+                f"{run.customers:>9,} customers  model {run.model_id[:8]}  {run.name} "
+                f"({run.author}, {run.source_name})"
+            )
+        return 0
+    if args.runs_command == "show":
+        from rfm_core.outputs.persistence import installation_key
+        from rfm_core.outputs.runs import open_run
+        from rfm_core.segments.segmentation import labeled_customers
+
+        stored = store.load(args.run_id)
+        run = open_run(stored, key=installation_key())
+        segmentation = run.segmentation
+        labeled = labeled_customers(
+            run.rfm.table, segmentation, run.anomalies, renamed=segmentation.names
+        )
+        args.output.write_bytes(rfm_csv(labeled))
+        print(f"run {stored.run_id} '{stored.name}': {len(labeled):,} customers → {args.output}")
+        if args.bundle:
+            args.bundle.write_bytes(stored.bundle)
+            print(f"its model → {args.bundle} (score new data: python -m rfm_core score --model "
+                  f"{args.bundle} INPUT -o OUT.csv --publish NAME)")  # fmt: skip
+        return 0
+    if args.runs_command == "changes":
+        changes = store.changes(args.run_id, by=args.by)
+        args.output.write_bytes(rfm_csv(changes.table.set_index("customer_id")))
+        if changes.previous is None:
+            print(f"run {args.run_id} is the first run of its model: nothing to compare")
+        else:
+            counts = changes.table["change"].value_counts()
+            summary = ", ".join(f"{n:,} {change}" for change, n in counts.items()) or "no change"
+            before = changes.previous
+            print(f"since run {before['run_id']} of {before['published_at']:%Y-%m-%d}: "
+                  f"{summary} → {args.output}")  # fmt: skip
+        return 0
+    history = store.segment_history(args.run_id, by=args.by)
+    args.output.write_bytes(rfm_csv(history))
+    moved = int(history["previous_segment"].notna().sum())
+    print(f"run {args.run_id}: {len(history):,} customers, {moved:,} changed segment once or "
+          f"more → {args.output}")  # fmt: skip
+    return 0
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from rfm_core.ingest.synthetic import generate_transactions
 
@@ -1083,6 +1268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "score": _run_score,
             "migrate": _run_migrate,
             "clv": _run_clv,
+            "runs": _run_runs,
             "demo": _run_demo,
         }
         return commands[args.command](args)

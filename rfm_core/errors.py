@@ -22,8 +22,10 @@ __all__ = [
     "ProfileError",
     "ProjectionError",
     "RfmError",
+    "RunNotFound",
     "ScoreBinningError",
     "SegmentDefinitionError",
+    "StoreError",
 ]
 
 
@@ -104,3 +106,11 @@ class BundleSignatureError(BundleError):
 
 class BundleVersionError(BundleError):
     """A bundle written by a newer schema or with an incompatible scikit-learn."""
+
+
+class StoreError(RfmError):
+    """The run store cannot be reached, is busy beyond the wait, or holds something unreadable."""
+
+
+class RunNotFound(StoreError):
+    """No published run has the id asked for."""

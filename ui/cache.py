@@ -1,5 +1,10 @@
 """Cached calls into rfm_core, keyed by the dataset id (sha256 of the bytes and name), never frames.
 
+The dataset names where the data comes from: a file in memory, a file of the server's data
+folder (DuckDB), or a published run (:func:`published_run`). The functions the pages call
+(:func:`pipeline_for`, :func:`anomalies_for`, :func:`selection_for`, :func:`segmentation_for`, …)
+answer for all three; for a published run they return what was published, refitting nothing.
+
 Every cache is session-scoped and bounded (``max_entries``): one user's data is never served to
 another session, and memory stays bounded however many files a session tries. ``cache_resource``
 hands back the same immutable result objects without pickling copies; pages must not mutate them.
@@ -23,11 +28,15 @@ from rfm_core.customers.pipeline import RfmPipelineResult, customer_orders, run_
 from rfm_core.customers.result import CustomerRun
 from rfm_core.customers.rfm import DEFAULT_SEGMENTS, SegmentRule, relabel, score_edges
 from rfm_core.customers.scores import QUANTILES, ScoreBinning, Scoring, rescore
-from rfm_core.errors import LoadError
+from rfm_core.errors import LoadError, RfmError
 from rfm_core.ingest.folder import folder_file
 from rfm_core.ingest.io import LoadedTable, load_bytes
 from rfm_core.ingest.schema import ColumnMapping, infer_mapping
 from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.outputs.export import cleaning_report_dict, engine_report_dict
+from rfm_core.outputs.persistence import installation_key
+from rfm_core.outputs.runs import PublishedRun, open_run
+from rfm_core.outputs.store import RunStore, store_url
 from rfm_core.segments.anomalies import detector_agreement
 from rfm_core.segments.clustering import dendrogram, k_distance, silhouette_profile, stability
 from rfm_core.segments.embedding import pca_projection, tsne_projection
@@ -80,6 +89,8 @@ def pipeline_for(dataset: Dataset, rules: CleaningRules) -> CustomerRun:
     counts and RFM table, without the kept lines in memory); either is read as a
     :class:`rfm_core.customers.result.CustomerRun`.
     """
+    if dataset.run_id:
+        return published_run(dataset.run_id)
     if dataset.in_folder:
         return folder_run(dataset.file_name, dataset.dataset_id, dataset.mapping, rules)
     return rfm_result(dataset.dataset_id, dataset.sheet, dataset.mapping, dataset.date_order, rules)
@@ -139,6 +150,26 @@ def named_segmentation_for(
     return result.with_rule_names(segments, edges_for(dataset, rules, segments, binning))
 
 
+def run_store() -> RunStore:
+    """The run store of this installation (``RFM_STORE``, default ``data/runs.duckdb``)."""
+    return RunStore(store_url())
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def published_run(run_id: str) -> PublishedRun:
+    """A published run, read from the store and its bundle verified (runs never change)."""
+    return open_run(run_store().load(run_id), key=installation_key())
+
+
+def account_for(dataset: Dataset, rules: CleaningRules) -> dict:
+    """What was read, removed and kept, as the reports write it."""
+    result = pipeline_for(dataset, rules)
+    if dataset.run_id:
+        return published_run(dataset.run_id).stored.facts["account"]
+    # the account names the file and how its lines were read: only a run in memory has them
+    return engine_report_dict(result) if result.lines is None else cleaning_report_dict(result)
+
+
 def preview_for(dataset: Dataset) -> LoadedTable:
     """The table the Upload page previews and maps: the file, or a data-folder file's sample."""
     if dataset.in_folder:
@@ -176,7 +207,10 @@ def folder_values(name: str, stamp: str, mapping, role: str) -> list[str]:
 
 
 def orders_for(dataset: Dataset, rules: CleaningRules, customer_id: str):
-    """One customer's kept orders, from memory or, for a data-folder file, from DuckDB."""
+    """One customer's kept orders, from memory or, for a data-folder file, from DuckDB (None for
+    a published run)."""
+    if dataset.run_id:
+        return None  # a published run keeps no order lines
     result = pipeline_for(dataset, rules)
     if result.lines is not None:
         return customer_orders(result, customer_id)
@@ -185,9 +219,18 @@ def orders_for(dataset: Dataset, rules: CleaningRules, customer_id: str):
     return customer_orders_on_engine(source, columns, rules, customer_id)
 
 
-@st.cache_resource(scope="session", max_entries=4, show_spinner=False)
 def anomalies_for(dataset: Dataset, rules: CleaningRules, settings: AnomalySettings):
-    """Flag anomalous customers of the current pipeline result."""
+    """Flag anomalous customers of the current pipeline result (a run's: as published)."""
+    if dataset.run_id:
+        anomalies = published_run(dataset.run_id).anomalies
+        if anomalies is None:
+            raise RfmError("this run was published without anomaly flags")
+        return anomalies
+    return _anomalies(dataset, rules, settings)
+
+
+@st.cache_resource(scope="session", max_entries=4, show_spinner=False)
+def _anomalies(dataset: Dataset, rules: CleaningRules, settings: AnomalySettings):
     return find_anomalies(pipeline_for(dataset, rules).rfm.table, settings)
 
 
@@ -210,6 +253,12 @@ def selection_for(
     anomaly_settings: AnomalySettings,
 ):
     """Sweep k; only the settings that change the sweep are part of the cache key."""
+    if dataset.run_id:
+        selection = published_run(dataset.run_id).selection
+        if selection is None:
+            raise RfmError("this run's segments were not chosen by a k sweep here (a given k, or "
+                           "scored with a saved model)")  # fmt: skip
+        return selection
     sweep = SegmentationSettings(
         features=settings.features,
         transform=settings.transform,
@@ -234,14 +283,26 @@ def _selection(
     return choose_k(pipeline_for(dataset, rules).rfm.table, sweep, anomalies=anomalies)
 
 
-@st.cache_resource(scope="session", max_entries=4, show_spinner=False)
 def segmentation_for(
     dataset: Dataset,
     rules: CleaningRules,
     settings: SegmentationSettings,
     anomaly_settings: AnomalySettings,
 ):
-    """Fit the segmentation of the settings (the k sweep comes from its own cache)."""
+    """Fit the segmentation of the settings (the k sweep comes from its own cache); a run's
+    segments as published."""
+    if dataset.run_id:
+        return published_run(dataset.run_id).segmentation
+    return _segmentation(dataset, rules, settings, anomaly_settings)
+
+
+@st.cache_resource(scope="session", max_entries=4, show_spinner=False)
+def _segmentation(
+    dataset: Dataset,
+    rules: CleaningRules,
+    settings: SegmentationSettings,
+    anomaly_settings: AnomalySettings,
+):
     table = pipeline_for(dataset, rules).rfm.table
     anomalies = anomalies_for(dataset, rules, anomaly_settings)
     selection = selection_for(dataset, rules, settings, anomaly_settings)
@@ -334,8 +395,18 @@ def agreement_for(dataset, rules, anomaly_settings):
     )  # fmt: skip
 
 
-@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def classifier_for(dataset, rules, anomaly_settings):
-    """SMOTE + gradient boosting trained to reproduce the detector's flags."""
+    """SMOTE + gradient boosting trained to reproduce the detector's flags (a run's: the one
+    published in its model, if any)."""
+    if dataset.run_id:
+        classifier = published_run(dataset.run_id).bundle.classifier
+        if classifier is None:
+            raise RfmError("this run was published without the anomaly classifier")
+        return classifier
+    return _classifier(dataset, rules, anomaly_settings)
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def _classifier(dataset, rules, anomaly_settings):
     anomalies = anomalies_for(dataset, rules, anomaly_settings)
     return train_classifier(_table(dataset, rules), anomalies, anomaly_settings)

@@ -18,6 +18,7 @@ from rfm_core.ingest.io import dataset_id as compute_dataset_id
 from rfm_core.ingest.schema import detect_roles, infer_mapping
 from rfm_core.labels import METHOD_LABELS, column_label, format_money
 from ui import formats
+from ui.access import require_analyst
 from ui.cache import (
     customers_for,
     detected_mapping,
@@ -107,6 +108,7 @@ def open_file(data: bytes, file_name: str, *, sheet: str | None = None, is_demo:
     name (or extension, which decides how they are read) are another dataset, never the cached
     result of the first.
     """
+    require_analyst()
     name_digest = hashlib.sha256(file_name.encode("utf-8")).hexdigest()[:16]
     dataset_id = f"{compute_dataset_id(data)}-{name_digest}"
     remember_file(dataset_id, file_name, data)
@@ -130,6 +132,7 @@ def _open_sheet(dataset_id: str, file_name: str, sheet: str | None, *, is_demo: 
 
 def open_folder_file(listed: FolderFile) -> None:
     """Make a file of the server's data folder the current dataset (processed on DuckDB)."""
+    require_analyst()
     dataset_id = f"folder:{listed.stamp}"
     sample = folder_sample(listed.name, dataset_id)
     try:

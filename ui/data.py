@@ -15,6 +15,7 @@ from rfm_core.ingest.io import SUPPORTED_SUFFIXES, LoadedTable
 from rfm_core.labels import REASON_LABELS, column_label
 from rfm_core.lines.cleaning import duplicate_warnings
 from rfm_core.outputs.export import cleaned_lines_csv
+from ui.access import is_analyst
 from ui.cache import folder_values
 from ui.components import PREVIEW_ROWS, ensure_dataset, user_errors
 from ui.state import data_folder
@@ -38,7 +39,9 @@ UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES]
 
 
 def served_files() -> list[FolderFile]:
-    """The files of the server's data folder (none when it does not exist)."""
+    """The files of the server's data folder (none when it does not exist); analysts only."""
+    if not is_analyst():
+        return []
     return list_folder(data_folder())
 
 

@@ -24,12 +24,7 @@ from rfm_core.customers.scores import QUANTILES, ScoreBinning
 from rfm_core.errors import RfmError
 from rfm_core.ingest.io import dataset_id, load_bytes
 from rfm_core.lines.cleaning import CleaningRules
-from rfm_core.outputs.export import (
-    cleaning_report_dict,
-    engine_report_dict,
-    labeled_csv,
-    rfm_csv,
-)
+from rfm_core.outputs.export import labeled_csv, rfm_csv
 from rfm_core.outputs.persistence import (
     ModelBundle,
     ScoreBasis,
@@ -50,12 +45,14 @@ from rfm_core.outputs.reports import (
 from rfm_core.segments.profiles import ACTION_COLUMNS
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
 from ui.cache import (
+    account_for,
     anomalies_for,
     classifier_for,
     customers_for,
     edges_for,
     named_segmentation_for,
     pipeline_for,
+    published_run,
     worded_anomalies_for,
 )
 from ui.components import ensure_dataset, stages
@@ -87,6 +84,7 @@ __all__ = [
     "rfm_csv",
     "score_upload",
     "segment_csv_zip",
+    "signed_bundle_for",
 ]
 
 Actions = tuple[tuple[object, ...], ...] | None
@@ -156,11 +154,8 @@ def _classifier(key: ExportKey):
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def report_for(key: ExportKey) -> RunReport:
     """What the workbook and the HTML report show, for the current dataset and settings."""
-    result = pipeline_for(key.dataset, key.rules)
-    # the account names the file and how its lines were read: only a run in memory has them
-    account = engine_report_dict(result) if result.lines is None else cleaning_report_dict(result)
     return run_report(
-        account,
+        account_for(key.dataset, key.rules),
         _customers(key),
         _segmentation(key),
         worded_anomalies_for(key.dataset, key.rules, key.anomaly_settings, key.currency),
@@ -175,7 +170,10 @@ def report_for(key: ExportKey) -> RunReport:
 
 def bundle_for(key: ExportKey) -> ModelBundle:
     """The models and settings of the current dataset, ready to be signed and downloaded (the
-    classifier is never part of it: scoring applies the saved detector)."""
+    classifier is never part of it: scoring applies the saved detector; a published run's: its
+    own)."""
+    if key.dataset.run_id:
+        return published_run(key.dataset.run_id).bundle
     return _bundle_for(replace(key, with_classifier=False))
 
 
@@ -203,8 +201,21 @@ def _bundle_for(key: ExportKey) -> ModelBundle:
     )
 
 
+def signed_bundle_for(key: ExportKey) -> bytes:
+    """The bundle signed with this installation's key, once: the download and a publish are the
+    very same file (a published run's: the bytes it was published with)."""
+    if key.dataset.run_id:
+        return published_run(key.dataset.run_id).stored.bundle
+    return _signed(replace(key, with_classifier=False))
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def _signed(key: ExportKey) -> bytes:
+    return dump_bundle(bundle_for(key), key=installation_key())
+
+
 def prepare(key: ExportKey) -> tuple[RunReport, ModelBundle, bytes]:
-    """The report, the model bundle and the signing key of the exports; the first time, a
+    """The report, the model bundle and the signed bundle of the exports; the first time, a
     status box lists the stages (classifier, report, model)."""
     with stages("Preparing the exports", ("exports", key)) as stage:
         if key.with_classifier:
@@ -213,7 +224,7 @@ def prepare(key: ExportKey) -> tuple[RunReport, ModelBundle, bytes]:
         stage("Writing the report")
         report = report_for(key)
         stage("Packing the model")
-        return report, bundle_for(key), installation_key()
+        return report, bundle_for(key), signed_bundle_for(key)
 
 
 @dataclass(frozen=True)
@@ -228,7 +239,7 @@ class Download:
     help: str
 
 
-def downloads(report: RunReport, bundle: ModelBundle, signing_key: bytes) -> list[Download]:
+def downloads(report: RunReport, signed: bytes) -> list[Download]:
     """The files of the Export & score page: labeled customers, one CSV per segment, the
     workbook, the HTML report and the signed model bundle."""
     labeled = report.labeled
@@ -255,7 +266,7 @@ def downloads(report: RunReport, bundle: ModelBundle, signing_key: bytes) -> lis
             "One self-contained file that opens offline in any browser.",
         ),
         Download(
-            "Model bundle (.rfm)", lambda: dump_bundle(bundle, key=signing_key),
+            "Model bundle (.rfm)", lambda: signed,
             "segments_model.rfm", "application/octet-stream", "download_bundle",
             "Signed with this installation's key; score new data below or with "
             "python -m rfm_core score --model segments_model.rfm INPUT -o OUT.csv",

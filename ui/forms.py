@@ -1,13 +1,16 @@
 """The parameter forms: on the Model selection page what to compare customers on and the method
 to fit (keys ``sweep_*`` and ``fit_*``), on the RFM page how the scores are cut (``binning_*``)
-and the rule segments (``segments_*``). Each draws its widgets and, when submitted, changes this
-session's settings and reruns the app."""
+and the rule segments (``segments_*``), on the Segments page the names and actions, on the
+Anomalies page the detector. Each draws its widgets and, when submitted, changes this session's
+settings and reruns the app. A published run is read-only: the forms that would change it draw
+nothing then (the names and actions are shown as a table)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from rfm_core.segments.segmentation import SegmentationSettings
+from ui import formats
 from ui.components import safe_md, show_frame, show_warnings, shown_errors
 from ui.customers import (
     RULE_COLUMNS,
@@ -20,6 +23,7 @@ from ui.customers import (
 from ui.labels import (
     BINNING_LABELS,
     CHOICE_LABELS,
+    DETECTOR_LABELS,
     FEATURE_LABELS,
     FEATURES,
     LINKAGES,
@@ -27,15 +31,29 @@ from ui.labels import (
     NAME_SCHEMES,
     TRANSFORMS,
 )
+from ui.segments import EDITOR_COLUMNS, names_table
 from ui.state import (
+    actions_table,
+    current_anomaly_settings,
     current_binning,
+    read_only,
+    save_segment_names,
     set_binning,
+    set_segment_actions,
     set_segments,
     set_segments_from_frame,
+    update_anomaly_settings,
     update_segmentation,
 )
 
-__all__ = ["binning_form", "fit_form", "segment_rules_form", "sweep_form"]
+__all__ = [
+    "anomaly_form",
+    "binning_form",
+    "fit_form",
+    "names_and_actions_form",
+    "segment_rules_form",
+    "sweep_form",
+]
 _CUT_EXAMPLES = {
     "recency": "days, e.g. 30, 90, 180, 365: R 5 within 30 days … R 1 beyond 365",
     "frequency": "orders, e.g. 2, 3, 5, 10: F 1 one order … F 5 ten or more",
@@ -46,34 +64,38 @@ _CUT_EXAMPLES = {
 def binning_form() -> None:
     """How the scores are cut: a method or typed cut points; *Preview* counts the customers
     who would change rule segment, *Apply* makes it the session's binning."""
-    choices = list(BINNING_LABELS)
-    with st.form("binning_form"):
-        choice = st.radio(
-            "Cut the scores by", choices, index=choices.index(binning_choice(current_binning())),
-            format_func=BINNING_LABELS.get, key="binning_method",
-        )  # fmt: skip
-        st.caption(
-            "Fixed cut points: four increasing numbers per score, each belonging to the better "
-            "score; leave a score empty to keep its quantiles."
-        )
-        shown = binning_inputs()
-        texts = {}
-        for column, feature in zip(st.columns(3), _CUT_EXAMPLES, strict=True):
-            texts[feature] = column.text_input(
-                f"{feature.capitalize()} cut points", value=shown[feature],
-                key=f"binning_{feature}", help=_CUT_EXAMPLES[feature],
-            )  # fmt: skip
-        preview, apply = st.columns(2)
-        asked_preview = preview.form_submit_button("Preview changes")
-        asked_apply = apply.form_submit_button("Apply", type="primary")
-    if not (asked_preview or asked_apply):
+    if read_only():
         return
-    with shown_errors():
-        candidate = binning_from_form(choice, texts)
-        if asked_apply:
-            set_binning(candidate)
-            st.rerun()
-        _show_preview(candidate)
+    with st.expander("Change how the scores are cut"):
+        choices = list(BINNING_LABELS)
+        with st.form("binning_form"):
+            choice = st.radio(
+                "Cut the scores by", choices,
+                index=choices.index(binning_choice(current_binning())),
+                format_func=BINNING_LABELS.get, key="binning_method",
+            )  # fmt: skip
+            st.caption(
+                "Fixed cut points: four increasing numbers per score, each belonging to the "
+                "better score; leave a score empty to keep its quantiles."
+            )
+            shown = binning_inputs()
+            texts = {}
+            for column, feature in zip(st.columns(3), _CUT_EXAMPLES, strict=True):
+                texts[feature] = column.text_input(
+                    f"{feature.capitalize()} cut points", value=shown[feature],
+                    key=f"binning_{feature}", help=_CUT_EXAMPLES[feature],
+                )  # fmt: skip
+            preview, apply = st.columns(2)
+            asked_preview = preview.form_submit_button("Preview changes")
+            asked_apply = apply.form_submit_button("Apply", type="primary")
+        if not (asked_preview or asked_apply):
+            return
+        with shown_errors():
+            candidate = binning_from_form(choice, texts)
+            if asked_apply:
+                set_binning(candidate)
+                st.rerun()
+            _show_preview(candidate)
 
 
 def _show_preview(candidate) -> None:
@@ -87,31 +109,11 @@ def _show_preview(candidate) -> None:
     show_warnings(result.notes)
     moves, levels = st.columns(2)
     moves.markdown(f"**Moves** ({safe_md(candidate.describe())}; *Apply* to keep it)")
-    moves.dataframe(changes.moves, hide_index=True, key="binning_moves")
+    with moves:
+        show_frame(changes.moves, hide_index=True, key="binning_moves")
     levels.markdown("**Its scores**")
     with levels:
         show_frame(result.levels, hide_index=True, key="binning_levels")
-
-
-def segment_rules_form() -> None:
-    """The editable table of rule segments; *Apply* checks and keeps it, *Restore* the defaults."""
-    st.caption(
-        "Each row gives a segment to the customers whose R, F and M scores lie in its ranges "
-        "(inclusive). Together the rows must cover every combination of scores exactly once."
-    )
-    with st.form("segments_form"):
-        edited = st.data_editor(
-            rules_table(), num_rows="dynamic", hide_index=True, key="segments_editor",
-            column_config=RULE_COLUMNS,
-        )  # fmt: skip
-        apply, reset = st.columns(2)
-        if apply.form_submit_button("Apply segment rules"):
-            with shown_errors():
-                set_segments_from_frame(edited)
-                st.rerun()
-        if reset.form_submit_button("Restore the default rules"):
-            set_segments(None)
-            st.rerun()
 
 
 def sweep_form(settings: SegmentationSettings) -> None:
@@ -197,4 +199,85 @@ def fit_form(settings: SegmentationSettings, *, recommended_k: int) -> None:
                 min_cluster_size=int(min_cluster) or None, random_state=int(seed),
                 exclude_anomalies=exclude,
             )  # fmt: skip
+            st.rerun()
+
+
+def segment_rules_form() -> None:
+    """The editable table of rule segments (R, F, M score ranges → name), unless read-only."""
+    if read_only():
+        return
+    with st.expander("Edit the segment rules"):
+        st.caption(
+            "Each row gives a segment to the customers whose R, F and M scores lie in its ranges "
+            "(inclusive). Together the rows must cover every combination of scores exactly once."
+        )
+        with st.form("segments_form"):
+            edited = st.data_editor(
+                rules_table(), num_rows="dynamic", hide_index=True, key="segments_editor",
+                column_config=RULE_COLUMNS,
+            )  # fmt: skip
+            apply, reset = st.columns(2)
+            if apply.form_submit_button("Apply segment rules"):
+                with shown_errors():
+                    set_segments_from_frame(edited)
+                    st.rerun()
+            if reset.form_submit_button("Restore the default rules"):
+                set_segments(None)
+                st.rerun()
+
+
+def names_and_actions_form(segmentation, names: dict[int, str]) -> None:
+    """The Segments page's names and actions: two editable tables, or the run's, read-only."""
+    if read_only():
+        show_frame(actions_table(names), hide_index=True, key="actions_table")
+        return
+    with st.form("names_form"):
+        st.caption("Rename a segment: the new name is used in every chart and export.")
+        edited = st.data_editor(
+            names_table(segmentation), hide_index=True, disabled=["cluster"],
+            key="names_editor", column_config=EDITOR_COLUMNS,
+        )  # fmt: skip
+        if st.form_submit_button("Save names"):
+            with shown_errors():
+                save_segment_names(segmentation.names, edited)
+                st.rerun()
+    with st.form("actions_form"):
+        st.caption("Suggested actions per segment; edit them for your campaign plan.")
+        edited_actions = st.data_editor(
+            actions_table(names), hide_index=True, key="actions_editor",
+            disabled=["segment", "name"], column_config=EDITOR_COLUMNS,
+            row_height=formats.WRAPPED_ROW_HEIGHT,
+        )  # fmt: skip
+        save, reset = st.columns(2)
+        if save.form_submit_button("Save actions"):
+            set_segment_actions(edited_actions.to_dict("records"))
+            st.rerun()
+        if reset.form_submit_button("Restore suggested actions"):
+            set_segment_actions(None)
+            st.rerun()
+
+
+def anomaly_form() -> None:
+    """The detector and the share of customers it flags (keys ``anomaly_*``), unless read-only:
+    a published run keeps the detector it was published with."""
+    if read_only():
+        return
+    settings = current_anomaly_settings()
+    with st.form("anomaly_form"):
+        a, b = st.columns(2)
+        detectors = list(DETECTOR_LABELS)
+        method = a.selectbox(
+            "Detector", detectors, index=detectors.index(settings.method),
+            format_func=DETECTOR_LABELS.get, key="anomaly_method",
+        )  # fmt: skip
+        share = b.slider(
+            "Share of customers to flag (%)", 0.5, 10.0, settings.contamination * 100, step=0.5,
+            key="anomaly_share",
+            help="The isolation forest and LOF flag this share, the mixture the least dense "
+            "share. The robust z-score flags the customers more than 3.5 robust standard "
+            "deviations from the median on some feature, at most this share (the most extreme "
+            "first).",
+        )  # fmt: skip
+        if st.form_submit_button("Detect", type="primary"):
+            update_anomaly_settings(method=method, contamination=round(share / 100, 4))
             st.rerun()

@@ -37,6 +37,7 @@ __all__ = [
     "FEATURES",
     "FEATURE_LABELS",
     "FLAG_LABELS",
+    "HISTORY_BY_LABELS",
     "LINKAGES",
     "MAPPING_LABELS",
     "METHOD_LABELS",
@@ -75,6 +76,11 @@ DATE_ORDER_LABELS: dict[str, str] = {
 RETURNS_LABELS: dict[str, str] = {"drop": "drop them", "net": "net them against purchases"}
 
 PERIODS: tuple[str, ...] = tuple(FREQUENCIES)  # day, week, month: shown as they are
+# what the segment history compares (rfm_core.outputs.store.SEGMENT_BY)
+HISTORY_BY_LABELS: dict[str, str] = {
+    "segment": "The model's segments",
+    "rfm_segment": "Rule segments (R, F, M scores)",
+}
 MOVE_BY_LABELS: dict[str, str] = {
     "rule": "Rule segments",
     "cluster": "Clusters (the fitted model of the Segments page)",

@@ -1,5 +1,10 @@
 """What a session remembers between pages: small values only.
 
+A session works on its own data, or looks at a published run. While a run is open
+(:func:`read_only`), its dataset and settings are read from ``st.session_state["run_view"]``
+(written by :mod:`ui.runs`) instead of the session's own: every ``current_*`` function returns the
+run's, and the session's own work is left as it was, for when the run is closed.
+
 Large objects (file bytes, tables) never go into ``st.session_state``: the bytes of the current
 file live in a session-scoped, size-bounded store (:func:`file_store`) and everything computed from
 them in session-scoped caches keyed by the dataset id (see :mod:`ui.cache`).
@@ -69,6 +74,7 @@ class Dataset:
     date_order: str = "auto"
     is_demo: bool = False
     in_folder: bool = False  # a file of the server's data folder, processed on DuckDB
+    run_id: str | None = None  # a published run (read from the run store, read-only)
 
 
 def take_new_upload(file_id: str) -> bool:
@@ -113,14 +119,24 @@ def data_folder() -> Path:
     return Path(os.environ.get("RFM_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
+def _view() -> Mapping:
+    """Where the current dataset and settings are read: an open run's, else the session's."""
+    return st.session_state.get("run_view") or st.session_state
+
+
+def read_only() -> bool:
+    """Whether this session is looking at a published run (nothing can be changed)."""
+    return bool(st.session_state.get("run_view"))
+
+
 def current_dataset() -> Dataset | None:
-    """Return the dataset chosen in this session, if any."""
-    return st.session_state.get("dataset")
+    """Return the dataset of this session (an open run's, else the one chosen), if any."""
+    return _view().get("dataset")
 
 
 def set_dataset(dataset: Dataset) -> None:
-    """Make ``dataset`` current; cleaning settings reset when the file changes."""
-    previous = current_dataset()
+    """Make ``dataset`` this session's own; cleaning settings reset when the file changes."""
+    previous = st.session_state.get("dataset")
     if previous is None or previous.dataset_id != dataset.dataset_id:
         st.session_state["rules"] = asdict(CleaningRules())
         for key in ("segment_names", "segment_actions"):
@@ -130,7 +146,7 @@ def set_dataset(dataset: Dataset) -> None:
 
 def current_rules() -> CleaningRules:
     """Return the cleaning rules chosen in this session (defaults until changed)."""
-    values = st.session_state.get("rules")
+    values = _view().get("rules")
     return CleaningRules(**values) if values else CleaningRules()
 
 
@@ -171,7 +187,7 @@ def set_rules_from_form(
 
 def current_segments() -> tuple[SegmentRule, ...]:
     """Return the rule-based segments of this session (the defaults until edited)."""
-    stored = st.session_state.get("segments")
+    stored = _view().get("segments")
     if not stored:
         return DEFAULT_SEGMENTS
     return tuple(SegmentRule(name, r, f, m, text) for name, r, f, m, text in stored)
@@ -214,7 +230,7 @@ def set_segments_from_frame(frame: pd.DataFrame) -> None:
 
 def current_segmentation() -> SegmentationSettings:
     """Return the segmentation settings of this session (defaults: k-means, recommended k)."""
-    values = st.session_state.get("segmentation")
+    values = _view().get("segmentation")
     return SegmentationSettings(**values) if values else SegmentationSettings()
 
 
@@ -232,7 +248,7 @@ def update_segmentation(**changes: object) -> None:
 
 def current_anomaly_settings() -> AnomalySettings:
     """Return the anomaly detector settings of this session."""
-    values = st.session_state.get("anomaly_settings")
+    values = _view().get("anomaly_settings")
     return AnomalySettings(**values) if values else AnomalySettings()
 
 
@@ -248,7 +264,7 @@ def update_anomaly_settings(**changes: object) -> None:
 
 def segment_renames() -> dict[int, str]:
     """The user's names for segment labels (empty until renamed)."""
-    return dict(st.session_state.get("segment_names") or {})
+    return dict(_view().get("segment_names") or {})
 
 
 def set_segment_renames(names: dict[int, str]) -> None:
@@ -273,7 +289,7 @@ def save_segment_names(names: Mapping[int, str], edited: pd.DataFrame) -> None:
 
 def segment_actions() -> list[dict[str, str]] | None:
     """The user's edited actions table (records), or None for the defaults."""
-    return st.session_state.get("segment_actions")
+    return _view().get("segment_actions")
 
 
 def set_segment_actions(records: list[dict[str, str]] | None) -> None:

@@ -40,11 +40,13 @@ from rfm_core.customers.trends import (
     segment_kpis,
     top_products,
 )
+from rfm_core.errors import RfmError
 from rfm_core.ingest.folder import folder_file
 from rfm_core.ingest.schema import ColumnMapping
 from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.outputs.runs import TOP_PRODUCTS, overview_tables
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
-from ui.cache import customers_for, pipeline_for, segmentation_for
+from ui.cache import customers_for, pipeline_for, published_run, segmentation_for
 from ui.components import cached, current_segmentation_result
 from ui.labels import cluster_label
 from ui.segments import segment_names
@@ -57,8 +59,6 @@ from ui.state import (
     data_folder,
 )
 
-TOP_PRODUCTS = 10
-
 
 def _folder_source(dataset: Dataset) -> tuple[ir.Table, ColumnMapping]:
     columns = ColumnMapping(**dict(dataset.mapping))
@@ -68,6 +68,10 @@ def _folder_source(dataset: Dataset) -> tuple[ir.Table, ColumnMapping]:
 
 def _kept(dataset: Dataset, rules: CleaningRules) -> tuple[ir.Table, ibis.BaseBackend]:
     """The kept lines as an expression, and the backend that runs it."""
+    if dataset.run_id:
+        raise RfmError(
+            "a published run keeps no transaction lines: open the file itself for this page"
+        )
     result = pipeline_for(dataset, rules)
     if result.lines is not None:
         return kept_lines(result), ibis.duckdb.connect()
@@ -89,12 +93,21 @@ def _kept_and_returned(
     return kept, returned, source._find_backend()
 
 
+def _published_table(dataset: Dataset, name: str) -> pd.DataFrame:
+    table = published_run(dataset.run_id).table(name)
+    if table is None:
+        raise RfmError(f"this run was published without its {name.replace('_', ' ')} table")
+    return table
+
+
 @st.cache_resource(scope="session", max_entries=3, show_spinner=False)
 def activity_for(dataset: Dataset, rules: CleaningRules, freq: str) -> pd.DataFrame:
     """Revenue, orders and active customers per period.
 
-    See :func:`rfm_core.customers.trends.activity_trend`.
+    See :func:`rfm_core.customers.trends.activity_trend`; a published run's, as published.
     """
+    if dataset.run_id:
+        return _published_table(dataset, f"activity_{freq}")
     kept, backend = _kept(dataset, rules)
     return activity_trend(kept, backend=backend, freq=freq)
 
@@ -111,6 +124,12 @@ class Breakdowns:
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def breakdowns_for(dataset: Dataset, rules: CleaningRules) -> Breakdowns:
     """The breakdowns of the Overview page (country and products: None without the column)."""
+    if dataset.run_id:
+        run = published_run(dataset.run_id)
+        return Breakdowns(
+            _published_table(dataset, "new_returning"), run.table("countries"),
+            run.table("products"),
+        )  # fmt: skip
     kept, returned, backend = _kept_and_returned(dataset, rules)
     return Breakdowns(
         new_vs_returning(kept, backend=backend),
@@ -157,6 +176,13 @@ def cohorts_for(dataset: Dataset, rules: CleaningRules) -> Cohorts:
     """Monthly acquisition cohorts (:func:`rfm_core.customers.migration.cohort_retention`)."""
     kept, backend = _kept(dataset, rules)
     return cohort_retention(kept, backend=backend)
+
+
+def overview_for(dataset: Dataset, rules: CleaningRules) -> dict[str, pd.DataFrame]:
+    """The Overview's aggregates of the kept lines, as a published run stores them
+    (:func:`rfm_core.outputs.runs.overview_tables`)."""
+    kept, returned, backend = _kept_and_returned(dataset, rules)
+    return overview_tables(kept, backend=backend, returned=returned)
 
 
 def span_for(dataset: Dataset, rules: CleaningRules) -> tuple[dt.date, dt.date]:

@@ -109,7 +109,9 @@ __all__ = [
     "REFERENCE_LIMIT",
     "SCHEMA_VERSION",
     "ModelBundle",
+    "ScoredCustomers",
     "VerifiedBundle",
+    "apply_bundle",
     "build_bundle",
     "bundle_header",
     "dump_bundle",
@@ -807,19 +809,73 @@ def score_transactions(
     """
     from rfm_core.segments.segmentation import labeled_customers
 
-    if scores not in ("model", "file"):
-        raise RfmError(f"scores must be 'model' or 'file', got {scores!r}")
     if isinstance(loaded_or_rfm, pd.DataFrame):
         table = loaded_or_rfm
     else:
         table = rfm_for_bundle(loaded_or_rfm, bundle, reference_date=reference_date).rfm.table
+    scored = apply_bundle(table, bundle, scores=scores, segments=segments)
+    return labeled_customers(
+        scored.table, scored.segmentation, scored.anomalies, renamed=scored.segmentation.names
+    )
+
+
+@dataclass(frozen=True)
+class ScoredCustomers:
+    """Customers labelled by a bundle's saved models (:func:`apply_bundle`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The customer table with the R, F and M scores and rule segments the bundle gives them.
+    segmentation : SegmentationResult
+        Their segments, predicted by the saved model (``selection`` None: nothing was swept).
+    anomalies : AnomalyResult or None
+        Their flags under the saved detector and threshold; None when the bundle has no detector.
+    """
+
+    table: pd.DataFrame
+    segmentation: SegmentationResult
+    anomalies: AnomalyResult | None
+
+
+def apply_bundle(
+    rfm_table: pd.DataFrame,
+    bundle: ModelBundle,
+    *,
+    scores: ScoreBasis = "model",
+    segments: tuple[SegmentRule, ...] | None = None,
+) -> ScoredCustomers:
+    """Score a customer table with a bundle's models, as results the pages and reports read.
+
+    Parameters
+    ----------
+    rfm_table : pandas.DataFrame
+        Customers computed with the bundle's rules (:func:`rfm_for_bundle`).
+    bundle : ModelBundle
+    scores : {"model", "file"}
+        As for :func:`score_transactions`.
+    segments : tuple of SegmentRule, optional
+        Rule segments to assign instead of the bundle's.
+
+    Returns
+    -------
+    ScoredCustomers
+        Nothing refitted: the same table and bundle always give the same labels.
+
+    Raises
+    ------
+    RfmError
+        ``scores`` is neither ``"model"`` nor ``"file"``.
+    """
+    if scores not in ("model", "file"):
+        raise RfmError(f"scores must be 'model' or 'file', got {scores!r}")
+    table = rfm_table
     if scores == "model" and bundle.score_edges is not None:
         table = score_with_edges(table, bundle.score_edges, segments or bundle.segments)
     elif segments is not None:
         table = relabel(table, segments)
     anomalies = _saved_anomalies(table, bundle)
-    segmentation = _saved_segmentation(table, bundle, anomalies)
-    return labeled_customers(table, segmentation, anomalies, renamed=segmentation.names)
+    return ScoredCustomers(table, _saved_segmentation(table, bundle, anomalies), anomalies)
 
 
 def _saved_anomalies(table: pd.DataFrame, bundle: ModelBundle) -> AnomalyResult | None:

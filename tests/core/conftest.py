@@ -56,3 +56,26 @@ def retail_file(tmp_path):
     path = tmp_path / "retail.csv"
     path.write_text(RETAIL_CSV, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of Debian's package, started for the session (skipped with the reason
+    where none can start: see :mod:`tests.postgres`)."""
+    from tests.postgres import PostgresUnavailable, temporary_postgres
+
+    try:
+        with temporary_postgres() as url:
+            yield url
+    except PostgresUnavailable as exc:
+        pytest.skip(f"no PostgreSQL server: {exc}")
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def store_url(request, tmp_path) -> str:
+    """The URL of an empty run store: a DuckDB file, then a fresh PostgreSQL database."""
+    if request.param == "duckdb":
+        return str(tmp_path / "runs.duckdb")
+    from tests.postgres import fresh_database
+
+    return fresh_database(request.getfixturevalue("postgres_server"))

@@ -6,6 +6,7 @@ Without a chromium binary the suite is skipped (CI installs the apt package, so 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -71,23 +72,23 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[str]:
-    """Serve ``app.py`` with ``streamlit run`` on a free port; yield its base URL."""
-    port = _free_port()
+@contextlib.contextmanager
+def serve_app(
+    log: Path, *, port: int | None = None, env: dict[str, str], args: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """Serve ``app.py`` with ``streamlit run`` (on ``port``, else a free one) until the block
+    ends; yield its base URL. ``env`` is added to the environment, ``args`` to the command."""
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.port", str(port), "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *args,
     ]  # fmt: skip
-    with log.open("wb") as output:
+    with log.open("ab") as output:
         process = subprocess.Popen(
             command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            # the key that signs saved models lives in the test's folder, not in the home
-            env={**os.environ, "RFM_DATA_DIR": str(data_dir),
-                 "RFM_BUNDLE_KEY_FILE": str(log.parent / "bundle.key")},
+            env={**os.environ, **env},
         )  # fmt: skip
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -100,6 +101,20 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterato
         yield url
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[str]:
+    """Serve ``app.py`` with ``streamlit run`` on a free port; yield its base URL."""
+    folder = tmp_path_factory.mktemp("streamlit")
+    # the key that signs saved models and the run store live in the test's folder
+    env = {
+        "RFM_DATA_DIR": str(data_dir),
+        "RFM_BUNDLE_KEY_FILE": str(folder / "bundle.key"),
+        "RFM_STORE": str(folder / "runs.duckdb"),
+    }
+    with serve_app(folder / "server.log", env=env) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
