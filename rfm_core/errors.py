@@ -8,11 +8,13 @@ class and show its message; anything else is a bug.
 from __future__ import annotations
 
 __all__ = [
+    "BacktestError",
     "BundleError",
     "BundleSignatureError",
     "BundleVersionError",
     "CleaningError",
     "ClusteringError",
+    "ClvError",
     "DateParseError",
     "EngineUnsupported",
     "LoadError",
@@ -66,11 +68,19 @@ class MigrationError(RfmError):
     """Dates of a migration that cannot be compared (order, outside the data)."""
 
 
+class ClvError(RfmError):
+    """Lifetime value cannot be computed: dates, too few customers, or a fit that failed."""
+
+
 # -- segments ----------------------------------------------------------------------------------
 
 
 class ClusteringError(RfmError):
     """Clustering parameters are invalid or the table is too small for them."""
+
+
+class BacktestError(RfmError):
+    """A backtest cannot be run: a cut date outside the data, or nobody to compare."""
 
 
 class ProjectionError(RfmError):
