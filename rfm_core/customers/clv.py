@@ -82,7 +82,7 @@ import pandas as pd
 import pyarrow as pa
 from scipy import optimize, special
 
-from rfm_core.errors import RfmError
+from rfm_core.errors import ClvError
 from rfm_core.lines.aggregate import MONEY_UNITS, money_units
 
 __all__ = [
@@ -131,10 +131,6 @@ NOTE_LAST_DAY = (
     "of a new customer"
 )
 NOTE_NOT_SUMMED = "the expectation series did not converge"
-
-
-class ClvError(RfmError):
-    """Lifetime value cannot be computed: dates, too few customers, or a fit that failed."""
 
 
 # -- per-customer summary ----------------------------------------------------------------------
@@ -1096,6 +1092,7 @@ def customer_lifetime_value(
     horizon_weeks: float = 12.0,
     margin: float = 1.0,
     discount_rate: float = 0.0,
+    doubtful_fits: bool = False,
 ) -> ClvResult:
     """Summarise, fit both models and predict every customer's lifetime value.
 
@@ -1112,6 +1109,12 @@ def customer_lifetime_value(
         See :func:`clv_summary`; without ``calibration_end`` the models fit on everything.
     horizon_weeks, margin, discount_rate : float
         See :func:`predict_clv`.
+    doubtful_fits : bool, default False
+        Predict with a fit that did not converge (a parameter ran to the edge of its range, the
+        likelihood is flat at the optimum, the optimiser stopped early) from the best parameters
+        found, saying why in the warnings. For a backtest, which measures the predictions
+        against what happened anyway. A fit without a finite likelihood, or a Gamma-Gamma fit
+        with ``q ≤ 1`` (no finite mean spend), is refused all the same.
 
     Returns
     -------
@@ -1127,18 +1130,17 @@ def customer_lifetime_value(
         kept, backend=backend, calibration_end=calibration_end, holdout_end=holdout_end
     )
     table = summary.table
+    doubts = []
     bgnbd = fit_bgnbd(table)
-    if not bgnbd.converged:
-        raise ClvError(f"the BG/NBD fit failed: {bgnbd.message}")
+    doubts += _accepted("BG/NBD", bgnbd, doubtful=doubtful_fits)
     gamma_gamma = fit_gamma_gamma(table)
-    if not gamma_gamma.converged:
-        raise ClvError(f"the Gamma-Gamma fit failed: {gamma_gamma.message}")
+    doubts += _accepted("Gamma-Gamma", gamma_gamma, doubtful=doubtful_fits)
     predictions = predict_clv(
         table, bgnbd, gamma_gamma, horizon_weeks=horizon_weeks, margin=margin,
         discount_rate=discount_rate, holdout_weeks=summary.holdout_weeks,
     )  # fmt: skip
     correlation = spend_frequency_correlation(table)
-    warnings = []
+    warnings = doubts
     if abs(correlation) >= CORRELATION_WARNING:
         warnings.append(
             f"spend and frequency are correlated (Pearson ρ = {correlation:.2f} between x and "
@@ -1158,6 +1160,23 @@ def customer_lifetime_value(
         rows, summary, bgnbd, gamma_gamma, correlation, float(horizon_weeks), float(margin),
         float(discount_rate), tuple(warnings),
     )  # fmt: skip
+
+
+def _accepted(label: str, fit: BgNbdFit | GammaGammaFit, *, doubtful: bool) -> list[str]:
+    """Nothing for a converged fit; a warning for a doubtful one that may be used; else raise."""
+    if fit.converged:
+        return []
+    usable = math.isfinite(fit.log_likelihood) and all(
+        math.isfinite(v) and v > 0 for v in fit.params.values()
+    )
+    if isinstance(fit, GammaGammaFit):
+        usable = usable and fit.q > 1
+    if not (doubtful and usable):
+        raise ClvError(f"the {label} fit failed: {fit.message}")
+    return [
+        f"the {label} fit did not converge ({fit.message}); its predictions come from the best "
+        "parameters found"
+    ]
 
 
 def _customer_rows(
