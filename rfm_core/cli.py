@@ -13,6 +13,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,6 +131,16 @@ def _features(text: str) -> tuple[str, ...]:
 
 
 def _add_segment_options(parser: argparse.ArgumentParser) -> None:
+    _add_model_options(parser)
+    parser.add_argument(
+        "--no-classifier", action="store_true",
+        help="skip training the classifier that reproduces the detector on new customers",
+    )  # fmt: skip
+    parser.add_argument("--report", type=Path, help="write the run report as JSON here")
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    """How segments are fitted and anomalies flagged (``segment``, ``backtest``)."""
     from rfm_core.config import ANOMALY_METHODS, DEFAULT_FEATURES, LINKAGES, METHODS, TRANSFORMS
 
     model = parser.add_argument_group("segmentation")
@@ -160,11 +171,6 @@ def _add_segment_options(parser: argparse.ArgumentParser) -> None:
         "--contamination", type=_share, default=0.02,
         help="share of customers to flag (default 0.02)",
     )  # fmt: skip
-    flags.add_argument(
-        "--no-classifier", action="store_true",
-        help="skip training the classifier that reproduces the detector on new customers",
-    )  # fmt: skip
-    parser.add_argument("--report", type=Path, help="write the run report as JSON here")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        With the commands ``rfm``, ``segment``, ``score``, ``migrate`` and ``demo``.
+        With the commands ``rfm``, ``segment``, ``score``, ``migrate``, ``clv``, ``backtest`` and
+        ``demo``.
     """
     parser = argparse.ArgumentParser(prog="python -m rfm_core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -203,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     migrate.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     _add_clv_parser(commands)
+    _add_backtest_parser(commands)
     demo = commands.add_parser("demo", help="write a generated transaction log with known segments")
     demo.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet to write")
     demo.add_argument("--customers", type=int, default=1500)
@@ -271,10 +279,26 @@ def _engine_source(args: argparse.Namespace, engine: str, mapping, *, model=None
     return source, mapping, name
 
 
-def _customers(
-    args: argparse.Namespace, *, warm: tuple[str, ...] = (), model=None
-) -> tuple[object, dict]:
-    """Run cleaning and RFM where ``--engine`` says; return the RFM result and its report.
+@dataclass(frozen=True)
+class _Run:
+    """What cleaning and RFM gave, wherever they ran, and the lines the later steps read.
+
+    ``data`` is what a snapshot reads (prepared transactions in memory, the source on an
+    engine); ``kept`` the kept lines (a pyarrow table in memory, an Ibis expression over the
+    source on an engine, run by ``backend``; None means an embedded DuckDB).
+    """
+
+    rfm: object
+    report: dict
+    data: object
+    kept: object
+    backend: object | None
+    mapping: object
+    name: str
+
+
+def _customers(args: argparse.Namespace, *, warm: tuple[str, ...] = (), model=None) -> _Run:
+    """Run cleaning and RFM where ``--engine`` says.
 
     With a saved ``model`` (:class:`rfm_core.outputs.persistence.ModelBundle`) the model's mapping,
     date order, cleaning rules (``--reference-date`` may replace its date) and rule segments are
@@ -291,13 +315,18 @@ def _customers(
     engine = _engine(args)
     if engine != "memory":
         from rfm_core.customers.engine import rfm_on_engine
+        from rfm_core.customers.trends import kept_lines_on_engine
 
         try:
             source, mapping, name = _engine_source(args, engine, mapping, model=model)
             run = rfm_on_engine(
                 source, name=name, mapping=mapping, rules=rules, segments=segments, engine=engine
             )
-            return run.rfm, engine_report_dict(run)
+            kept = kept_lines_on_engine(source, run.mapping, rules, name=name)  # nothing runs yet
+            return _Run(
+                run.rfm, engine_report_dict(run), source, kept, source._find_backend(),
+                run.mapping, name,
+            )  # fmt: skip
         except EngineUnsupported as exc:
             if args.table:
                 raise
@@ -313,12 +342,16 @@ def _customers(
         result = run_rfm(
             loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=_rules(args)
         )
-    return result.rfm, cleaning_report_dict(result)
+    return _Run(
+        result.rfm, cleaning_report_dict(result), result.transactions, result.lines, None,
+        result.mapping, loaded.file_name,
+    )  # fmt: skip
 
 
 def _run_rfm(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    rfm, report = _customers(args)
+    run = _customers(args)
+    rfm, report = run.rfm, run.report
     from rfm_core.outputs.export import rfm_csv
 
     args.output.write_bytes(rfm_csv(rfm.table))
@@ -330,17 +363,41 @@ def _run_rfm(args: argparse.Namespace) -> int:
 
 def _run_segment(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    rfm, report = _customers(args, warm=("rfm_core.segments.segmentation",))
+    run = _customers(args, warm=("rfm_core.segments.segmentation",))
+    rfm, report = run.rfm, run.report
     from rfm_core.outputs.export import labeled_csv, segmentation_report_dict
     from rfm_core.segments.segmentation import (
-        AnomalySettings,
-        SegmentationSettings,
         find_anomalies,
         labeled_customers,
         segment_customers,
     )
 
     table = rfm.table
+    settings, flagging = _model_settings(args)
+    anomalies = find_anomalies(table, flagging)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the classifier only needs the flags: it trains on the second core while k is chosen
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        training = None
+        if not args.no_classifier:
+            training = pool.submit(_train_classifier, table, anomalies, flagging)
+        segmentation = segment_customers(table, settings, anomalies=anomalies)
+        classifier = training.result() if training is not None else None
+    args.output.write_bytes(labeled_csv(labeled_customers(table, segmentation, anomalies)))
+    report["segmentation"] = segmentation_report_dict(segmentation, anomalies, classifier)
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _print_summary(report, args.output, time.perf_counter() - started)
+    _print_segments(report["segmentation"])
+    _write_exports(args, table, report, segmentation, anomalies, classifier)
+    return 0
+
+
+def _model_settings(args: argparse.Namespace):
+    """The segmentation and anomaly settings of the ``_add_model_options`` options."""
+    from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
+
     settings = SegmentationSettings(
         method=args.method,
         n_clusters=args.k,
@@ -361,24 +418,7 @@ def _run_segment(args: argparse.Namespace) -> int:
         transform=args.transform,
         random_state=args.random_state,
     )
-    anomalies = find_anomalies(table, flagging)
-    from concurrent.futures import ThreadPoolExecutor
-
-    # the classifier only needs the flags: it trains on the second core while k is chosen
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        training = None
-        if not args.no_classifier:
-            training = pool.submit(_train_classifier, table, anomalies, flagging)
-        segmentation = segment_customers(table, settings, anomalies=anomalies)
-        classifier = training.result() if training is not None else None
-    args.output.write_bytes(labeled_csv(labeled_customers(table, segmentation, anomalies)))
-    report["segmentation"] = segmentation_report_dict(segmentation, anomalies, classifier)
-    if args.report:
-        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    _print_summary(report, args.output, time.perf_counter() - started)
-    _print_segments(report["segmentation"])
-    _write_exports(args, table, report, segmentation, anomalies, classifier)
-    return 0
+    return settings, flagging
 
 
 def _train_classifier(table, anomalies, settings):
@@ -469,7 +509,8 @@ def _run_score(args: argparse.Namespace) -> int:
     from rfm_core.outputs.persistence import installation_key, load_bundle
 
     model = load_bundle(args.model.read_bytes(), key=installation_key())
-    rfm, report = _customers(args, warm=("rfm_core.segments.segmentation",), model=model)
+    run = _customers(args, warm=("rfm_core.segments.segmentation",), model=model)
+    rfm, report = run.rfm, run.report
     from rfm_core.outputs.export import labeled_csv
     from rfm_core.outputs.persistence import score_transactions
 
@@ -643,38 +684,6 @@ def _add_clv_parser(commands) -> None:
     clv.add_argument("--report", type=Path, help="write the cleaning report and the fits as JSON")
 
 
-def _clv_inputs(args: argparse.Namespace) -> tuple[object, dict, object, object]:
-    """The RFM table, its report and the kept lines (with the backend they live on).
-
-    On an engine the kept lines stay there (an Ibis expression over the source); in memory they
-    are the pipeline's Arrow table.
-    """
-    from rfm_core.outputs.export import cleaning_report_dict, engine_report_dict
-
-    rules = _rules(args)
-    engine = _engine(args)
-    if engine != "memory":
-        from rfm_core.customers.engine import EngineUnsupported, rfm_on_engine
-        from rfm_core.customers.trends import kept_lines_on_engine
-
-        try:
-            source, mapping, name = _engine_source(args, engine, dict(args.mapping) or None)
-            run = rfm_on_engine(source, name=name, mapping=mapping, rules=rules, engine=engine)
-            kept = kept_lines_on_engine(source, run.mapping, rules, name=name)
-            return run.rfm, engine_report_dict(run), kept, source._find_backend()
-        except EngineUnsupported as exc:
-            if args.table:
-                raise
-            print(f"note: {exc}; reading the file in memory instead")
-    from rfm_core.customers.pipeline import run_rfm
-
-    loaded = _load_while_importing(
-        args.input, sheet=_sheet(args.sheet), warm=("rfm_core.customers.clv",)
-    )
-    result = run_rfm(loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=rules)
-    return result.rfm, cleaning_report_dict(result), result.lines, None
-
-
 CLV_DECIMALS = {
     "t_x_weeks": 4, "T_weeks": 4, "monetary_value": 2, "p_alive": 4, "expected_purchases": 4,
     "expected_avg_value": 2, "clv": 2, "expected_holdout_purchases": 4, "actual_value": 2,
@@ -684,7 +693,8 @@ CLV_DECIMALS = {
 def _run_clv(args: argparse.Namespace) -> int:
     """Lifetime value of every customer; see :mod:`rfm_core.customers.clv`."""
     started = time.perf_counter()
-    rfm, report, kept, backend = _clv_inputs(args)
+    run = _customers(args, warm=("rfm_core.customers.clv",))
+    rfm, report = run.rfm, run.report
     import pandas as pd
 
     from rfm_core.customers.clv import clv_by_segment, customer_lifetime_value
@@ -692,9 +702,9 @@ def _run_clv(args: argparse.Namespace) -> int:
     from rfm_core.outputs.export import rfm_csv
 
     value = customer_lifetime_value(
-        kept, backend=backend, customers=rfm.table.index, calibration_end=args.calibration_end,
-        holdout_end=args.holdout_end, horizon_weeks=args.horizon_weeks, margin=args.margin,
-        discount_rate=args.discount_rate,
+        run.kept, backend=run.backend, customers=rfm.table.index,
+        calibration_end=args.calibration_end, holdout_end=args.holdout_end,
+        horizon_weeks=args.horizon_weeks, margin=args.margin, discount_rate=args.discount_rate,
     )  # fmt: skip
     segments = rfm.table["rfm_segment"].astype(str).reindex(value.customers.index)
     segments = segments.fillna("(not in the RFM table)")
@@ -779,6 +789,128 @@ def _print_clv(report: dict) -> None:
         print(f"note: {count:,} customers: {note}")
 
 
+def _add_backtest_parser(commands) -> None:
+    backtest = commands.add_parser(
+        "backtest",
+        help="transactions → how well rule segments, clusters and CLV fitted up to a date "
+        "predicted what customers did after it",
+    )  # fmt: skip
+    _add_input_options(backtest)
+    backtest.add_argument(
+        "--cut", type=_date, metavar="YYYY-MM-DD",
+        help="the last day the segmentations see (default: 90 days before the last purchase)",
+    )  # fmt: skip
+    backtest.add_argument("-o", "--output", type=Path, required=True, help="JSON report to write")
+    backtest.add_argument(
+        "--customers", type=Path, metavar="CSV",
+        help="also write every customer's groups, predictions and what they did after the cut",
+    )  # fmt: skip
+    _add_model_options(backtest)
+
+
+BACKTEST_DECIMALS = 4
+
+
+def _run_backtest(args: argparse.Namespace) -> int:
+    """Segment on the lines up to ``--cut``; compare with what happened after it.
+
+    See :mod:`rfm_core.segments.backtest`.
+    """
+    started = time.perf_counter()
+    run = _customers(args, warm=("rfm_core.segments.backtest",))
+    from rfm_core.customers.migration import data_range
+    from rfm_core.customers.rfm import DEFAULT_SEGMENTS
+    from rfm_core.outputs.export import rfm_csv
+    from rfm_core.segments.backtest import backtest
+
+    settings, flagging = _model_settings(args)
+    result = backtest(
+        run.data, run.kept, backend=run.backend, cut=args.cut, span=data_range(run.rfm.table),
+        rules=_rules(args), segments=DEFAULT_SEGMENTS, settings=settings,
+        anomaly_settings=flagging, mapping=run.mapping, name=run.name,
+        progress=lambda text: print(f"… {text}", flush=True),
+    )  # fmt: skip
+    report = {"file": run.report["file"], **_backtest_report(result)}
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.customers:
+        args.customers.write_bytes(rfm_csv(result.customers.round(BACKTEST_DECIMALS)))
+    _print_backtest(report)
+    print(f"→ {args.output} ({time.perf_counter() - started:.2f} s)")
+    return 0
+
+
+def _records(frame) -> list:
+    return json.loads(frame.round(BACKTEST_DECIMALS).to_json(orient="records"))
+
+
+def _backtest_report(result) -> dict:
+    """The backtest as JSON-ready values."""
+    value = result.clv
+    comparison = result.comparison.reset_index()
+    return {
+        "cut": result.cut.isoformat(),
+        "end": result.end.isoformat(),
+        "days_after_cut": result.days,
+        "window_before_cut": [result.window_start.isoformat(), result.cut.isoformat()],
+        "customers": len(result.customers),
+        "bought_again": float(result.customers["bought_again"].mean()),
+        "winner": result.winner,
+        "sentence": result.sentence,
+        "comparison": _records(comparison),
+        "groups": {
+            method: _records(frame.reset_index()) for method, frame in result.groups.items()
+        },
+        "calibration": _records(result.calibration),
+        "clv": {
+            "params": {**value.bgnbd.params, **value.gamma_gamma.params},
+            "fits": {
+                "bgnbd": _fit_report(value.bgnbd),
+                "gamma_gamma": _fit_report(value.gamma_gamma),
+            },
+            "spend_frequency_correlation": value.correlation,
+        },
+        "clusters": {
+            "method": result.segmentation.settings.method,
+            "n_clusters": result.segmentation.n_clusters,
+        },
+        "notes": list(result.notes),
+    }
+
+
+def _print_backtest(report: dict) -> None:
+    from rfm_core.segments.backtest import METHOD_NAMES
+
+    print(
+        f"{report['file']}: {report['customers']:,} customers on {report['cut']}; "
+        f"{report['bought_again']:.1%} of them bought again up to {report['end']} "
+        f"({report['days_after_cut']} days)"
+    )
+    print(
+        f"{'':<15}{'concordance':>12}{'ρ':>6}  best group (share of customers): lift of the "
+        "repeat rate, of revenue per customer; purchases predicted vs made"
+    )
+    for row in report["comparison"]:
+        print(
+            f"  {METHOD_NAMES[row['method']]:<13}{_number(row['concordance'], '.1%'):>12}"
+            f"{_number(row['spearman']):>6}  {row['best_group']} "
+            f"({row['best_group_share']:.1%}): {_number(row['repeat_lift'])}×, "
+            f"{_number(row['revenue_lift'])}×; {row['predicted_purchases']:,.0f} vs "
+            f"{row['actual_purchases']:,.0f}"
+        )
+    p = report["clv"]["params"]
+    print(
+        f"CLV fitted up to {report['cut']}: r {p['r']:.4g}, alpha {p['alpha']:.4g} weeks, "
+        f"a {p['a']:.4g}, b {p['b']:.4g}; p {p['p']:.4g}, q {p['q']:.4g}, v {p['v']:.4g}"
+    )
+    print(report["sentence"])
+    for note in report["notes"]:
+        print(f"note: {note}")
+
+
+def _number(value, spec: str = ".2f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from rfm_core.ingest.synthetic import generate_transactions
 
@@ -819,6 +951,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "score": _run_score,
             "migrate": _run_migrate,
             "clv": _run_clv,
+            "backtest": _run_backtest,
             "demo": _run_demo,
         }
         return commands[args.command](args)
