@@ -23,11 +23,15 @@ pages = {
         st.Page("pages/projections.py", title="Projections", icon=":material/scatter_plot:"),
         st.Page("pages/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
     ],
+    "Value": [
+        st.Page("pages/clv.py", title="Lifetime value", icon=":material/savings:"),
+        st.Page("pages/backtest.py", title="Backtest", icon=":material/fact_check:"),
+    ],
     "Export": [
         st.Page("pages/export.py", title="Export & score", icon=":material/download:"),
     ],
 }
-navigation = st.navigation(pages)
+navigation = st.navigation(pages, expanded=True)  # every page listed: no "View 3 more"
 
 dataset = ensure_dataset()
 with st.sidebar:

@@ -684,20 +684,12 @@ def _add_clv_parser(commands) -> None:
     clv.add_argument("--report", type=Path, help="write the cleaning report and the fits as JSON")
 
 
-CLV_DECIMALS = {
-    "t_x_weeks": 4, "T_weeks": 4, "monetary_value": 2, "p_alive": 4, "expected_purchases": 4,
-    "expected_avg_value": 2, "clv": 2, "expected_holdout_purchases": 4, "actual_value": 2,
-}  # fmt: skip
-
-
 def _run_clv(args: argparse.Namespace) -> int:
     """Lifetime value of every customer; see :mod:`rfm_core.customers.clv`."""
     started = time.perf_counter()
     run = _customers(args, warm=("rfm_core.customers.clv",))
     rfm, report = run.rfm, run.report
-    import pandas as pd
-
-    from rfm_core.customers.clv import clv_by_segment, customer_lifetime_value
+    from rfm_core.customers.clv import clv_by_segment, clv_table, customer_lifetime_value
     from rfm_core.customers.rfm import DEFAULT_SEGMENTS
     from rfm_core.outputs.export import rfm_csv
 
@@ -706,12 +698,9 @@ def _run_clv(args: argparse.Namespace) -> int:
         calibration_end=args.calibration_end, holdout_end=args.holdout_end,
         horizon_weeks=args.horizon_weeks, margin=args.margin, discount_rate=args.discount_rate,
     )  # fmt: skip
-    segments = rfm.table["rfm_segment"].astype(str).reindex(value.customers.index)
-    segments = segments.fillna("(not in the RFM table)")
-    rows = value.customers.round(CLV_DECIMALS)
-    rows.insert(0, "rfm_segment", segments)
-    rows["clv_note"] = rows["clv_note"].replace("", pd.NA)  # an empty field, not ""
+    rows = clv_table(value.customers, rfm.table["rfm_segment"])
     args.output.write_bytes(rfm_csv(rows))
+    segments = rows["rfm_segment"]
     order = [rule.name for rule in DEFAULT_SEGMENTS]
     by_segment = clv_by_segment(value.customers, segments, order=order)
     report["warnings"] = [*report["warnings"], *value.warnings]
@@ -808,9 +797,6 @@ def _add_backtest_parser(commands) -> None:
     _add_model_options(backtest)
 
 
-BACKTEST_DECIMALS = 4
-
-
 def _run_backtest(args: argparse.Namespace) -> int:
     """Segment on the lines up to ``--cut``; compare with what happened after it.
 
@@ -821,7 +807,7 @@ def _run_backtest(args: argparse.Namespace) -> int:
     from rfm_core.customers.migration import data_range
     from rfm_core.customers.rfm import DEFAULT_SEGMENTS
     from rfm_core.outputs.export import rfm_csv
-    from rfm_core.segments.backtest import backtest
+    from rfm_core.segments.backtest import CUSTOMER_DECIMALS, backtest
 
     settings, flagging = _model_settings(args)
     result = backtest(
@@ -833,14 +819,14 @@ def _run_backtest(args: argparse.Namespace) -> int:
     report = {"file": run.report["file"], **_backtest_report(result)}
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if args.customers:
-        args.customers.write_bytes(rfm_csv(result.customers.round(BACKTEST_DECIMALS)))
+        args.customers.write_bytes(rfm_csv(result.customers.round(CUSTOMER_DECIMALS)))
     _print_backtest(report)
     print(f"→ {args.output} ({time.perf_counter() - started:.2f} s)")
     return 0
 
 
 def _records(frame) -> list:
-    return json.loads(frame.round(BACKTEST_DECIMALS).to_json(orient="records"))
+    return json.loads(frame.round(4).to_json(orient="records"))
 
 
 def _backtest_report(result) -> dict:

@@ -180,17 +180,19 @@ def show_frame(
     key: str | None = None,
     height: int | str = "auto",
     total: int | None = None,
+    column_config: dict | None = None,
 ) -> None:
     """Show a frame, at most :data:`MAX_TABLE_ROWS` rows of it, saying when it is cut.
 
-    ``total`` is the number of rows ``frame`` was taken from, when the caller already cut it.
+    ``total`` is the number of rows ``frame`` was taken from, when the caller already cut it;
+    ``column_config`` formats its columns (see :mod:`ui.formats`).
     """
     total = len(frame) if total is None else total
     if total > min(len(frame), MAX_TABLE_ROWS):
         st.caption(
             f"Showing the first {MAX_TABLE_ROWS:,} of {total:,} rows; the download has them all."
         )
-    st.dataframe(frame.head(MAX_TABLE_ROWS), key=key, height=height)
+    st.dataframe(frame.head(MAX_TABLE_ROWS), key=key, height=height, column_config=column_config)
 
 
 def current_customers() -> pd.DataFrame:

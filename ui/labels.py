@@ -16,6 +16,8 @@ from rfm_core.ingest.schema import OPTIONAL_ROLES, ROLE_LABELS, ROLES
 from rfm_core.segments.features import FEATURE_LABELS
 
 __all__ = [
+    "BACKTEST_METHOD_LABELS",
+    "CLV_PARAMETER_LABELS",
     "COHORT_MEASURE_LABELS",
     "COLOUR_BY_LABELS",
     "DATE_ORDER_LABELS",
@@ -81,6 +83,22 @@ COLOUR_BY_LABELS: dict[str, str] = {
     "anomaly": "Anomaly",
 }
 FLAG_LABELS: dict[bool, str] = {True: "anomaly", False: "normal"}
+# the segmentations a backtest compares (rfm_core.segments.backtest.METHODS, in its order)
+BACKTEST_METHOD_LABELS: dict[str, str] = {
+    "rule": "Rule segments",
+    "cluster": "Clusters",
+    "clv": "CLV deciles",
+}
+# what each parameter of the lifetime-value models says (rfm_core.customers.clv)
+CLV_PARAMETER_LABELS: dict[str, str] = {
+    "r": "BG/NBD: shape of the purchase rates across customers",
+    "alpha": "BG/NBD: scale of the purchase rates (weeks)",
+    "a": "BG/NBD: dropout after a purchase ~ Beta(a, b)",
+    "b": "BG/NBD: dropout after a purchase ~ Beta(a, b)",
+    "p": "Gamma-Gamma: shape of the value of a purchase day",
+    "q": "Gamma-Gamma: spread of the customers' mean spend ~ Gamma(q, γ)",
+    "v": "Gamma-Gamma: scale γ of the customers' mean spend (currency)",
+}
 SCORE_BASIS_LABELS: dict[str, str] = {
     "model": "as among the model's training customers",
     "file": "ranked within the new log",

@@ -56,18 +56,19 @@ from ui.state import (
 TOP_PRODUCTS = 10
 
 
-def _folder_source(dataset: Dataset) -> tuple[ir.Table, ColumnMapping]:
+def folder_source(dataset: Dataset) -> tuple[ir.Table, ColumnMapping]:
+    """A data-folder file opened on DuckDB with the dataset's mapping, and that mapping."""
     columns = ColumnMapping(**dict(dataset.mapping))
     path = folder_file(data_folder(), dataset.file_name)
     return open_file(path, backend=connect("duckdb"), mapping=columns)[0], columns
 
 
-def _kept(dataset: Dataset, rules: CleaningRules) -> tuple[ir.Table, ibis.BaseBackend]:
+def kept_lines_for(dataset: Dataset, rules: CleaningRules) -> tuple[ir.Table, ibis.BaseBackend]:
     """The kept lines as an expression, and the backend that runs it."""
     result = pipeline_for(dataset, rules)
     if result.lines is not None:
         return kept_lines(result), ibis.duckdb.connect()
-    source, columns = _folder_source(dataset)
+    source, columns = folder_source(dataset)
     kept = kept_lines_on_engine(source, columns, rules, name=dataset.file_name)
     return kept, source._find_backend()
 
@@ -78,7 +79,7 @@ def activity_for(dataset: Dataset, rules: CleaningRules, freq: str) -> pd.DataFr
 
     See :func:`rfm_core.customers.trends.activity_trend`.
     """
-    kept, backend = _kept(dataset, rules)
+    kept, backend = kept_lines_for(dataset, rules)
     return activity_trend(kept, backend=backend, freq=freq)
 
 
@@ -94,7 +95,7 @@ class Breakdowns:
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def breakdowns_for(dataset: Dataset, rules: CleaningRules) -> Breakdowns:
     """The breakdowns of the Overview page (country and products: None without the column)."""
-    kept, backend = _kept(dataset, rules)
+    kept, backend = kept_lines_for(dataset, rules)
     return Breakdowns(
         new_vs_returning(kept, backend=backend),
         revenue_by_country(kept, backend=backend),
@@ -133,7 +134,7 @@ def cluster_kpis_for(
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def cohorts_for(dataset: Dataset, rules: CleaningRules) -> Cohorts:
     """Monthly acquisition cohorts (:func:`rfm_core.customers.migration.cohort_retention`)."""
-    kept, backend = _kept(dataset, rules)
+    kept, backend = kept_lines_for(dataset, rules)
     return cohort_retention(kept, backend=backend)
 
 
@@ -168,7 +169,7 @@ def migration_for(
     result = pipeline_for(dataset, rules)
     if result.transactions is not None:
         return migrate(result.transactions, **options)
-    source, columns = _folder_source(dataset)
+    source, columns = folder_source(dataset)
     return migrate(source, mapping=columns, name=dataset.file_name, **options)
 
 

@@ -87,6 +87,7 @@ from rfm_core.lines.aggregate import MONEY_UNITS, money_units
 
 __all__ = [
     "BGNBD_PARAMETERS",
+    "CLV_DECIMALS",
     "CORRELATION_WARNING",
     "DAYS_PER_WEEK",
     "GAMMA_GAMMA_PARAMETERS",
@@ -94,6 +95,7 @@ __all__ = [
     "NOTE_NOT_SUMMED",
     "NOTE_NO_CALIBRATION",
     "NOTE_NO_PURCHASE_DAY",
+    "NOT_IN_RFM",
     "WEEKS_PER_YEAR",
     "BgNbdFit",
     "ClvError",
@@ -103,6 +105,7 @@ __all__ = [
     "bgnbd_log_likelihood",
     "clv_by_segment",
     "clv_summary",
+    "clv_table",
     "customer_lifetime_value",
     "expected_average_value",
     "expected_purchases",
@@ -1213,6 +1216,37 @@ def _customer_rows(
             rows["actual_purchases"] = rows["actual_purchases"].fillna(0).astype("int64")
             rows["actual_value"] = rows["actual_value"].fillna(0.0)
     rows["x"] = rows["x"].astype("Int64")
+    return rows
+
+
+CLV_DECIMALS = {
+    "t_x_weeks": 4, "T_weeks": 4, "monetary_value": 2, "p_alive": 4, "expected_purchases": 4,
+    "expected_avg_value": 2, "clv": 2, "expected_holdout_purchases": 4, "actual_value": 2,
+}  # fmt: skip
+NOT_IN_RFM = "(not in the RFM table)"
+
+
+def clv_table(customers: pd.DataFrame, rfm_segment: pd.Series) -> pd.DataFrame:
+    """The per-customer rows as exported: the rule segment first, rounded, empty notes missing.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        :attr:`ClvResult.customers`.
+    rfm_segment : pandas.Series
+        Rule segment per customer (the RFM table's ``rfm_segment``); customers without one get
+        :data:`NOT_IN_RFM`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rfm_segment`` then the columns of ``customers`` rounded to :data:`CLV_DECIMALS`;
+        ``clv_note`` is missing (an empty CSV field) where the model describes the customer.
+    """
+    rows = customers.round(CLV_DECIMALS)
+    segments = rfm_segment.astype(str).reindex(customers.index).fillna(NOT_IN_RFM)
+    rows.insert(0, "rfm_segment", segments)
+    rows["clv_note"] = rows["clv_note"].replace("", pd.NA)
     return rows
 
 

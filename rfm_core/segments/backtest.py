@@ -97,6 +97,7 @@ from rfm_core.segments.segmentation import (
 )
 
 __all__ = [
+    "CUSTOMER_DECIMALS",
     "DECILES",
     "METHODS",
     "METHOD_NAMES",
@@ -118,6 +119,7 @@ METHOD_NAMES: dict[str, str] = {
 }
 DECILES = 10
 NEAR_TIE = 0.01  # concordances closer than this are called a tie
+CUSTOMER_DECIMALS = 4  # predictions per customer as exported
 
 
 @dataclass(frozen=True)
