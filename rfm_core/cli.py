@@ -681,6 +681,11 @@ def _add_clv_parser(commands) -> None:
         "--discount-rate", type=_non_negative, default=0.0,
         help="annual discount rate, 0.1 for 10 %% (default 0)",
     )  # fmt: skip
+    model.add_argument(
+        "--doubtful-fits", action="store_true",
+        help="predict with a fit that did not converge (a parameter ran to the edge of its "
+        "range, a flat likelihood) instead of stopping; the warning says why",
+    )  # fmt: skip
     clv.add_argument("--report", type=Path, help="write the cleaning report and the fits as JSON")
 
 
@@ -697,6 +702,7 @@ def _run_clv(args: argparse.Namespace) -> int:
         run.kept, backend=run.backend, customers=rfm.table.index,
         calibration_end=args.calibration_end, holdout_end=args.holdout_end,
         horizon_weeks=args.horizon_weeks, margin=args.margin, discount_rate=args.discount_rate,
+        doubtful_fits=args.doubtful_fits,
     )  # fmt: skip
     rows = clv_table(value.customers, rfm.table["rfm_segment"])
     args.output.write_bytes(rfm_csv(rows))
