@@ -61,10 +61,12 @@ winner
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
+import uuid
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import ibis
@@ -593,33 +595,56 @@ def backtest(
     if isinstance(kept, pa.Table):
         kept = ibis.memtable(kept)
     backend = backend or ibis.duckdb.connect()
-    first, last = span or _span(kept, backend)
-    cut, end = backtest_dates((first, last), cut=cut)
-    days = (end - cut).days
-    step(f"RFM table and rule segments on the lines up to {cut}")
-    at_cut = snapshot(data, date=cut, rules=rules, segments=segments, mapping=mapping, name=name)
-    table = at_cut.table
-    step(f"Clusters fitted on the {len(table):,} customers of {cut}")
-    segmentation = _clusters(table, settings, anomaly_settings)
-    step(f"Lifetime value fitted on the lines up to {cut}")
-    value = customer_lifetime_value(
-        kept, backend=backend, customers=table.index, calibration_end=cut, holdout_end=end,
-        horizon_weeks=days / DAYS_PER_WEEK, doubtful_fits=True,
-    )  # fmt: skip
-    step(f"What the customers did in the {days} days before and after {cut}")
-    window_start = max(cut - dt.timedelta(days=days - 1), first)
-    activity = activity_around(
-        kept, window_start=window_start, cut=cut, end=end, backend=backend
-    ).reindex(table.index, fill_value=0)
-    step("Comparing the three segmentations")
-    customers, notes = _customers(table, segmentation, value, activity, days, window_start, cut)
-    groups, comparison, calibration, winner, sentence = compare_segmentations(
-        customers, cut=cut, end=end, rule_order=[rule.name for rule in segments]
-    )
-    return Backtest(
-        cut, end, customers, groups, comparison, calibration, value, segmentation, winner,
-        sentence, window_start, notes,
-    )  # fmt: skip
+    with _read_once(kept, backend, step) as kept:
+        first, last = span or _span(kept, backend)
+        cut, end = backtest_dates((first, last), cut=cut)
+        days = (end - cut).days
+        step(f"RFM table and rule segments on the lines up to {cut}")
+        options = {"rules": rules, "segments": segments, "mapping": mapping, "name": name}
+        table = snapshot(data, date=cut, **options).table
+        step(f"Clusters fitted on the {len(table):,} customers of {cut}")
+        segmentation = _clusters(table, settings, anomaly_settings)
+        step(f"Lifetime value fitted on the lines up to {cut}")
+        value = customer_lifetime_value(
+            kept, backend=backend, customers=table.index, calibration_end=cut, holdout_end=end,
+            horizon_weeks=days / DAYS_PER_WEEK, doubtful_fits=True,
+        )  # fmt: skip
+        step(f"What the customers did in the {days} days before and after {cut}")
+        window_start = max(cut - dt.timedelta(days=days - 1), first)
+        activity = activity_around(
+            kept, window_start=window_start, cut=cut, end=end, backend=backend
+        ).reindex(table.index, fill_value=0)
+        step("Comparing the three segmentations")
+        customers, notes = _customers(table, segmentation, value, activity, days, window_start, cut)
+        groups, comparison, calibration, winner, sentence = compare_segmentations(
+            customers, cut=cut, end=end, rule_order=[rule.name for rule in segments]
+        )
+        return Backtest(
+            cut, end, customers, groups, comparison, calibration, value, segmentation, winner,
+            sentence, window_start, notes,
+        )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _read_once(
+    kept: ir.Table, backend: ibis.BaseBackend, step: Callable[[str], None]
+) -> Iterator[ir.Table]:
+    """The kept lines of a source on DuckDB, computed once into a temporary table (dropped after).
+
+    The lifetime-value summary and the activity around the cut both read them; as an expression
+    over the source each would clean the whole log again (duplicate removal groups every row by
+    all its columns). Lines already in memory, and other engines, are read as they are.
+    """
+    if backend.name != "duckdb" or isinstance(kept.op(), ibis.expr.operations.InMemoryTable):
+        yield kept
+        return
+    step("Cleaning the log once for the steps that read its lines")
+    name = f"backtest_kept_{uuid.uuid4().hex}"
+    columns = kept.select("customer_id", "timestamp", "amount")
+    try:
+        yield backend.create_table(name, columns, temp=True)
+    finally:
+        backend.drop_table(name, force=True)
 
 
 def _customers(
