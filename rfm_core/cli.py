@@ -832,7 +832,7 @@ def _run_backtest(args: argparse.Namespace) -> int:
 
 
 def _records(frame) -> list:
-    return json.loads(frame.round(4).to_json(orient="records"))
+    return json.loads(frame.round(6).to_json(orient="records"))
 
 
 def _backtest_report(result) -> dict:
