@@ -14,7 +14,7 @@ import json
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -152,6 +152,19 @@ def _add_scoring_options(parser: argparse.ArgumentParser, *, model: bool = False
 
 
 def _add_segment_options(parser: argparse.ArgumentParser) -> None:
+    _add_model_options(parser)
+    parser.add_argument(
+        "--classifier", action="store_true",
+        help="also train the classifier that imitates the detector and report how well it does "
+        "(SMOTE + gradient boosting; scoring always uses the saved detector itself)",
+    )  # fmt: skip
+    # the classifier used to be trained unless this was given; old scripts keep working
+    parser.add_argument("--no-classifier", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--report", type=Path, help="write the run report as JSON here")
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    """How segments are fitted and anomalies flagged (``segment``, ``backtest``)."""
     from rfm_core.config import ANOMALY_METHODS, DEFAULT_FEATURES, LINKAGES, METHODS, TRANSFORMS
 
     model = parser.add_argument_group("segmentation")
@@ -183,14 +196,6 @@ def _add_segment_options(parser: argparse.ArgumentParser) -> None:
         "--contamination", type=_share, default=0.02,
         help="share of customers to flag (default 0.02)",
     )  # fmt: skip
-    flags.add_argument(
-        "--classifier", action="store_true",
-        help="also train the classifier that imitates the detector and report how well it does "
-        "(SMOTE + gradient boosting; scoring always uses the saved detector itself)",
-    )  # fmt: skip
-    # the classifier used to be trained unless this was given; old scripts keep working
-    flags.add_argument("--no-classifier", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--report", type=Path, help="write the run report as JSON here")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     -------
     argparse.ArgumentParser
         With the commands ``rfm``, ``clean``, ``segment``, ``score``, ``migrate``, ``clv``,
-        ``runs`` and ``demo``.
+        ``backtest``, ``runs`` and ``demo``.
     """
     parser = argparse.ArgumentParser(prog="python -m rfm_core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -247,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     _add_scoring_options(migrate)
     _add_clv_parser(commands)
+    _add_backtest_parser(commands)
     _add_runs_parser(commands)
     demo = commands.add_parser("demo", help="write a generated transaction log with known segments")
     demo.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet to write")
@@ -326,16 +332,40 @@ class _Scores:
     edges: dict | None
 
 
-def _customers(
-    args: argparse.Namespace, *, warm: tuple[str, ...] = (), model=None
-) -> tuple[object, dict, _Scores, object]:
-    """Run cleaning and RFM where ``--engine`` says, scored as ``--score-edges`` and
-    ``--segments`` say.
+@dataclass(frozen=True)
+class _Run:
+    """What cleaning and RFM gave, wherever they ran, and the lines the later steps read.
 
-    Returns the run (a :class:`rfm_core.customers.result.CustomerRun`), its report, and a function
-    that computes the overview's aggregates of its kept lines (for ``--publish``). With a saved
-    ``model`` (:class:`rfm_core.outputs.persistence.ModelBundle`) the model's mapping, date order,
-    cleaning rules (``--reference-date`` may replace its date) and rule segments are used.
+    ``run`` is the :class:`rfm_core.customers.result.CustomerRun` (its customers scored as
+    ``scores`` says); ``data`` what a snapshot reads (prepared transactions in memory, the
+    source on an engine); ``kept`` the kept lines (a pyarrow table in memory, an Ibis expression
+    over the source on an engine, run by ``backend``; None means an embedded DuckDB);
+    ``overview`` computes the Overview page's aggregates of the kept lines (for ``--publish``).
+    """
+
+    run: object
+    report: dict
+    scores: _Scores
+    data: object
+    kept: object
+    backend: object | None
+    mapping: object
+    name: str
+    overview: Callable[[], dict]
+
+    @property
+    def rfm(self):
+        """The RFM result of :attr:`run`."""
+        return self.run.rfm
+
+
+def _customers(args: argparse.Namespace, *, warm: tuple[str, ...] = (), model=None) -> _Run:
+    """Run cleaning and RFM where ``--engine`` says, scored as ``--score-edges`` and
+    ``--segments`` say (commands without those options: quantiles and the default segments).
+
+    With a saved ``model`` (:class:`rfm_core.outputs.persistence.ModelBundle`) the model's
+    mapping, date order, cleaning rules (``--reference-date`` may replace its date) and rule
+    segments are used.
     """
     from rfm_core.customers.rfm import DEFAULT_SEGMENTS
     from rfm_core.outputs.export import cleaning_report_dict, engine_report_dict
@@ -345,27 +375,31 @@ def _customers(
     else:
         mapping, segments = model.mapping, model.segments
         rules = model.cleaning_rules(reference_date=args.reference_date)
-    segments = _read_segments(args.segments) if args.segments else segments
-    binning = _read_binning(args.score_edges) if args.score_edges else None
+    if getattr(args, "segments", None):
+        segments = _read_segments(args.segments)
+    score_edges = getattr(args, "score_edges", None)
+    binning = _read_binning(score_edges) if score_edges else None
     engine = _engine(args)
     if engine != "memory":
         from rfm_core.customers.engine import rfm_on_engine
+        from rfm_core.customers.trends import kept_lines_on_engine, returned_lines_on_engine
 
         try:
             source, mapping, name = _engine_source(args, engine, mapping, model=model)
             run = rfm_on_engine(
                 source, name=name, mapping=mapping, rules=rules, segments=segments, engine=engine
             )
+            kept = kept_lines_on_engine(source, run.mapping, rules, name=name)  # nothing runs yet
+            backend = source._find_backend()
 
             def overview():
-                from rfm_core.customers.trends import kept_lines_on_engine, returned_lines_on_engine
                 from rfm_core.outputs.runs import overview_tables
 
-                kept = kept_lines_on_engine(source, run.mapping, rules, name=name)
                 returned = returned_lines_on_engine(source, run.mapping, rules, name=name)
-                return overview_tables(kept, backend=source._find_backend(), returned=returned)
+                return overview_tables(kept, backend=backend, returned=returned)
 
-            return (*_rescored(run, engine_report_dict(run), segments, binning), overview)
+            run, report, scores = _rescored(run, engine_report_dict(run), segments, binning)
+            return _Run(run, report, scores, source, kept, backend, run.mapping, name, overview)
         except EngineUnsupported as exc:
             if args.table:
                 raise
@@ -393,7 +427,11 @@ def _customers(
             kept_lines(result), backend=ibis.duckdb.connect(), returned=returned_lines(result)
         )
 
-    return (*_rescored(result, cleaning_report_dict(result), segments, binning), overview)
+    run, report, scores = _rescored(result, cleaning_report_dict(result), segments, binning)
+    return _Run(
+        run, report, scores, result.transactions, result.lines, None, result.mapping,
+        loaded.file_name, overview,
+    )  # fmt: skip
 
 
 def _rescored(run, report: dict, segments: tuple, binning) -> tuple[object, dict, _Scores]:
@@ -477,8 +515,8 @@ def _read_segments(path: Path) -> tuple:
 
 def _run_rfm(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    run, report, _, _ = _customers(args)
-    rfm = run.rfm
+    run = _customers(args)
+    rfm, report = run.rfm, run.report
     from rfm_core.outputs.export import rfm_csv
 
     args.output.write_bytes(rfm_csv(rfm.table))
@@ -579,38 +617,17 @@ def _sql_path(path: Path) -> str:
 
 def _run_segment(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    run, report, scores, overview = _customers(args, warm=("rfm_core.segments.segmentation",))
-    rfm = run.rfm
+    run = _customers(args, warm=("rfm_core.segments.segmentation",))
+    rfm, report, scores = run.rfm, run.report, run.scores
     from rfm_core.outputs.export import labeled_csv, segmentation_report_dict
     from rfm_core.segments.segmentation import (
-        AnomalySettings,
-        SegmentationSettings,
         find_anomalies,
         labeled_customers,
         segment_customers,
     )
 
     table = rfm.table
-    settings = SegmentationSettings(
-        method=args.method,
-        n_clusters=args.k,
-        features=args.features,
-        transform=args.transform,
-        linkage=args.linkage,
-        eps=args.eps,
-        min_samples=args.min_samples,
-        min_cluster_size=args.min_cluster_size,
-        exclude_anomalies=args.exclude_anomalies,
-        name_scheme=args.names,
-        random_state=args.random_state,
-    )
-    flagging = AnomalySettings(
-        method=args.anomaly_method,
-        contamination=args.contamination,
-        features=args.features,
-        transform=args.transform,
-        random_state=args.random_state,
-    )
+    settings, flagging = _model_settings(args)
     anomalies = find_anomalies(table, flagging, currency=args.currency)
     from concurrent.futures import ThreadPoolExecutor
 
@@ -633,8 +650,37 @@ def _run_segment(args: argparse.Namespace) -> int:
     _write_exports(args, table, report, segmentation, anomalies, classifier, scores)
     if args.publish:
         bundle, signed = _bundle(args, table, report, segmentation, anomalies, scores)
-        _publish(args, run, table, segmentation, anomalies, bundle, signed, report, overview)
+        _publish(
+            args, run.run, table, segmentation, anomalies, bundle, signed, report, run.overview
+        )
     return 0
+
+
+def _model_settings(args: argparse.Namespace):
+    """The segmentation and anomaly settings of the ``_add_model_options`` options."""
+    from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
+
+    settings = SegmentationSettings(
+        method=args.method,
+        n_clusters=args.k,
+        features=args.features,
+        transform=args.transform,
+        linkage=args.linkage,
+        eps=args.eps,
+        min_samples=args.min_samples,
+        min_cluster_size=args.min_cluster_size,
+        exclude_anomalies=args.exclude_anomalies,
+        name_scheme=args.names,
+        random_state=args.random_state,
+    )
+    flagging = AnomalySettings(
+        method=args.anomaly_method,
+        contamination=args.contamination,
+        features=args.features,
+        transform=args.transform,
+        random_state=args.random_state,
+    )
+    return settings, flagging
 
 
 def _train_classifier(table, anomalies, settings):
@@ -804,9 +850,8 @@ def _run_score(args: argparse.Namespace) -> int:
     model = load_bundle(signed, key=installation_key())
     if args.currency is not None:
         model = replace(model, currency=args.currency.strip())
-    run, report, scores, overview = _customers(
-        args, warm=("rfm_core.segments.segmentation",), model=model
-    )
+    run = _customers(args, warm=("rfm_core.segments.segmentation",), model=model)
+    report, scores = run.report, run.scores
     from rfm_core.outputs.export import labeled_csv, scores_report_dict
     from rfm_core.outputs.persistence import apply_bundle
     from rfm_core.segments.segmentation import labeled_customers
@@ -845,7 +890,10 @@ def _run_score(args: argparse.Namespace) -> int:
     if facts["flagged"] is not None:
         print(f"anomalies: {facts['flagged']:,} customers flagged (column anomaly)")
     if args.publish:
-        _publish(args, run, scored.table, segmentation, anomalies, model, signed, report, overview)
+        _publish(
+            args, run.run, scored.table, segmentation, anomalies, model, signed, report,
+            run.overview,
+        )  # fmt: skip
     return 0
 
 
@@ -1006,68 +1054,32 @@ def _add_clv_parser(commands) -> None:
         "--discount-rate", type=_non_negative, default=0.0,
         help="annual discount rate, 0.1 for 10 %% (default 0)",
     )  # fmt: skip
+    model.add_argument(
+        "--doubtful-fits", action="store_true",
+        help="predict with a fit that did not converge (a parameter ran to the edge of its "
+        "range, a flat likelihood) instead of stopping; the warning says why",
+    )  # fmt: skip
     clv.add_argument("--report", type=Path, help="write the cleaning report and the fits as JSON")
-
-
-def _clv_inputs(args: argparse.Namespace) -> tuple[object, dict, object, object]:
-    """The RFM table, its report and the kept lines (with the backend they live on).
-
-    On an engine the kept lines stay there (an Ibis expression over the source); in memory they
-    are the pipeline's Arrow table.
-    """
-    from rfm_core.outputs.export import cleaning_report_dict, engine_report_dict
-
-    rules = _rules(args)
-    engine = _engine(args)
-    if engine != "memory":
-        from rfm_core.customers.engine import EngineUnsupported, rfm_on_engine
-        from rfm_core.customers.trends import kept_lines_on_engine
-
-        try:
-            source, mapping, name = _engine_source(args, engine, dict(args.mapping) or None)
-            run = rfm_on_engine(source, name=name, mapping=mapping, rules=rules, engine=engine)
-            kept = kept_lines_on_engine(source, run.mapping, rules, name=name)
-            return run.rfm, engine_report_dict(run), kept, source._find_backend()
-        except EngineUnsupported as exc:
-            if args.table:
-                raise
-            print(f"note: {exc}; reading the file in memory instead")
-    from rfm_core.customers.pipeline import run_rfm
-
-    loaded = _load_while_importing(
-        args.input, sheet=_sheet(args.sheet), warm=("rfm_core.customers.clv",)
-    )
-    result = run_rfm(loaded, mapping=dict(args.mapping), date_order=args.date_order, rules=rules)
-    return result.rfm, cleaning_report_dict(result), result.lines, None
-
-
-CLV_DECIMALS = {
-    "t_x_weeks": 4, "T_weeks": 4, "monetary_value": 2, "p_alive": 4, "expected_purchases": 4,
-    "expected_avg_value": 2, "clv": 2, "expected_holdout_purchases": 4, "actual_value": 2,
-}  # fmt: skip
 
 
 def _run_clv(args: argparse.Namespace) -> int:
     """Lifetime value of every customer; see :mod:`rfm_core.customers.clv`."""
     started = time.perf_counter()
-    rfm, report, kept, backend = _clv_inputs(args)
-    import pandas as pd
-
-    from rfm_core.customers.clv import clv_by_segment, customer_lifetime_value
+    run = _customers(args, warm=("rfm_core.customers.clv",))
+    rfm, report = run.rfm, run.report
+    from rfm_core.customers.clv import clv_by_segment, clv_table, customer_lifetime_value
     from rfm_core.customers.rfm import DEFAULT_SEGMENTS
     from rfm_core.outputs.export import rfm_csv
 
     value = customer_lifetime_value(
-        kept, backend=backend, customers=rfm.table.index, calibration_end=args.calibration_end,
-        holdout_end=args.holdout_end, horizon_weeks=args.horizon_weeks, margin=args.margin,
-        discount_rate=args.discount_rate,
+        run.kept, backend=run.backend, customers=rfm.table.index,
+        calibration_end=args.calibration_end, holdout_end=args.holdout_end,
+        horizon_weeks=args.horizon_weeks, margin=args.margin, discount_rate=args.discount_rate,
+        doubtful_fits=args.doubtful_fits,
     )  # fmt: skip
-    segments = rfm.table["rfm_segment"].astype(str).reindex(value.customers.index)
-    segments = segments.fillna("(not in the RFM table)")
-    rows = value.customers.round(CLV_DECIMALS)
-    rows.insert(0, "rfm_segment", segments)
-    rows["clv_note"] = rows["clv_note"].replace("", pd.NA)  # an empty field, not ""
+    rows = clv_table(value.customers, rfm.table["rfm_segment"])
     args.output.write_bytes(rfm_csv(rows))
+    segments = rows["rfm_segment"]
     order = [rule.name for rule in DEFAULT_SEGMENTS]
     by_segment = clv_by_segment(value.customers, segments, order=order)
     report["warnings"] = [*report["warnings"], *value.warnings]
@@ -1227,6 +1239,125 @@ def _run_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_backtest_parser(commands) -> None:
+    backtest = commands.add_parser(
+        "backtest",
+        help="transactions → how well rule segments, clusters and CLV fitted up to a date "
+        "predicted what customers did after it",
+    )  # fmt: skip
+    _add_input_options(backtest)
+    backtest.add_argument(
+        "--cut", type=_date, metavar="YYYY-MM-DD",
+        help="the last day the segmentations see (default: 90 days before the last purchase)",
+    )  # fmt: skip
+    backtest.add_argument("-o", "--output", type=Path, required=True, help="JSON report to write")
+    backtest.add_argument(
+        "--customers", type=Path, metavar="CSV",
+        help="also write every customer's groups, predictions and what they did after the cut",
+    )  # fmt: skip
+    _add_model_options(backtest)
+
+
+def _run_backtest(args: argparse.Namespace) -> int:
+    """Segment on the lines up to ``--cut``; compare with what happened after it.
+
+    See :mod:`rfm_core.segments.backtest`.
+    """
+    started = time.perf_counter()
+    run = _customers(args, warm=("rfm_core.segments.backtest",))
+    from rfm_core.customers.migration import data_range
+    from rfm_core.customers.rfm import DEFAULT_SEGMENTS
+    from rfm_core.outputs.export import rfm_csv
+    from rfm_core.segments.backtest import CUSTOMER_DECIMALS, backtest
+
+    settings, flagging = _model_settings(args)
+    result = backtest(
+        run.data, run.kept, backend=run.backend, cut=args.cut, span=data_range(run.rfm.table),
+        rules=_rules(args), segments=DEFAULT_SEGMENTS, settings=settings,
+        anomaly_settings=flagging, mapping=run.mapping, name=run.name,
+        progress=lambda text: print(f"… {text}", flush=True),
+    )  # fmt: skip
+    report = {"file": run.report["file"], **_backtest_report(result)}
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.customers:
+        args.customers.write_bytes(rfm_csv(result.customers.round(CUSTOMER_DECIMALS)))
+    _print_backtest(report)
+    print(f"→ {args.output} ({time.perf_counter() - started:.2f} s)")
+    return 0
+
+
+def _records(frame) -> list:
+    return json.loads(frame.round(6).to_json(orient="records"))
+
+
+def _backtest_report(result) -> dict:
+    """The backtest as JSON-ready values."""
+    value = result.clv
+    comparison = result.comparison.reset_index()
+    return {
+        "cut": result.cut.isoformat(),
+        "end": result.end.isoformat(),
+        "days_after_cut": result.days,
+        "window_before_cut": [result.window_start.isoformat(), result.cut.isoformat()],
+        "customers": len(result.customers),
+        "bought_again": float(result.customers["bought_again"].mean()),
+        "winner": result.winner,
+        "sentence": result.sentence,
+        "comparison": _records(comparison),
+        "groups": {
+            method: _records(frame.reset_index()) for method, frame in result.groups.items()
+        },
+        "calibration": _records(result.calibration),
+        "clv": {
+            "params": {**value.bgnbd.params, **value.gamma_gamma.params},
+            "fits": {
+                "bgnbd": _fit_report(value.bgnbd),
+                "gamma_gamma": _fit_report(value.gamma_gamma),
+            },
+            "spend_frequency_correlation": value.correlation,
+        },
+        "clusters": {
+            "method": result.segmentation.settings.method,
+            "n_clusters": result.segmentation.n_clusters,
+        },
+        "notes": list(result.notes),
+    }
+
+
+def _print_backtest(report: dict) -> None:
+    from rfm_core.segments.backtest import METHOD_NAMES
+
+    print(
+        f"{report['file']}: {report['customers']:,} customers on {report['cut']}; "
+        f"{report['bought_again']:.1%} of them bought again up to {report['end']} "
+        f"({report['days_after_cut']} days)"
+    )
+    print(
+        f"{'':<15}{'concordance':>12}{'ρ':>6}  best group (share of customers): lift of the "
+        "repeat rate, of revenue per customer; purchases predicted vs made"
+    )
+    for row in report["comparison"]:
+        print(
+            f"  {METHOD_NAMES[row['method']]:<13}{_number(row['concordance'], '.1%'):>12}"
+            f"{_number(row['spearman']):>6}  {row['best_group']} "
+            f"({row['best_group_share']:.1%}): {_number(row['repeat_lift'])}×, "
+            f"{_number(row['revenue_lift'])}×; {row['predicted_purchases']:,.0f} vs "
+            f"{row['actual_purchases']:,.0f}"
+        )
+    p = report["clv"]["params"]
+    print(
+        f"CLV fitted up to {report['cut']}: r {p['r']:.4g}, alpha {p['alpha']:.4g} weeks, "
+        f"a {p['a']:.4g}, b {p['b']:.4g}; p {p['p']:.4g}, q {p['q']:.4g}, v {p['v']:.4g}"
+    )
+    print(report["sentence"])
+    for note in report["notes"]:
+        print(f"note: {note}")
+
+
+def _number(value, spec: str = ".2f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from rfm_core.ingest.synthetic import generate_transactions
 
@@ -1268,6 +1399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "score": _run_score,
             "migrate": _run_migrate,
             "clv": _run_clv,
+            "backtest": _run_backtest,
             "runs": _run_runs,
             "demo": _run_demo,
         }

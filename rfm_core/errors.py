@@ -8,6 +8,7 @@ class and show its message; anything else is a bug.
 from __future__ import annotations
 
 __all__ = [
+    "BacktestError",
     "BundleError",
     "BundleSignatureError",
     "BundleVersionError",
@@ -83,6 +84,10 @@ class ClvError(RfmError):
 
 class ClusteringError(RfmError):
     """Clustering parameters are invalid or the table is too small for them."""
+
+
+class BacktestError(RfmError):
+    """A backtest cannot be run: a cut date outside the data, or nobody to compare."""
 
 
 class ProjectionError(RfmError):

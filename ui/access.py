@@ -177,6 +177,8 @@ _PAGES = (
     ("Segments", "pages/segments.py", "Segments", ":material/groups:", "both"),
     ("Segments", "pages/projections.py", "Projections", ":material/scatter_plot:", "both"),
     ("Segments", "pages/anomalies.py", "Anomalies", ":material/crisis_alert:", "both"),
+    ("Value", "pages/clv.py", "Lifetime value", ":material/savings:", "own"),
+    ("Value", "pages/backtest.py", "Backtest", ":material/fact_check:", "own"),
     ("Export", "pages/export.py", "Export & score", ":material/download:", "both"),
     ("Published", "pages/runs.py", "Published runs", ":material/inventory_2:", "always"),
     ("Published", "pages/history.py", "Segment history", ":material/history:", "always"),

@@ -27,8 +27,10 @@ from rfm_core.labels import (
 )
 
 __all__ = [
+    "BACKTEST_METHOD_LABELS",
     "BINNING_LABELS",
     "CHOICE_LABELS",
+    "CLV_PARAMETER_LABELS",
     "COHORT_MEASURE_LABELS",
     "COLOUR_BY_LABELS",
     "DATE_FORMAT_LABELS",
@@ -100,6 +102,22 @@ BINNING_LABELS: dict[str, str] = {
     "quantile": "Quantiles (about a fifth of the customers per score)",
     "jenks": "Natural breaks (Jenks, found in the values)",
     "fixed": "Fixed cut points (typed below)",
+}
+# the segmentations a backtest compares (rfm_core.segments.backtest.METHODS, in its order)
+BACKTEST_METHOD_LABELS: dict[str, str] = {
+    "rule": "Rule segments",
+    "cluster": "Clusters",
+    "clv": "CLV deciles",
+}
+# what each parameter of the lifetime-value models says (rfm_core.customers.clv)
+CLV_PARAMETER_LABELS: dict[str, str] = {
+    "r": "BG/NBD: shape of the purchase rates across customers",
+    "alpha": "BG/NBD: scale of the purchase rates (weeks)",
+    "a": "BG/NBD: dropout after a purchase ~ Beta(a, b)",
+    "b": "BG/NBD: dropout after a purchase ~ Beta(a, b)",
+    "p": "Gamma-Gamma: shape of the value of a purchase day",
+    "q": "Gamma-Gamma: spread of the customers' mean spend ~ Gamma(q, γ)",
+    "v": "Gamma-Gamma: scale γ of the customers' mean spend (currency)",
 }
 SCORE_BASIS_LABELS: dict[str, str] = {
     "model": "as among the model's training customers",

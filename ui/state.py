@@ -318,3 +318,34 @@ MAX_CURRENCY_CHARS = 5
 def current_currency() -> str:
     """The currency symbol or code the user set in the sidebar (``""``: none)."""
     return str(st.session_state.get(CURRENCY_KEY) or "").strip()[:MAX_CURRENCY_CHARS]
+
+
+@dataclass(frozen=True)
+class ClvOptions:
+    """The CLV page's horizon (weeks), margin (share of revenue that is profit) and annual
+    discount rate (hashable: the lifetime-value cache is keyed on it)."""
+
+    horizon_weeks: float = 12.0
+    margin: float = 1.0
+    discount_rate: float = 0.0
+
+
+def current_clv_options() -> ClvOptions:
+    """The lifetime-value options of this session (defaults until the CLV page's form is sent)."""
+    values = st.session_state.get("clv_options")
+    return ClvOptions(**values) if values else ClvOptions()
+
+
+def set_clv_options(options: ClvOptions) -> None:
+    """Remember lifetime-value options (a plain dict)."""
+    st.session_state["clv_options"] = asdict(options)
+
+
+def backtest_cut() -> dt.date | None:
+    """The cut date of the last backtest this session ran, if any."""
+    return st.session_state.get("backtest_cut")
+
+
+def set_backtest_cut(cut: dt.date) -> None:
+    """Remember the cut date of the Backtest page's form (kept when the page is left)."""
+    st.session_state["backtest_cut"] = cut

@@ -60,13 +60,14 @@ from ui.state import (
 )
 
 
-def _folder_source(dataset: Dataset) -> tuple[ir.Table, ColumnMapping]:
+def folder_source(dataset: Dataset) -> tuple[ir.Table, ColumnMapping]:
+    """A data-folder file opened on DuckDB with the dataset's mapping, and that mapping."""
     columns = ColumnMapping(**dict(dataset.mapping))
     path = folder_file(data_folder(), dataset.file_name)
     return open_file(path, backend=connect("duckdb"), mapping=columns)[0], columns
 
 
-def _kept(dataset: Dataset, rules: CleaningRules) -> tuple[ir.Table, ibis.BaseBackend]:
+def kept_lines_for(dataset: Dataset, rules: CleaningRules) -> tuple[ir.Table, ibis.BaseBackend]:
     """The kept lines as an expression, and the backend that runs it."""
     if dataset.run_id:
         raise RfmError(
@@ -75,7 +76,7 @@ def _kept(dataset: Dataset, rules: CleaningRules) -> tuple[ir.Table, ibis.BaseBa
     result = pipeline_for(dataset, rules)
     if result.lines is not None:
         return kept_lines(result), ibis.duckdb.connect()
-    source, columns = _folder_source(dataset)
+    source, columns = folder_source(dataset)
     kept = kept_lines_on_engine(source, columns, rules, name=dataset.file_name)
     return kept, source._find_backend()
 
@@ -87,7 +88,7 @@ def _kept_and_returned(
     result = pipeline_for(dataset, rules)
     if result.lines is not None:
         return kept_lines(result), returned_lines(result), ibis.duckdb.connect()
-    source, columns = _folder_source(dataset)
+    source, columns = folder_source(dataset)
     kept = kept_lines_on_engine(source, columns, rules, name=dataset.file_name)
     returned = returned_lines_on_engine(source, columns, rules, name=dataset.file_name)
     return kept, returned, source._find_backend()
@@ -108,7 +109,7 @@ def activity_for(dataset: Dataset, rules: CleaningRules, freq: str) -> pd.DataFr
     """
     if dataset.run_id:
         return _published_table(dataset, f"activity_{freq}")
-    kept, backend = _kept(dataset, rules)
+    kept, backend = kept_lines_for(dataset, rules)
     return activity_trend(kept, backend=backend, freq=freq)
 
 
@@ -174,7 +175,7 @@ def cluster_kpis_for(
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def cohorts_for(dataset: Dataset, rules: CleaningRules) -> Cohorts:
     """Monthly acquisition cohorts (:func:`rfm_core.customers.migration.cohort_retention`)."""
-    kept, backend = _kept(dataset, rules)
+    kept, backend = kept_lines_for(dataset, rules)
     return cohort_retention(kept, backend=backend)
 
 
@@ -218,7 +219,7 @@ def migration_for(
     result = pipeline_for(dataset, rules)
     if result.transactions is not None:
         return migrate(result.transactions, **options)
-    source, columns = _folder_source(dataset)
+    source, columns = folder_source(dataset)
     return migrate(source, mapping=columns, name=dataset.file_name, **options)
 
 

@@ -87,6 +87,7 @@ from rfm_core.lines.aggregate import MONEY_UNITS, money_units
 
 __all__ = [
     "BGNBD_PARAMETERS",
+    "CLV_DECIMALS",
     "CORRELATION_WARNING",
     "DAYS_PER_WEEK",
     "GAMMA_GAMMA_PARAMETERS",
@@ -94,6 +95,7 @@ __all__ = [
     "NOTE_NOT_SUMMED",
     "NOTE_NO_CALIBRATION",
     "NOTE_NO_PURCHASE_DAY",
+    "NOT_IN_RFM",
     "WEEKS_PER_YEAR",
     "BgNbdFit",
     "ClvError",
@@ -103,6 +105,7 @@ __all__ = [
     "bgnbd_log_likelihood",
     "clv_by_segment",
     "clv_summary",
+    "clv_table",
     "customer_lifetime_value",
     "expected_average_value",
     "expected_purchases",
@@ -1092,6 +1095,7 @@ def customer_lifetime_value(
     horizon_weeks: float = 12.0,
     margin: float = 1.0,
     discount_rate: float = 0.0,
+    doubtful_fits: bool = False,
 ) -> ClvResult:
     """Summarise, fit both models and predict every customer's lifetime value.
 
@@ -1108,6 +1112,12 @@ def customer_lifetime_value(
         See :func:`clv_summary`; without ``calibration_end`` the models fit on everything.
     horizon_weeks, margin, discount_rate : float
         See :func:`predict_clv`.
+    doubtful_fits : bool, default False
+        Predict with a fit that did not converge (a parameter ran to the edge of its range, the
+        likelihood is flat at the optimum, the optimiser stopped early) from the best parameters
+        found, saying why in the warnings. For a backtest, which measures the predictions
+        against what happened anyway. A fit without a finite likelihood, or a Gamma-Gamma fit
+        with ``q ≤ 1`` (no finite mean spend), is refused all the same.
 
     Returns
     -------
@@ -1123,18 +1133,17 @@ def customer_lifetime_value(
         kept, backend=backend, calibration_end=calibration_end, holdout_end=holdout_end
     )
     table = summary.table
+    doubts = []
     bgnbd = fit_bgnbd(table)
-    if not bgnbd.converged:
-        raise ClvError(f"the BG/NBD fit failed: {bgnbd.message}")
+    doubts += _accepted("BG/NBD", bgnbd, doubtful=doubtful_fits)
     gamma_gamma = fit_gamma_gamma(table)
-    if not gamma_gamma.converged:
-        raise ClvError(f"the Gamma-Gamma fit failed: {gamma_gamma.message}")
+    doubts += _accepted("Gamma-Gamma", gamma_gamma, doubtful=doubtful_fits)
     predictions = predict_clv(
         table, bgnbd, gamma_gamma, horizon_weeks=horizon_weeks, margin=margin,
         discount_rate=discount_rate, holdout_weeks=summary.holdout_weeks,
     )  # fmt: skip
     correlation = spend_frequency_correlation(table)
-    warnings = []
+    warnings = doubts
     if abs(correlation) >= CORRELATION_WARNING:
         warnings.append(
             f"spend and frequency are correlated (Pearson ρ = {correlation:.2f} between x and "
@@ -1154,6 +1163,23 @@ def customer_lifetime_value(
         rows, summary, bgnbd, gamma_gamma, correlation, float(horizon_weeks), float(margin),
         float(discount_rate), tuple(warnings),
     )  # fmt: skip
+
+
+def _accepted(label: str, fit: BgNbdFit | GammaGammaFit, *, doubtful: bool) -> list[str]:
+    """Nothing for a converged fit; a warning for a doubtful one that may be used; else raise."""
+    if fit.converged:
+        return []
+    usable = math.isfinite(fit.log_likelihood) and all(
+        math.isfinite(v) and v > 0 for v in fit.params.values()
+    )
+    if isinstance(fit, GammaGammaFit):
+        usable = usable and fit.q > 1
+    if not (doubtful and usable):
+        raise ClvError(f"the {label} fit failed: {fit.message}")
+    return [
+        f"the {label} fit did not converge ({fit.message}); its predictions come from the best "
+        "parameters found"
+    ]
 
 
 def _customer_rows(
@@ -1190,6 +1216,37 @@ def _customer_rows(
             rows["actual_purchases"] = rows["actual_purchases"].fillna(0).astype("int64")
             rows["actual_value"] = rows["actual_value"].fillna(0.0)
     rows["x"] = rows["x"].astype("Int64")
+    return rows
+
+
+CLV_DECIMALS = {
+    "t_x_weeks": 4, "T_weeks": 4, "monetary_value": 2, "p_alive": 4, "expected_purchases": 4,
+    "expected_avg_value": 2, "clv": 2, "expected_holdout_purchases": 4, "actual_value": 2,
+}  # fmt: skip
+NOT_IN_RFM = "(not in the RFM table)"
+
+
+def clv_table(customers: pd.DataFrame, rfm_segment: pd.Series) -> pd.DataFrame:
+    """The per-customer rows as exported: the rule segment first, rounded, empty notes missing.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        :attr:`ClvResult.customers`.
+    rfm_segment : pandas.Series
+        Rule segment per customer (the RFM table's ``rfm_segment``); customers without one get
+        :data:`NOT_IN_RFM`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rfm_segment`` then the columns of ``customers`` rounded to :data:`CLV_DECIMALS`;
+        ``clv_note`` is missing (an empty CSV field) where the model describes the customer.
+    """
+    rows = customers.round(CLV_DECIMALS)
+    segments = rfm_segment.astype(str).reindex(customers.index).fillna(NOT_IN_RFM)
+    rows.insert(0, "rfm_segment", segments)
+    rows["clv_note"] = rows["clv_note"].replace("", pd.NA)
     return rows
 
 

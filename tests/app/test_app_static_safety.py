@@ -107,7 +107,7 @@ def run_type_checks(path: Path) -> list[str]:
 def test_the_sources_are_found() -> None:
     names = {p.name for p in SOURCES}
     assert {"app.py", "cache.py", "state.py", "segments.py", "upload.py", "base.py"} <= names
-    assert len(PAGES) == 14
+    assert len(PAGES) == 16
 
 
 def test_pages_import_neither_plotly_nor_the_core() -> None:

@@ -1,8 +1,12 @@
 """The one label map of the ui layer covers every choice the core offers, in the core's order."""
 
 from rfm_core.config import ANOMALY_METHODS, METHODS
+from rfm_core.customers.clv import BGNBD_PARAMETERS, GAMMA_GAMMA_PARAMETERS
 from rfm_core.ingest.schema import OPTIONAL_ROLES, ROLES
+from rfm_core.segments.backtest import METHODS as BACKTEST_METHODS
 from ui.labels import (
+    BACKTEST_METHOD_LABELS,
+    CLV_PARAMETER_LABELS,
     DETECTOR_LABELS,
     FEATURE_LABELS,
     FEATURES,
@@ -31,3 +35,8 @@ def test_a_cluster_is_labelled_with_its_name_and_anything_else_is_left_alone() -
     assert cluster_label(0, names) == "0: Champions"
     assert cluster_label(-1, names) == "-1: Unassigned"
     assert cluster_label("new", names) == "new"
+
+
+def test_the_backtest_methods_and_the_clv_parameters_have_words() -> None:
+    assert tuple(BACKTEST_METHOD_LABELS) == BACKTEST_METHODS
+    assert tuple(CLV_PARAMETER_LABELS) == (*BGNBD_PARAMETERS, *GAMMA_GAMMA_PARAMETERS)

@@ -114,6 +114,10 @@ def test_clv_fit_failure_is_said_in_words(tmp_path, capsys):
     assert main(["clv", str(path), "-o", str(tmp_path / "clv.csv")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: the BG/NBD fit failed: ") and err[-1] == "\n"
+    assert main(["clv", str(path), "-o", str(tmp_path / "clv.csv"), "--doubtful-fits"]) == 0
+    printed = capsys.readouterr().out
+    assert "warning: the BG/NBD fit did not converge (" in printed
+    assert read(tmp_path / "clv.csv")["clv"].notna().all()
 
 
 def test_python_m_rfm_core_clv(log_file, tmp_path):

@@ -311,6 +311,22 @@ def test_a_fit_that_fails_says_why():
         customer_lifetime_value(lines_of(REGULAR).lines)
 
 
+def test_a_doubtful_fit_predicts_when_asked_and_says_why():
+    value = customer_lifetime_value(lines_of(REGULAR).lines, doubtful_fits=True)
+    assert [w.split(" (")[0] for w in value.warnings] == [
+        "the BG/NBD fit did not converge",
+        "the Gamma-Gamma fit did not converge",  # every purchase is worth 10: no spread
+    ]
+    assert "ran to the edge of the range searched" in value.warnings[0]
+    assert value.warnings[0].endswith("its predictions come from the best parameters found")
+    rows = value.customers
+    assert rows["clv"].notna().all() and np.isfinite(rows["clv"]).all()
+    # everyone started on 01-01; the longer they kept buying weekly, the likelier still alive
+    by_x = rows.groupby("x")["p_alive"].first()
+    assert by_x.is_monotonic_increasing and by_x.iloc[0] < 0.01 and by_x.iloc[-1] > 0.8
+    assert rows["expected_avg_value"].to_numpy() == pytest.approx(10.0)
+
+
 # -- Gamma-Gamma -------------------------------------------------------------------------------
 
 
