@@ -25,6 +25,7 @@ from rfm_core.labels import (
     column_label,
     segment_colours,
 )
+from rfm_core.segments.profiles import cluster_title
 
 __all__ = [
     "BACKTEST_METHOD_LABELS",
@@ -126,5 +127,7 @@ SCORE_BASIS_LABELS: dict[str, str] = {
 
 
 def cluster_label(label: Hashable, names: Mapping[Hashable, str]) -> Hashable:
-    """``"0: Champions"`` for a cluster with a name, the label itself otherwise (e.g. *new*)."""
-    return f"{label}: {names[label]}" if label in names else label
+    """``"Cluster 0 · Champions"`` (or ``"0: <a name the user gave>"``) for a cluster with a
+    name, the label itself otherwise (e.g. *new*); see
+    :func:`rfm_core.segments.profiles.cluster_title`."""
+    return cluster_title(label, names[label]) if label in names else label

@@ -90,6 +90,7 @@ from rfm_core.errors import BacktestError
 from rfm_core.ingest.schema import ColumnMapping, Transactions
 from rfm_core.lines.aggregate import MONEY_UNITS
 from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.segments.profiles import cluster_title
 from rfm_core.segments.segmentation import (
     AnomalySettings,
     SegmentationResult,
@@ -485,7 +486,7 @@ def compare_segmentations(
     names = dict(zip(customers["cluster"], customers["cluster_name"], strict=True))
     order = {
         "rule": ("rfm_segment", rule_order),
-        "cluster": ("cluster_group", [f"{label}: {names[label]}" for label in labels]),
+        "cluster": ("cluster_group", [cluster_title(label, names[label]) for label in labels]),
         "clv": ("clv_group", [f"decile {d}" for d in range(1, DECILES + 1)]),
     }
     groups = {
@@ -501,7 +502,8 @@ def compare_segmentations(
 
 
 def _cluster_titles(labels: pd.Series, names: pd.Series) -> pd.Series:
-    return labels.astype(str) + ": " + names.astype(str)
+    titles = [cluster_title(label, name) for label, name in zip(labels, names, strict=True)]
+    return pd.Series(titles, index=labels.index, dtype="string")
 
 
 # -- the whole backtest ------------------------------------------------------------------------

@@ -70,6 +70,7 @@ __all__ = [
     "ProfileError",
     "SegmentRules",
     "cluster_name",
+    "cluster_title",
     "crosswalk",
     "default_actions",
     "feature_importances",
@@ -534,6 +535,26 @@ def cluster_name(label: Hashable, name: str) -> str:
     str
     """
     return f"{CLUSTER_PREFIX} {label} · {name}"
+
+
+def cluster_title(label: Hashable, name: str) -> str:
+    """How a cluster is listed beside others: its name when the name already says its number
+    (``"Cluster 2 · At Risk"``), else ``"2: <name>"`` (a name the user gave).
+
+    Parameters
+    ----------
+    label : hashable
+        The cluster's label.
+    name : str
+        Its name.
+
+    Returns
+    -------
+    str
+    """
+    if str(name).startswith(f"{CLUSTER_PREFIX} {label} · "):
+        return str(name)
+    return f"{label}: {name}"
 
 
 def _median_rule_segments(

@@ -107,9 +107,10 @@ def test_overview_segments_kpis_and_pareto(app: AppTest, demo: RfmPipelineResult
 
 def test_overview_cluster_kpis_on_demand(app: AppTest, demo: RfmPipelineResult) -> None:
     at = open_page(app, "overview")
-    assert not [d for d in at.dataframe if "0: " in str(list(d.value.index)[:1])]
+    first = "Cluster 0 · "  # clusters are listed by their generated names
+    assert not [d for d in at.dataframe if first in str(list(d.value.index)[:1])]
     at.toggle(key="overview_clusters").set_value(True).run()
-    clusters = [d.value for d in check(at).dataframe if str(d.value.index[0]).startswith("0: ")]
+    clusters = [d.value for d in check(at).dataframe if str(d.value.index[0]).startswith(first)]
     assert len(clusters) == 1
     assert clusters[0]["customers"].sum() == demo.rfm.n_customers
 
@@ -177,7 +178,7 @@ def test_movement_by_cluster(app: AppTest, demo_moves) -> None:
     z = array(heat["z"])
     assert z.sum() == len(demo_moves.customers)
     assert heat["y"][0] == "(not yet a customer)"
-    assert heat["x"][0].startswith("0: ")
+    assert heat["x"][0].startswith("Cluster 0 · ")
 
 
 # -- Cohorts -----------------------------------------------------------------------------------

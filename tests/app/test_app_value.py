@@ -107,7 +107,7 @@ def test_clv_per_cluster_names_the_clusters_of_the_segments_page(app, demo):
     at.radio(key="clv_by").set_value("cluster")
     at = check(at.run())
     groups = frame_with(at, "clv_sum", "clv_median", "share_clv")
-    assert all(": " in str(label) for label in groups.index)
+    assert all(str(label).startswith("Cluster ") for label in groups.index)
     assert groups["customers"].sum() == demo.rfm.n_customers
     assert groups["share_clv"].sum() == pytest.approx(1.0)
 
@@ -129,7 +129,7 @@ def test_backtest_page_shows_the_cores_comparison(app, demo_backtest, downloads:
     np.testing.assert_allclose(
         comparison["concordance"].to_numpy(), result.comparison["concordance"].to_numpy()
     )
-    assert comparison["best_group"].tolist() == ["Champions", "0: Champions", "decile 1"]
+    assert comparison["best_group"].tolist() == ["Champions", "Cluster 0 · Champions", "decile 1"]
     traces = figure(at, "calibration")["data"]
     assert [t["name"] for t in traces] == [
         "predicted = actual", "Rule segments", "Clusters", "CLV deciles"
