@@ -53,7 +53,7 @@ with st.form("rules_form"):
     )  # fmt: skip
     max_z = right.number_input(
         "Drop customers with an R, F or M z-score above (0 = off)", min_value=0.0,
-        value=float(rules.max_zscore or 0), step=0.5, key="rule_max_z",
+        value=float(rules.max_zscore or 0), step=0.5, format="%g", key="rule_max_z",
     )  # fmt: skip
     if st.form_submit_button("Apply rules"):
         with components.shown_errors(icon=None):

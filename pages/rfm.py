@@ -6,6 +6,7 @@ from ui import components, forms
 from ui.charts.customers import distribution_figures, rule_segment_treemap, score_grid_heatmap
 from ui.components import log_spaced_stops, money, show_frame, show_warnings
 from ui.customers import (
+    SCORE_LEVEL_COLUMNS,
     customers_in_range,
     rule_segment_summary,
     score_levels,
@@ -37,7 +38,7 @@ st.caption(
     f"R, F and M scores 1–5, cut by {scores_in_words()}; equal values share a score. "
     "The scores put every customer in a rule segment."
 )
-show_frame(score_levels(), hide_index=True, key="score_levels")
+show_frame(score_levels(), overrides=SCORE_LEVEL_COLUMNS, hide_index=True, key="score_levels")
 forms.binning_form()  # nothing to change in a published run
 
 st.subheader("Explore with RFM sliders")

@@ -26,13 +26,15 @@ from rfm_core.customers.scores import (
     describe_scores,
 )
 from rfm_core.errors import ScoreBinningError
+from rfm_core.labels import column_label
 from ui.cache import edges_for, scoring_for
 from ui.components import MAX_TABLE_ROWS, cached, current_customers, current_pipeline
-from ui.formats import column_config
+from ui.formats import column_config, number_column
 from ui.state import current_binning, current_segments
 
 __all__ = [
     "RULE_COLUMNS",
+    "SCORE_LEVEL_COLUMNS",
     "BinningPreview",
     "binning_choice",
     "binning_from_form",
@@ -48,6 +50,8 @@ __all__ = [
 
 FIXED = "fixed"  # the form's third choice beside the binning methods: typed cut points
 _SEPARATORS = re.compile(r"[,;\s]+")
+# the score levels' share is a share of customers (the label map's "share" is one of rows)
+SCORE_LEVEL_COLUMNS = {"share": number_column(column_label("share_customers"), "share")}
 # the headers of the rule editor in words (its columns are those of every rules table)
 RULE_COLUMNS = column_config(segments_to_frame(DEFAULT_SEGMENTS))
 

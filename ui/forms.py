@@ -14,6 +14,7 @@ from ui import formats
 from ui.components import safe_md, show_frame, show_warnings, shown_errors
 from ui.customers import (
     RULE_COLUMNS,
+    SCORE_LEVEL_COLUMNS,
     binning_choice,
     binning_from_form,
     binning_inputs,
@@ -113,7 +114,9 @@ def _show_preview(candidate) -> None:
         show_frame(changes.moves, hide_index=True, key="binning_moves")
     levels.markdown("**Its scores**")
     with levels:
-        show_frame(result.levels, hide_index=True, key="binning_levels")
+        show_frame(
+            result.levels, overrides=SCORE_LEVEL_COLUMNS, hide_index=True, key="binning_levels"
+        )
 
 
 def sweep_form(settings: SegmentationSettings) -> None:

@@ -430,7 +430,7 @@ def excel_workbook(report: RunReport) -> bytes:
     sheets: dict[str, list[pd.DataFrame]] = {
         "Summary": [pairs],
         "Scores": [
-            report.scores,
+            _scores_frame(report),
             pd.DataFrame({"item": ["scores cut by"], "value": [report.binning]}),
         ],
         "Segment profiles": [report.segments.reset_index()],
@@ -773,7 +773,12 @@ def _scores_html(report: RunReport) -> str:
         "in a rule segment (column <code>rfm_segment</code>); the clusters below are found "
         "separately and named <em>Cluster N · …</em>.</p>"
     )
-    return intro + _frame_table(report.scores, index=False)
+    return intro + _frame_table(_scores_frame(report), index=False)
+
+
+def _scores_frame(report: RunReport) -> pd.DataFrame:
+    """The score levels as shown: their ``share`` is a share of customers, not of rows."""
+    return report.scores.rename(columns={"share": "share_customers"})
 
 
 def _segments_html(report: RunReport) -> str:
