@@ -21,4 +21,7 @@ scripts/setup.sh requirements-dev.txt
 .venv/bin/ruff format --check .
 # browsers come from Debian only: never let Playwright fetch one
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# with no arguments: the whole suite, one test module per worker process (each worker serves
+# its own app and every browser test opens a fresh session)
+[ $# -gt 0 ] || set -- -n auto --dist loadfile
 .venv/bin/python -m pytest "$@"

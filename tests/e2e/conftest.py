@@ -129,6 +129,10 @@ def browser():
         chromium = playwright.chromium.launch(
             executable_path=executable, headless=True, args=CHROMIUM_ARGS
         )
+        # assertions wait as long as actions do (the default 5 s is short on a busy CI host)
+        from playwright.sync_api import expect
+
+        expect.set_options(timeout=UI_TIMEOUT)
         yield chromium
         chromium.close()
 

@@ -25,7 +25,7 @@ from rfm_core.segments.segmentation import (
     find_anomalies,
     segment_customers,
 )
-from tests.e2e.test_e2e_browser import DEMO, go_to
+from tests.e2e.test_e2e_browser import DEMO, go_to, wait_idle
 
 PAGE_END = "Upload a model bundle and a transaction log to score them."
 
@@ -116,7 +116,11 @@ def test_a_downloaded_bundle_scores_an_upload(page: Page, tmp_path: Path, demo_r
     uploaders = page.locator('[data-testid="stFileUploader"]')
     dropzone = '[data-testid="stFileUploaderDropzoneInput"]'
     uploaders.filter(has_text="Model bundle").locator(dropzone).set_input_files(bundle_path)
-    uploaders.filter(has_text="Transaction log").locator(dropzone).set_input_files(DEMO)
+    # the upload reruns the page: wait for it to finish, or the old elements are still there
+    expect(page.locator('[data-testid="stFileChipName"]')).to_have_count(1)
+    wait_idle(page)
+    log_uploader = uploaders.filter(has=page.get_by_text("Transaction log", exact=True))
+    log_uploader.locator(dropzone).set_input_files(DEMO)
     card = page.locator('[data-testid="stMetric"]').filter(has_text="Customers scored")
     expect(card.locator('[data-testid="stMetricValue"]')).to_have_text(
         f"{result.rfm.n_customers:,}"
