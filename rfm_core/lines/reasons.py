@@ -7,7 +7,15 @@ the cleaning report, the CLI's JSON and the exports; the descriptions are what a
 
 from __future__ import annotations
 
-__all__ = ["BEFORE_DUPLICATES", "COPIES", "REASONS", "RETURN_REASONS"]
+__all__ = [
+    "BEFORE_DUPLICATES",
+    "COPIES",
+    "KEPT",
+    "REASONS",
+    "REASON_CODES",
+    "RETURN_REASONS",
+    "reason_names",
+]
 
 # reason → what it means, in the order the rules are applied
 REASONS: dict[str, str] = {
@@ -27,9 +35,30 @@ REASONS: dict[str, str] = {
     "customer_zscore_outlier": "customer's recency, frequency or monetary z-score above the limit",
 }
 
+# reason → a small integer, in rule order (0 is a kept line): what the engines compute and group
+# by, the names being given only to the few rows of a report or a written line
+KEPT = 0
+REASON_CODES: dict[str, int] = {reason: code for code, reason in enumerate(REASONS, start=1)}
+
 RETURN_REASONS = ("cancellation", "non_positive_quantity")
 # reasons checked before duplicates: every copy of such a row is removed for this reason
 BEFORE_DUPLICATES = ("missing_customer_id", "unparseable_date", "invalid_number")
 # the column an engine adds when it collapses exact copies first (see rfm_core.customers.engine),
 # named so that no column of a user's file is taken for it
 COPIES = "__rfm_copies"
+
+
+def reason_names(codes: dict[int, int]) -> dict[str, int]:
+    """Counts by reason code → counts by reason name (the code of kept lines left out).
+
+    Parameters
+    ----------
+    codes : dict of int to int
+        Reason code (:data:`REASON_CODES`) → count.
+
+    Returns
+    -------
+    dict of str to int
+        Reason name → count, in rule order, reasons without a count left out.
+    """
+    return {reason: codes[code] for reason, code in REASON_CODES.items() if code in codes}
