@@ -14,7 +14,6 @@ __all__ = [
     "REASONS",
     "REASON_CODES",
     "RETURN_REASONS",
-    "reason_names",
 ]
 
 # reason → what it means, in the order the rules are applied
@@ -46,19 +45,3 @@ BEFORE_DUPLICATES = ("missing_customer_id", "unparseable_date", "invalid_number"
 # the column an engine adds when it collapses exact copies first (see rfm_core.customers.engine),
 # named so that no column of a user's file is taken for it
 COPIES = "__rfm_copies"
-
-
-def reason_names(codes: dict[int, int]) -> dict[str, int]:
-    """Counts by reason code → counts by reason name (the code of kept lines left out).
-
-    Parameters
-    ----------
-    codes : dict of int to int
-        Reason code (:data:`REASON_CODES`) → count.
-
-    Returns
-    -------
-    dict of str to int
-        Reason name → count, in rule order, reasons without a count left out.
-    """
-    return {reason: codes[code] for reason, code in REASON_CODES.items() if code in codes}
