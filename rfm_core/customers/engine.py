@@ -5,10 +5,10 @@ Uploads are small and messy: :mod:`rfm_core.ingest.schema` reads every value in 
 cleaned-lines download. Logs of tens of millions of lines, or logs that live in a warehouse, go
 through this module instead. It runs **the same Ibis expressions** —
 :func:`rfm_core.lines.cleaning.flag_rows` and :mod:`rfm_core.lines.aggregate` — on the engine,
-and only one small table comes back: the activity of each customer per removal reason
-(:func:`rfm_core.lines.aggregate.line_activity`), from which the rows per reason and the RFM table
-are computed. No line is ever converted to pandas; nothing but about one row per customer is held
-in Python.
+and only the RFM values, the rows per removal reason and the rows of the customers lost come
+back, computed there from the activity of each customer per reason
+(:func:`rfm_core.lines.aggregate.line_activity`). No line is ever converted to pandas; nothing but
+one row per customer is held in Python.
 
 Values must be typed by the source: numbers as numbers, dates as dates or timestamps (or ISO
 text). Customer ids, invoice numbers, products and countries are always read as text, so that
@@ -30,7 +30,6 @@ instead when two do (:func:`collapsed_copies`), so the copies are exact either w
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -573,11 +572,11 @@ def _line_activity(
     rules: CleaningRules,
     *,
     name: str,
+    integral_text: tuple[str, ...],
     hashed: bool,
 ) -> tuple[ir.Table, ir.Table | None]:
     """:func:`~rfm_core.lines.aggregate.line_activity` of a source, reading only the columns the
     RFM needs past the collapse of copies; the collisions of :func:`collapsed_copies`."""
-    integral_text = integral_text_columns(source, mapping)
     roles = (*RFM_ROLES, "country") if rules.countries is not None else RFM_ROLES
     keep = {getattr(mapping, role) for role in roles} - {None}
     collisions = None
@@ -602,10 +601,10 @@ def rfm_on_engine(
 ) -> EngineRun:
     """Clean and aggregate a source on its engine; bring back counts and the RFM table.
 
-    One scan of the source: exact copies collapse (:func:`collapsed_copies`), every line is
-    flagged with a small reason code, and only
-    :func:`~rfm_core.lines.aggregate.line_activity` — about one row per customer — comes back;
-    the RFM table, the rows per reason and the customers lost are computed from it.
+    One query and one scan of the source: exact copies collapse (:func:`collapsed_copies`),
+    every line is flagged with a small reason code, and from
+    :func:`~rfm_core.lines.aggregate.line_activity` the engine computes the RFM values, the rows
+    per reason and the rows of the customers lost; only these come back, as one table.
 
     Parameters
     ----------
@@ -627,42 +626,89 @@ def rfm_on_engine(
         mapping = infer_mapping(sample_of(source, name=name), explicit=mapping)
     if rules.countries is not None and mapping.country is None:
         raise CleaningError("a country filter needs a country column in the mapping")
-    activity = _fetched_activity(source, mapping, rules, name=name)
-    local = ibis.duckdb.connect()
-    lines = ibis.memtable(activity)
-    totals = local.to_pyarrow(reason_totals(lines)).to_pylist()
+    results = _fetched_results(source, mapping, rules, name=name)
+    totals = results["reasons"].to_pylist()
     rows = {row["reason_code"]: row["rows"] for row in totals}
     by_reason = {reason: rows.get(code, 0) for reason, code in REASON_CODES.items()}
     by_reason["duplicate_row"] = sum(row["duplicates"] for row in totals)
     n_kept = rows.get(KEPT, 0)
     n_in = n_kept + sum(by_reason.values())
-    lost = customers_lost(_lost_per_customer(local.to_pyarrow(lost_customer_rows(lines))))
+    lost = customers_lost(_lost_per_customer(results["lost"]))
     report = removal_report(by_reason, n_in, customers_lost=lost)
     if n_kept == 0:
         raise CleaningError(f"{name}: no line is left after cleaning")
-    reference = rules.reference_date or _default_reference(activity)
-    per_customer = local.to_pyarrow(
-        rfm_columns(customer_activity(lines), reference_date=reference).order_by("customer_id")
-    )
-    rfm = finish_rfm(per_customer, reference, segments)
+    reference = totals[0]["reference_date"]
+    rfm = finish_rfm(results["rfm"], reference, segments)
     notes = (*duplicate_warnings(report, mapping), *rfm.warnings)
     return EngineRun(name, mapping, rules, report, n_in, n_kept, rfm, engine, notes)
 
 
-def _fetched_activity(
+def _results(activity: ir.Table, rules: CleaningRules) -> dict[str, ir.Table]:
+    """What comes back from the engine, computed there from the activity of the lines: the RFM
+    values (``rfm``), the rows per reason with the reference date (``reasons``) and the rows of
+    the customers lost (``lost``)."""
+    customers = customer_activity(activity)
+    if rules.reference_date is not None:
+        reference = ibis.literal(rules.reference_date)
+    else:  # the day after the last kept purchase
+        reference = customers.last_ts.max().date() + ibis.interval(days=1)
+    return {
+        "rfm": rfm_columns(customers, reference_date=reference),
+        "reasons": reason_totals(activity).mutate(reference_date=reference),
+        "lost": lost_customer_rows(activity),
+    }
+
+
+def _fetched_results(
     source: ir.Table, mapping: ColumnMapping, rules: CleaningRules, *, name: str
-) -> pa.Table:
-    """Run :func:`_line_activity` on the source's engine; group every column when the hash of
-    the other columns is not exact for this source."""
+) -> dict[str, pa.Table]:
+    """:func:`_results` of the source, in one query; every column grouped when the hash of the
+    columns the RFM does not read is not exact for this source (:func:`collapsed_copies`)."""
     backend = source._find_backend()
-    expr, collisions = _line_activity(source, mapping, rules, name=name, hashed=True)
-    if collisions is None:
-        return backend.to_pyarrow(expr)
-    activity = backend.to_pyarrow(expr.cross_join(collisions))
-    if pa.compute.max(activity.column("hash_collisions")).as_py():
-        expr, _ = _line_activity(source, mapping, rules, name=name, hashed=False)
-        return backend.to_pyarrow(expr)
-    return activity.drop_columns(["hash_collisions"])
+    integral_text = integral_text_columns(source, mapping)
+    for hashed in (True, False):
+        activity, collisions = _line_activity(
+            source, mapping, rules, name=name, integral_text=integral_text, hashed=hashed
+        )
+        parts = _results(activity, rules)
+        if collisions is not None:
+            parts["check"] = collisions
+        results = _unstacked(backend.to_pyarrow(_stacked(parts)), parts)
+        if collisions is None or not results["check"].column("hash_collisions")[0].as_py():
+            break
+    return results
+
+
+PART_COLUMN = "__rfm_part"
+
+
+def _stacked(parts: dict[str, ir.Table]) -> ir.Table:
+    """Several results as one table, so that one query computes them all: each part's rows under
+    the columns of every part (null where a part has no such column) and its name."""
+    types: dict[str, dt_.DataType] = {}
+    for table in parts.values():
+        for column, dtype in table.schema().items():
+            types.setdefault(column, dtype)
+    tables = [
+        table.select(
+            ibis.literal(part).name(PART_COLUMN),
+            *[
+                (table[c] if c in table.columns else ibis.null(dtype)).cast(dtype).name(c)
+                for c, dtype in types.items()
+            ],
+        )
+        for part, table in parts.items()
+    ]
+    return tables[0].union(*tables[1:], distinct=False) if len(tables) > 1 else tables[0]
+
+
+def _unstacked(stacked: pa.Table, parts: dict[str, ir.Table]) -> dict[str, pa.Table]:
+    """The parts of :func:`_stacked`, each with its own columns."""
+    part = stacked.column(PART_COLUMN)
+    return {
+        name: stacked.filter(pa.compute.equal(part, name)).select(table.columns)
+        for name, table in parts.items()
+    }
 
 
 def _lost_per_customer(rows: pa.Table) -> pd.DataFrame:
@@ -677,16 +723,6 @@ def _lost_per_customer(rows: pa.Table) -> pd.DataFrame:
     wide = wide.rename(columns=lambda code: f"rows_{names.get(code, 'kept')}")
     wide["purchases"] = 0
     return wide
-
-
-def _default_reference(activity: pa.Table) -> dt.date:
-    """The day after the last kept purchase."""
-    purchase = pa.compute.and_(
-        pa.compute.equal(activity.column("reason_code"), KEPT),
-        pa.compute.invert(activity.column("is_return")),
-    )
-    last = pa.compute.max(activity.column("last_ts").filter(purchase)).as_py()
-    return last.date() + dt.timedelta(days=1)
 
 
 def distinct_values(
