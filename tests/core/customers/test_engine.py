@@ -10,6 +10,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -469,3 +470,27 @@ def test_the_hashed_collapse_counts_what_grouping_every_column_counts(generated,
     assert int(collisions.to_pandas().iloc[0, 0]) == 0
     pd.testing.assert_frame_equal(got, want)
     assert sum(map(sum, got["copies"])) == len(pd.read_parquet(generated[1]))
+
+
+def test_stacked_results_come_apart_whatever_their_order():
+    """The engine's results travel as one table of parts; each part comes back with its own
+    columns and rows, also when a part is empty or its rows are not together."""
+    from rfm_core.customers.engine import PART_COLUMN, _stacked, _unstacked
+
+    parts = {
+        "a": ibis.memtable({"x": [1, 2, 3], "name": ["p", "q", "r"]}),
+        "b": ibis.memtable({"x": [9], "flag": [True]}),
+        "c": ibis.memtable({"name": ["z"]}).filter(ibis._.name == "none"),
+    }
+    stacked = connect("duckdb").to_pyarrow(_stacked(parts))
+    shuffled = stacked.take([3, 0, 2, 1])
+    for table in (stacked, shuffled):
+        found = _unstacked(table, parts)
+        assert PART_COLUMN not in found["a"].column_names
+        assert sorted(found["a"].to_pylist(), key=str) == [
+            {"x": 1, "name": "p"},
+            {"x": 2, "name": "q"},
+            {"x": 3, "name": "r"},
+        ]
+        assert found["b"].to_pylist() == [{"x": 9, "flag": True}]
+        assert found["c"].num_rows == 0 and found["c"].column_names == ["name"]
