@@ -4,10 +4,11 @@ Uploads are small and messy: :mod:`rfm_core.ingest.schema` reads every value in 
 :func:`rfm_core.lines.cleaning.clean` keeps the lines in memory for the drill-down and the
 cleaned-lines download. Logs of tens of millions of lines, or logs that live in a warehouse, go
 through this module instead. It runs **the same Ibis expressions** —
-:func:`rfm_core.lines.cleaning.flag_rows` and :func:`rfm_core.lines.aggregate.aggregate_customers` —
-on the engine, and only two small tables come back: the count of rows per removal reason and one row
-per customer. No line is ever converted to pandas; nothing but the per-customer table is held in
-Python.
+:func:`rfm_core.lines.cleaning.flag_rows` and :mod:`rfm_core.lines.aggregate` — on the engine,
+and only the RFM values, the rows per removal reason and the rows of the customers lost come
+back, computed there from the activity of each customer per reason
+(:func:`rfm_core.lines.aggregate.line_activity`). No line is ever converted to pandas; nothing but
+one row per customer is held in Python.
 
 Values must be typed by the source: numbers as numbers, dates as dates or timestamps (or ISO
 text). Customer ids, invoice numbers, products and countries are always read as text, so that
@@ -20,12 +21,16 @@ Exact duplicates: instead of numbering the copies of each row in a window over e
 copies into one row with their count (column :data:`rfm_core.lines.reasons.COPIES`); the rules then
 see each distinct row once, and the extra copies are counted as ``duplicate_row`` (or under an
 earlier reason that removes every copy). The result is the same as the window's, row for row.
-``row_id`` is 0 on an engine: it only ordered copies among themselves.
+``row_id`` is 0 on an engine: it only ordered copies among themselves. For the RFM table
+(:func:`rfm_on_engine`) DuckDB compares the columns the RFM never reads (products,
+descriptions) through one 64-bit hash and keeps only the columns it reads past the collapse; the
+same aggregation checks that no two different values share a hash, and groups every column
+instead when two do (:func:`collapsed_copies`), so the copies are exact either way.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -47,7 +52,13 @@ from rfm_core.ingest.schema import (
     parse_dates,
     written_as_integral_numbers,
 )
-from rfm_core.lines.aggregate import customer_activity, rfm_columns
+from rfm_core.lines.aggregate import (
+    customer_activity,
+    line_activity,
+    lost_customer_rows,
+    reason_totals,
+    rfm_columns,
+)
 from rfm_core.lines.cleaning import (
     CleaningRules,
     customers_lost,
@@ -55,12 +66,13 @@ from rfm_core.lines.cleaning import (
     flag_rows,
     removal_report,
 )
-from rfm_core.lines.reasons import COPIES, REASONS
+from rfm_core.lines.reasons import COPIES, KEPT, REASON_CODES
 
 __all__ = [
     "ENGINES",
     "EngineRun",
     "canonical_lines",
+    "collapsed_copies",
     "connect",
     "customer_orders_on_engine",
     "distinct_values",
@@ -78,6 +90,7 @@ SAMPLE_ROWS = 20_000
 TEXT_ROLES = ("customer", "invoice", "product", "country", "description")
 DUCKDB_MEMORY_LIMIT = "2.5GB"  # per connection: one large file never takes the server's memory
 ENGINE_DATE_FORMATS = ("iso", "native")  # what an engine's timestamp cast reads as written
+WHITESPACE = (" ", "\t", "\n", "\r", "\v", "\f")  # what Ibis's strip removes
 
 
 @dataclass(frozen=True)
@@ -347,6 +360,7 @@ def canonical_lines(
     *,
     name: str,
     integral_text: tuple[str, ...] | None = None,
+    roles: Collection[str] | None = None,
 ) -> ir.Table:
     """Build the canonical columns of :mod:`rfm_core.lines.cleaning` from a typed source.
 
@@ -361,6 +375,9 @@ def canonical_lines(
     integral_text : tuple of str, optional
         Text columns written as integral numbers (:func:`integral_text_columns`); looked up on
         ``source`` when not given.
+    roles : collection of str, optional
+        The text roles to read (``customer, invoice, product, description, country``); the
+        others are left empty, and their columns need not be in ``source`` (all by default).
 
     Returns
     -------
@@ -374,7 +391,7 @@ def canonical_lines(
 
     def text(role: str) -> ir.StringValue:
         column = getattr(mapping, role)
-        if column is None:
+        if column is None or (roles is not None and role not in roles):
             return ibis.null("string")
         value = source[column]
         if schema[column].is_floating():
@@ -423,11 +440,13 @@ def _trimmed(value: ir.StringValue) -> ir.StringValue:
     """``value.strip()``, called only where a value may need it (a third of the time on DuckDB).
 
     Ibis trims spaces, tabs, line breaks, vertical tabs and form feeds, all of which sort at or
-    before the space; a value whose first and last characters sort after it is already trimmed.
-    (A text sorts before ``"!"`` exactly when it is empty or its first character is at most a
-    space.)
+    before the space: a value needs it when it is empty or starts with such a character (it
+    sorts before ``"!"``), or ends with one. ``ends_with`` compares bytes, where the last
+    character of ``right(value, 1)`` costs a walk through the text.
     """
-    suspect = (value < "!") | (value.right(1) <= " ")
+    suspect = value < "!"
+    for space in WHITESPACE:
+        suspect |= value.endswith(space)
     return ibis.ifelse(suspect, value.strip(), value)
 
 
@@ -471,7 +490,7 @@ def flagged_lines(
     -------
     ibis Table
         The columns of :func:`canonical_lines` (with :data:`~rfm_core.lines.reasons.COPIES`
-        when duplicates are dropped) and ``drop_reason``.
+        when duplicates are dropped) and those of :func:`~rfm_core.lines.cleaning.flag_rows`.
     """
     integral_text = integral_text_columns(source, mapping)
     if rules.drop_duplicates:
@@ -480,6 +499,95 @@ def flagged_lines(
     lines = canonical_lines(source, mapping, name=name, integral_text=integral_text)
     raw = [c for c in lines.columns if c.startswith("raw_")]
     return flag_rows(lines, rules, raw_columns=raw)
+
+
+# the roles the RFM table and the report need past the collapse of exact copies (the country only
+# for a country filter)
+RFM_ROLES = ("customer", "invoice", "date", "quantity", "price", "amount")
+HASH_COLUMN = "__rfm_other_columns"
+SET_COLUMN = "__rfm_grouping_set"
+# DuckDB SQL of the 64-bit hash that stands for the columns the RFM does not read; a test swaps it
+# for a poor one to show that different rows with the same hash are never taken for copies
+OTHER_COLUMNS_HASH = "hash({columns})"
+
+
+def collapsed_copies(source: ir.Table, keep: Collection[str]) -> tuple[ir.Table, ir.Table | None]:
+    """Exact copies collapsed into one row with their number; only the columns ``keep`` stay.
+
+    Two rows are copies when every column is equal. Elsewhere than on DuckDB, all columns are
+    grouped. On DuckDB the columns outside ``keep`` (products, descriptions: long text the RFM
+    never reads) are grouped by one 64-bit hash of their values instead, which holds a few bytes
+    per row where the text would hold dozens; the same aggregation lists the distinct values of
+    those columns, and the second table counts the hash values that stand for more than one of
+    them. Rows with such a hash could be different rows taken for copies: the result is only
+    exact when that count is 0 (:func:`rfm_on_engine` then groups all columns instead). With
+    one distinct value per hash, equal keys mean equal rows, exactly as grouping all columns.
+
+    Parameters
+    ----------
+    source : ibis Table
+        The file or table.
+    keep : collection of str
+        Columns read after the collapse.
+
+    Returns
+    -------
+    collapsed : ibis Table
+        The distinct rows: the columns ``keep`` and :data:`~rfm_core.lines.reasons.COPIES`.
+    collisions : ibis Table or None
+        One row, ``hash_collisions``: how many distinct values of the other columns share a
+        hash with another one. None when every column was grouped.
+    """
+    kept = [c for c in source.columns if c in keep]
+    others = [c for c in source.columns if c not in keep]
+    if source._find_backend().name != "duckdb" or not others:
+        collapsed = source.group_by(list(source.columns)).agg(**{COPIES: source.count()})
+        return collapsed.select(*kept, COPIES), None
+    sql = _quoted_names(kept)
+    other = _quoted_names(others)
+    both = (
+        source.alias("__rfm_source")
+        .sql(
+            f"SELECT {sql}, {HASH_COLUMN}, count(*) AS {COPIES}, "
+            f"GROUPING({_quoted_names(kept[:1])}) AS {SET_COLUMN} "
+            f"FROM (SELECT *, {OTHER_COLUMNS_HASH.format(columns=other)} AS {HASH_COLUMN} "
+            "FROM __rfm_source) "
+            f"GROUP BY GROUPING SETS (({sql}, {HASH_COLUMN}), ({HASH_COLUMN}, {other}))"
+        )
+        .alias("__rfm_collapsed")
+    )  # one aggregation for both uses below (a materialised CTE)
+    rows = both.filter(both[SET_COLUMN] == 0).select(*kept, COPIES)
+    values = both.filter(both[SET_COLUMN] == 1)
+    collisions = values.aggregate(hash_collisions=values.count() - values[HASH_COLUMN].nunique())
+    return rows, collisions
+
+
+def _quoted_names(columns: list[str]) -> str:
+    return ", ".join('"' + column.replace('"', '""') + '"' for column in columns)
+
+
+def _line_activity(
+    source: ir.Table,
+    mapping: ColumnMapping,
+    rules: CleaningRules,
+    *,
+    name: str,
+    integral_text: tuple[str, ...],
+    hashed: bool,
+) -> tuple[ir.Table, ir.Table | None]:
+    """:func:`~rfm_core.lines.aggregate.line_activity` of a source, reading only the columns the
+    RFM needs past the collapse of copies; the collisions of :func:`collapsed_copies`."""
+    roles = (*RFM_ROLES, "country") if rules.countries is not None else RFM_ROLES
+    keep = {getattr(mapping, role) for role in roles} - {None}
+    collisions = None
+    if rules.drop_duplicates:
+        if hashed:
+            source, collisions = collapsed_copies(source, keep)
+        else:
+            source = source.group_by(list(source.columns)).agg(**{COPIES: source.count()})
+        rules = replace(rules, drop_duplicates=False)
+    lines = canonical_lines(source, mapping, name=name, integral_text=integral_text, roles=roles)
+    return line_activity(flag_rows(lines, rules, raw_columns=[])), collisions
 
 
 def rfm_on_engine(
@@ -492,6 +600,11 @@ def rfm_on_engine(
     engine: str = "duckdb",
 ) -> EngineRun:
     """Clean and aggregate a source on its engine; bring back counts and the RFM table.
+
+    One query and one scan of the source: exact copies collapse (:func:`collapsed_copies`),
+    every line is flagged with a small reason code, and from
+    :func:`~rfm_core.lines.aggregate.line_activity` the engine computes the RFM values, the rows
+    per reason and the rows of the customers lost; only these come back, as one table.
 
     Parameters
     ----------
@@ -513,43 +626,110 @@ def rfm_on_engine(
         mapping = infer_mapping(sample_of(source, name=name), explicit=mapping)
     if rules.countries is not None and mapping.country is None:
         raise CleaningError("a country filter needs a country column in the mapping")
-    flags = flagged_lines(source, mapping, rules, name=name)
-    # one scan of the log: per-customer activity and the count of every removal reason
-    activity = source._find_backend().to_pyarrow(customer_activity(flags))
-    by_reason = {reason: _column_sum(activity, f"rows_{reason}") for reason in REASONS}
-    n_kept = _column_sum(activity, "rows_kept")
+    results = _fetched_results(source, mapping, rules, name=name)
+    totals = results["reasons"].to_pylist()
+    rows = {row["reason_code"]: row["rows"] for row in totals}
+    by_reason = {reason: rows.get(code, 0) for reason, code in REASON_CODES.items()}
+    by_reason["duplicate_row"] = sum(row["duplicates"] for row in totals)
+    n_kept = rows.get(KEPT, 0)
     n_in = n_kept + sum(by_reason.values())
-    lost = customers_lost(_per_customer(activity))
+    lost = customers_lost(_lost_per_customer(results["lost"]))
     report = removal_report(by_reason, n_in, customers_lost=lost)
     if n_kept == 0:
         raise CleaningError(f"{name}: no line is left after cleaning")
-    reference = rules.reference_date or _default_reference(activity)
-    local = ibis.duckdb.connect()
-    per_customer = local.to_pyarrow(
-        rfm_columns(ibis.memtable(activity), reference_date=reference).order_by("customer_id")
-    )
-    rfm = finish_rfm(per_customer, reference, segments)
+    reference = totals[0]["reference_date"]
+    rfm = finish_rfm(results["rfm"], reference, segments)
     notes = (*duplicate_warnings(report, mapping), *rfm.warnings)
     return EngineRun(name, mapping, rules, report, n_in, n_kept, rfm, engine, notes)
 
 
-def _per_customer(activity: pa.Table) -> pd.DataFrame:
-    """The activity of the customers with an id: ``purchases`` (orders) and ``rows_<reason>``."""
-    columns = [f"rows_{reason}" for reason in REASONS]
-    present = activity.filter(pa.compute.is_valid(activity.column("customer_id")))
-    frame = present.select(columns).to_pandas()
-    frame["purchases"] = present.column("frequency").to_pandas()
-    return frame
+def _results(activity: ir.Table, rules: CleaningRules) -> dict[str, ir.Table]:
+    """What comes back from the engine, computed there from the activity of the lines: the RFM
+    values (``rfm``), the rows per reason with the reference date (``reasons``) and the rows of
+    the customers lost (``lost``)."""
+    customers = customer_activity(activity)
+    if rules.reference_date is not None:
+        reference = ibis.literal(rules.reference_date)
+    else:  # the day after the last kept purchase
+        reference = customers.last_ts.max().date() + ibis.interval(days=1)
+    return {
+        "rfm": rfm_columns(customers, reference_date=reference),
+        "reasons": reason_totals(activity).mutate(reference_date=reference),
+        "lost": lost_customer_rows(activity),
+    }
 
 
-def _column_sum(table: pa.Table, column: str) -> int:
-    return int(pa.compute.sum(table.column(column)).as_py() or 0)
+def _fetched_results(
+    source: ir.Table, mapping: ColumnMapping, rules: CleaningRules, *, name: str
+) -> dict[str, pa.Table]:
+    """:func:`_results` of the source, in one query; every column grouped when the hash of the
+    columns the RFM does not read is not exact for this source (:func:`collapsed_copies`)."""
+    backend = source._find_backend()
+    integral_text = integral_text_columns(source, mapping)
+    for hashed in (True, False):
+        activity, collisions = _line_activity(
+            source, mapping, rules, name=name, integral_text=integral_text, hashed=hashed
+        )
+        parts = _results(activity, rules)
+        if collisions is not None:
+            parts["check"] = collisions
+        results = _unstacked(backend.to_pyarrow(_stacked(parts)), parts)
+        if collisions is None or not results["check"].column("hash_collisions")[0].as_py():
+            break
+    return results
 
 
-def _default_reference(activity: pa.Table) -> dt.date:
-    """The day after the last kept purchase."""
-    last = pa.compute.max(activity.column("last_ts")).as_py()
-    return last.date() + dt.timedelta(days=1)
+PART_COLUMN = "__rfm_part"
+
+
+def _stacked(parts: dict[str, ir.Table]) -> ir.Table:
+    """Several results as one table, so that one query computes them all: each part's rows under
+    the columns of every part (null where a part has no such column) and the part's number."""
+    types: dict[str, dt_.DataType] = {}
+    for table in parts.values():
+        for column, dtype in table.schema().items():
+            types.setdefault(column, dtype)
+    tables = [
+        table.select(
+            ibis.literal(number, "int8").name(PART_COLUMN),
+            *[
+                (table[c] if c in table.columns else ibis.null(dtype)).cast(dtype).name(c)
+                for c, dtype in types.items()
+            ],
+        )
+        for number, table in enumerate(parts.values())
+    ]
+    return tables[0].union(*tables[1:], distinct=False) if len(tables) > 1 else tables[0]
+
+
+def _unstacked(stacked: pa.Table, parts: dict[str, ir.Table]) -> dict[str, pa.Table]:
+    """The parts of :func:`_stacked`, each with its own columns (a slice, without a copy, when
+    the engine returned its rows together, as DuckDB does)."""
+    part = stacked.column(PART_COLUMN)
+    found = {}
+    for number, (name, table) in enumerate(parts.items()):
+        mask = pa.compute.equal(part, number)
+        count = pa.compute.sum(mask).as_py() or 0
+        first = max(pa.compute.index(part, number).as_py(), 0)
+        block = part.slice(first, count)
+        together = pa.compute.all(pa.compute.equal(block, number)).as_py() is not False
+        rows = stacked.slice(first, count) if together else stacked.filter(mask)
+        found[name] = rows.select(table.columns)
+    return found
+
+
+def _lost_per_customer(rows: pa.Table) -> pd.DataFrame:
+    """:func:`~rfm_core.lines.aggregate.lost_customer_rows` as
+    :func:`~rfm_core.lines.cleaning.customers_lost` reads them: ``rows_<reason>`` per customer,
+    none of them with a purchase."""
+    names = {code: reason for reason, code in REASON_CODES.items()}
+    frame = rows.to_pandas()
+    wide = frame.pivot_table(
+        index="customer_id", columns="reason_code", values="rows", aggfunc="sum", fill_value=0
+    )
+    wide = wide.rename(columns=lambda code: f"rows_{names.get(code, 'kept')}")
+    wide["purchases"] = 0
+    return wide
 
 
 def distinct_values(

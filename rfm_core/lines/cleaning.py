@@ -34,7 +34,14 @@ import pyarrow.compute as pc
 from rfm_core.errors import CleaningError
 from rfm_core.ingest.schema import ColumnMapping, Transactions
 from rfm_core.lines.aggregate import aggregate_customers
-from rfm_core.lines.reasons import BEFORE_DUPLICATES, COPIES, REASONS, RETURN_REASONS
+from rfm_core.lines.reasons import (
+    BEFORE_DUPLICATES,
+    COPIES,
+    KEPT,
+    REASON_CODES,
+    REASONS,
+    RETURN_REASONS,
+)
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -47,8 +54,11 @@ __all__ = [
     "flag_rows",
     "kept_and_removed",
     "purchase_condition",
+    "reason_name",
     "removal_report",
 ]
+
+REASON_CODE_TYPE = "int8"
 
 Returns = Literal["drop", "net"]
 
@@ -180,7 +190,8 @@ def purchase_condition(t: ir.Table) -> ir.BooleanValue:
 
 
 def flag_rows(t: ir.Table, rules: CleaningRules, *, raw_columns: list[str]) -> ir.Table:
-    """Add ``drop_reason`` (null for kept lines) and ``is_return`` to a canonical table.
+    """Add ``reason_code``, ``is_return`` and ``drop_reason`` (null for kept lines) to a canonical
+    table.
 
     Parameters
     ----------
@@ -193,20 +204,38 @@ def flag_rows(t: ir.Table, rules: CleaningRules, *, raw_columns: list[str]) -> i
     Returns
     -------
     ibis Table
-        The canonical columns, ``is_return`` and ``drop_reason``.
+        The canonical columns, ``reason_code`` (:data:`~rfm_core.lines.reasons.REASON_CODES`,
+        :data:`~rfm_core.lines.reasons.KEPT` for a kept line), ``is_return`` and
+        ``drop_reason``. Engines compute and group by the small code; the name is computed only
+        where it is read (a written line, a report).
     """
     conditions = _row_conditions(t, rules, raw_columns)
-    reason = ibis.cases(*[(cond, name) for name, cond in conditions], else_=ibis.null(str))
+    code = ibis.cases(*[(cond, REASON_CODES[name]) for name, cond in conditions], else_=KEPT)
     # an engine that collapsed exact copies first carries their number along (see
     # rfm_core.customers.engine)
     extra = [COPIES] if COPIES in t.columns else []
-    flagged = t.select(*CANONICAL_COLUMNS, *extra, drop_reason=reason)
+    flagged = t.select(*CANONICAL_COLUMNS, *extra, reason_code=code.cast(REASON_CODE_TYPE))
     flagged = flagged.mutate(is_return=~purchase_condition(flagged))
     if rules.returns == "net":
         flagged = _flag_returns_without_purchase(flagged)
     if rules.max_zscore is not None:
         flagged = _flag_zscore_outliers(flagged, rules)
-    return flagged
+    return flagged.mutate(drop_reason=reason_name(flagged.reason_code))
+
+
+def reason_name(code: ir.IntegerValue) -> ir.StringValue:
+    """The name of a reason code (:data:`~rfm_core.lines.reasons.REASON_CODES`); null when kept.
+
+    Parameters
+    ----------
+    code : ibis integer expression
+        ``reason_code`` of :func:`flag_rows`.
+
+    Returns
+    -------
+    ibis string expression
+    """
+    return code.cases(*[(c, name) for name, c in REASON_CODES.items()], else_=ibis.null(str))
 
 
 def _row_conditions(
@@ -299,13 +328,13 @@ def kept_and_removed(flags: ir.Table) -> tuple[ir.Table, ir.Table]:
 
 
 def _flag_returns_without_purchase(t: ir.Table) -> ir.Table:
-    kept = t.filter(t.drop_reason.isnull())
+    kept = t.filter(t.reason_code == KEPT)
     buyers = kept.filter(~kept.is_return)
     return _flag_customers(t, buyers, "return_without_purchase", listed=False)
 
 
 def _flag_zscore_outliers(t: ir.Table, rules: CleaningRules) -> ir.Table:
-    kept = t.filter(t.drop_reason.isnull())
+    kept = t.filter(t.reason_code == KEPT)
     reference = kept.filter(~kept.is_return).timestamp.max().date() + ibis.interval(days=1)
     if rules.reference_date is not None:
         reference = ibis.literal(rules.reference_date)
@@ -332,10 +361,11 @@ def _flag_customers(t: ir.Table, customers: ir.Table, reason: str, *, listed: bo
     """Give ``reason`` to the kept lines of the customers in ``customers`` (or not in it)."""
     marks = customers.select("customer_id").distinct().mutate(listed=ibis.literal(True))
     joined = t.left_join(marks, "customer_id").select(t, "listed")
-    hit = joined.drop_reason.isnull() & (
+    hit = (joined.reason_code == KEPT) & (
         joined.listed.notnull() if listed else joined.listed.isnull()
     )
-    return joined.mutate(drop_reason=ibis.ifelse(hit, reason, joined.drop_reason)).drop("listed")
+    code = ibis.ifelse(hit, REASON_CODES[reason], joined.reason_code).cast(REASON_CODE_TYPE)
+    return joined.mutate(reason_code=code).drop("listed")
 
 
 def clean(
@@ -451,7 +481,7 @@ def customers_lost(per_customer: pd.DataFrame) -> dict[str, int]:
     per_customer : pandas.DataFrame
         One row per customer id: ``purchases`` (kept purchases: lines, orders or a frequency,
         only zero matters) and ``rows_<reason>`` counts (missing reasons removed none), as
-        :func:`rfm_core.lines.aggregate.customer_activity` gives them.
+        :func:`rfm_core.lines.aggregate.lost_customer_rows` gives them (one column per reason).
 
     Returns
     -------

@@ -7,7 +7,14 @@ the cleaning report, the CLI's JSON and the exports; the descriptions are what a
 
 from __future__ import annotations
 
-__all__ = ["BEFORE_DUPLICATES", "COPIES", "REASONS", "RETURN_REASONS"]
+__all__ = [
+    "BEFORE_DUPLICATES",
+    "COPIES",
+    "KEPT",
+    "REASONS",
+    "REASON_CODES",
+    "RETURN_REASONS",
+]
 
 # reason → what it means, in the order the rules are applied
 REASONS: dict[str, str] = {
@@ -26,6 +33,11 @@ REASONS: dict[str, str] = {
     "return_without_purchase": "a return by a customer with no purchase left after cleaning",
     "customer_zscore_outlier": "customer's recency, frequency or monetary z-score above the limit",
 }
+
+# reason → a small integer, in rule order (0 is a kept line): what the engines compute and group
+# by, the names being given only to the few rows of a report or a written line
+KEPT = 0
+REASON_CODES: dict[str, int] = {reason: code for code, reason in enumerate(REASONS, start=1)}
 
 RETURN_REASONS = ("cancellation", "non_positive_quantity")
 # reasons checked before duplicates: every copy of such a row is removed for this reason

@@ -117,9 +117,11 @@ def _safe_text(table: pa.Table) -> pa.Table:
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             continue
         risky = pc.fill_null(pc.match_substring_regex(column, risky_start), False)
-        quote, empty = pa.scalar("'", column.type), pa.scalar("", column.type)
-        column = pc.if_else(risky, pc.binary_join_element_wise(quote, column, empty), column)
-        column = pc.replace_substring(pc.replace_substring(column, "\r\n", "\n"), "\r", "\n")
+        if pc.any(risky).as_py():
+            quote, empty = pa.scalar("'", column.type), pa.scalar("", column.type)
+            column = pc.if_else(risky, pc.binary_join_element_wise(quote, column, empty), column)
+        if pc.any(pc.match_substring(column, "\r")).as_py():
+            column = pc.replace_substring(pc.replace_substring(column, "\r\n", "\n"), "\r", "\n")
         table = table.set_column(i, name, column)
     return table
 

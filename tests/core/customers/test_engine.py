@@ -10,18 +10,20 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 
-from rfm_core.customers.engine import connect, rfm_on_engine, scan_file
+from rfm_core.customers.engine import collapsed_copies, connect, open_file, rfm_on_engine, scan_file
 from rfm_core.customers.pipeline import run_rfm
 from rfm_core.errors import CleaningError, EngineUnsupported
 from rfm_core.ingest.io import load_bytes
 from rfm_core.ingest.synthetic import generate_transactions
 from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.lines.reasons import COPIES
 from tests.core.conftest import RETAIL_CSV
 from tests.core.test_properties import (
     Row,
@@ -394,3 +396,101 @@ def test_customers_lost_on_duckdb_equal_the_in_memory_path(tmp_path):
     assert lost["non_positive_price"] > 0
     assert lost.sum() == 800 - run.rfm.n_customers
     assert any("no invoice column" in w for w in run.warnings)
+
+
+# -- exact copies through a hash of the columns the RFM does not read -------------------------
+
+
+def near_copies(path: Path) -> Path:
+    """Rows equal in every column the RFM reads, different in the product or description."""
+    table = pa.table(
+        {
+            "Invoice": ["A1", "A1", "A1", "A1", "A2", "A2"],
+            "Customer ID": ["7", "7", "7", "7", "8", "8"],
+            "InvoiceDate": pa.array([dt.datetime(2024, 1, 2)] * 4 + [dt.datetime(2024, 1, 3)] * 2),
+            "Quantity": pa.array([1, 1, 1, 1, 2, 2], pa.int64()),
+            "Price": [3.0, 3.0, 3.0, 3.0, 1.5, 1.5],
+            "StockCode": ["P1", "P2", "P1", "P1", "P9", "P9"],
+            "Description": ["MUG", "MUG", "MUG", "CUP", None, None],
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+def collapse(path: Path) -> tuple[pd.DataFrame, int | None]:
+    source = scan_file(path, backend=connect("duckdb"))
+    kept = {"Invoice", "Customer ID", "InvoiceDate", "Quantity", "Price"}
+    rows, collisions = collapsed_copies(source, kept)
+    frame = rows.to_pandas().sort_values(["Invoice", COPIES], ignore_index=True)
+    return frame, None if collisions is None else int(collisions.to_pandas().iloc[0, 0])
+
+
+def test_rows_that_differ_only_in_unread_columns_are_not_copies(tmp_path):
+    path = near_copies(tmp_path / "near.parquet")
+    frame, collisions = collapse(path)
+    assert collisions == 0
+    assert frame[COPIES].tolist() == [1, 1, 2, 2]  # A1: P2, CUP, P1 MUG twice; A2 twice
+    run = on_duckdb(path)
+    assert_same(run, run_rfm(load_bytes(path.read_bytes(), file_name=path.name)))
+    assert run.report.set_index("reason").loc["duplicate_row", "rows"] == 2
+    assert run.rfm.table.loc["7", "monetary"] == 9.0  # three distinct lines of 3.00
+
+
+def test_a_hash_shared_by_different_rows_is_caught_and_every_column_grouped(tmp_path, monkeypatch):
+    """A hash that every row shares (a forced collision): the collapse alone would take the
+    rows that differ in product or description for copies; the check sees the shared hash and
+    the run groups all columns, so the result stays the exact one."""
+    path = near_copies(tmp_path / "near.parquet")
+    hash_sql = "rfm_core.customers.engine.OTHER_COLUMNS_HASH"
+    monkeypatch.setattr(hash_sql, "42::UBIGINT")  # the same for every row: {columns} unused
+    frame, collisions = collapse(path)
+    assert collisions == 3  # four distinct (product, description) values, one hash
+    assert frame[COPIES].tolist() == [4, 2]  # wrong on its own: A1 taken as four copies
+    run = on_duckdb(path)
+    assert_same(run, run_rfm(load_bytes(path.read_bytes(), file_name=path.name)))
+    assert run.report.set_index("reason").loc["duplicate_row", "rows"] == 2
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_the_hashed_collapse_counts_what_grouping_every_column_counts(generated, kind):
+    path = generated[0] if kind == "csv" else generated[1]
+    source = scan_file(path, backend=connect("duckdb"))
+    mapping = open_file(path, backend=source._find_backend())[1]
+    roles = {mapping.customer, mapping.invoice, mapping.date, mapping.quantity, mapping.price}
+    rows, collisions = collapsed_copies(source, roles)
+    exact = source.group_by(list(source.columns)).agg(**{COPIES: source.count()})
+    exact = exact.group_by(sorted(roles)).agg(copies=exact[COPIES].collect())
+    hashed = rows.group_by(sorted(roles)).agg(copies=rows[COPIES].collect())
+    key = sorted(roles)
+    got = hashed.to_pandas().sort_values(key, ignore_index=True)
+    want = exact.to_pandas().sort_values(key, ignore_index=True)
+    got["copies"] = got["copies"].map(sorted)
+    want["copies"] = want["copies"].map(sorted)
+    assert int(collisions.to_pandas().iloc[0, 0]) == 0
+    pd.testing.assert_frame_equal(got, want)
+    assert sum(map(sum, got["copies"])) == len(pd.read_parquet(generated[1]))
+
+
+def test_stacked_results_come_apart_whatever_their_order():
+    """The engine's results travel as one table of parts; each part comes back with its own
+    columns and rows, also when a part is empty or its rows are not together."""
+    from rfm_core.customers.engine import PART_COLUMN, _stacked, _unstacked
+
+    parts = {
+        "a": ibis.memtable({"x": [1, 2, 3], "name": ["p", "q", "r"]}),
+        "b": ibis.memtable({"x": [9], "flag": [True]}),
+        "c": ibis.memtable({"name": ["z"]}).filter(ibis._.name == "none"),
+    }
+    stacked = connect("duckdb").to_pyarrow(_stacked(parts))
+    shuffled = stacked.take([3, 0, 2, 1])
+    for table in (stacked, shuffled):
+        found = _unstacked(table, parts)
+        assert PART_COLUMN not in found["a"].column_names
+        assert sorted(found["a"].to_pylist(), key=str) == [
+            {"x": 1, "name": "p"},
+            {"x": 2, "name": "q"},
+            {"x": 3, "name": "r"},
+        ]
+        assert found["b"].to_pylist() == [{"x": 9, "flag": True}]
+        assert found["c"].num_rows == 0 and found["c"].column_names == ["name"]

@@ -19,8 +19,9 @@ from rfm_core.lines.cleaning import (
     customers_lost,
     flag_rows,
     kept_and_removed,
+    reason_name,
 )
-from rfm_core.lines.reasons import REASONS
+from rfm_core.lines.reasons import KEPT, REASON_CODES, REASONS
 
 # one row per reason (and a few that must be kept), with the reason expected under ALL_RULES
 MESSY_ROWS = [
@@ -298,3 +299,39 @@ def test_kept_and_removed_account_for_every_row(messy):
     assert dropped.column_names == [*LINE_COLUMNS, "drop_reason"]
     assert dropped.column("drop_reason").to_pylist() == [r for _, r in MESSY_ROWS if r]
     assert kept.num_rows == clean(messy, ALL_RULES).n_kept
+
+
+def test_reason_codes_follow_the_rule_order_and_name_every_reason():
+    assert list(REASON_CODES) == list(REASONS)
+    assert list(REASON_CODES.values()) == list(range(1, len(REASONS) + 1))
+    assert KEPT not in REASON_CODES.values()
+    codes = ibis.memtable({"code": [KEPT, *REASON_CODES.values()]}, schema={"code": "int8"})
+    names = ibis.duckdb.connect().to_pyarrow(codes.select(name=reason_name(codes.code)))
+    assert names.column("name").to_pylist() == [None, *REASONS]
+
+
+def test_the_reason_code_of_each_row_is_its_reason(messy):
+    expr = flag_rows(ibis.memtable(messy.table), ALL_RULES, raw_columns=messy.raw_column_names)
+    out = ibis.duckdb.connect().to_pyarrow(expr.order_by("row_id"))
+    expected = [KEPT if reason is None else REASON_CODES[reason] for _, reason in MESSY_ROWS]
+    assert out.column("reason_code").to_pylist() == expected
+    assert out.column("drop_reason").to_pylist() == [reason for _, reason in MESSY_ROWS]
+
+
+@pytest.mark.parametrize("rules", [CleaningRules(returns="net"), CleaningRules(max_zscore=1.0)])
+def test_reasons_given_to_whole_customers_carry_their_code(load, rules):
+    """``return_without_purchase`` and ``customer_zscore_outlier`` are given after the other
+    rules, by customer; their code and their name must still agree."""
+    text = (
+        "Invoice,Customer ID,InvoiceDate,Quantity,Price\n"
+        "C1,a,2011-05-02 10:00,-1,5.00\n"  # a only returns
+        + "".join(f"{i},b{i},2011-05-0{1 + i % 8} 10:00,1,{1 + i}.00\n" for i in range(2, 12))
+        + "99,z,2011-05-09 10:00,1,900.00\n"  # z spends far more than the others
+    )
+    data = prepare(load(text))
+    expr = flag_rows(ibis.memtable(data.table), rules, raw_columns=data.raw_column_names)
+    out = ibis.duckdb.connect().to_pyarrow(expr.select("reason_code", "drop_reason"))
+    pairs = set(zip(*(out.column(c).to_pylist() for c in out.column_names), strict=True))
+    given = {r for _, r in pairs} - {None}
+    assert given & {"return_without_purchase", "customer_zscore_outlier"}
+    assert pairs == {(KEPT if r is None else REASON_CODES[r], r) for _, r in pairs}
