@@ -102,11 +102,11 @@ class Measure:
         return max(run.peak_mb for run in self.runs)
 
 
-def measure(command: list[str]) -> Run:
-    """Run ``command`` in ``ROOT``; wall time from start to exit, peak RSS from ``wait4``."""
+def measure(command: list[str], *, cwd: Path = ROOT) -> Run:
+    """Run ``command`` in ``cwd``; wall time from start to exit, peak RSS from ``wait4``."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err)
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)

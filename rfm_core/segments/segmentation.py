@@ -416,7 +416,8 @@ def segment_customers(
         min_cluster_size=settings.min_cluster_size,
         random_state=settings.random_state,
     )
-    segmenter.fit(rfm_table[fit_mask])
+    # the sweep fitted k-means at this k on these customers already: reused, not refitted
+    segmenter.fit(rfm_table[fit_mask], kmeans_fits=selection.kmeans_fits if selection else None)
     labels, probabilities = _labels(rfm_table, segmenter, fit_mask)
     if segmenter.fitted_on_sample_:
         notes.append(

@@ -11,8 +11,8 @@ rule).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,13 @@ from rfm_core.segments.clustering.base import (
     _model_space,
 )
 from rfm_core.segments.clustering.diagnostics import _silhouettes
-from rfm_core.segments.clustering.segmenter import Segmenter, _kmeans, _mixture
+from rfm_core.segments.clustering.segmenter import (
+    KMeansFit,
+    Segmenter,
+    _kmeans,
+    _mixture,
+    matrix_digest,
+)
 from rfm_core.segments.features import DEFAULT_FEATURES
 from rfm_core.segments.sampling import sample_rows
 
@@ -76,6 +82,9 @@ class ModelSelection:
         Customers k-means was fitted on (all of them unless above ``fit_limit``).
     mixture_sample_size : int
         Customers the Gaussian mixtures were fitted on (0 when skipped).
+    kmeans_fits : mapping of int to KMeansFit
+        The k-means fitted at each k, for :meth:`Segmenter.fit` to reuse (``kmeans_fits=``)
+        rather than fit the chosen k again.
     """
 
     table: pd.DataFrame
@@ -89,6 +98,7 @@ class ModelSelection:
     transform: str
     fit_sample_size: int
     mixture_sample_size: int
+    kmeans_fits: Mapping[int, KMeansFit] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -503,7 +513,7 @@ def select_k(
     fit_rows = sample_rows(n, limit=fit_limit, random_state=random_state)
     x_fit = x if fit_rows is None else x[fit_rows]
     sil_rows = sample_rows(n, limit=silhouette_limit, random_state=random_state)
-    table = _kmeans_sweep(x, x_fit, sil_rows, ks, stability_runs, random_state)
+    table, fits = _kmeans_sweep(x, x_fit, sil_rows, ks, stability_runs, random_state)
     mixture_size = 0
     if mixtures:
         mixture_rows = sample_rows(n, limit=mixture_limit, random_state=random_state)
@@ -535,6 +545,7 @@ def select_k(
         transform=transform,
         fit_sample_size=len(x_fit),
         mixture_sample_size=mixture_size,
+        kmeans_fits=fits,
     )
 
 
@@ -545,10 +556,12 @@ def _kmeans_sweep(
     ks: list[int],
     stability_runs: int,
     random_state: int,
-) -> pd.DataFrame:
-    rows, labelings = [], []
+) -> tuple[pd.DataFrame, dict[int, KMeansFit]]:
+    rows, labelings, fits = [], [], {}
+    digest = matrix_digest(x_fit)
     for k in ks:
         model = _kmeans(k, random_state).fit(x_fit)
+        fits[k] = KMeansFit(model, digest)
         labels = model.predict(x) if len(x_fit) < len(x) else model.labels_
         inertia = float(np.sum((x - model.cluster_centers_[labels]) ** 2))
         distinct = np.unique(labels).size
@@ -575,7 +588,7 @@ def _kmeans_sweep(
         _kmeans_stability(x_sil, labels, k, stability_runs, random_state)
         for k, labels in zip(ks, labelings, strict=True)
     ]
-    return table
+    return table, fits
 
 
 def _kmeans_stability(

@@ -183,6 +183,23 @@ def test_select_k_fits_kmeans_on_a_sample_like_segmenter(table):
     assert sampled.table["stability"].isna().all()
 
 
+def test_segmenter_takes_the_sweeps_fit_only_when_it_is_the_same_fit(table):
+    sweep = select_k(table, k_values=[4, 5], mixtures=False, stability_runs=0, fit_limit=500)
+    reused = Segmenter(n_clusters=5, sample_limit=100).fit(table, kmeans_fits=sweep.kmeans_fits)
+    assert reused.estimator_ is sweep.kmeans_fits[5].model
+    refitted = Segmenter(n_clusters=5, sample_limit=100).fit(table)
+    np.testing.assert_array_equal(reused.labels_, refitted.labels_)
+    pd.testing.assert_frame_equal(reused.centers_, refitted.centers_)
+    # another seed, another sample or other customers: fitted anew
+    for segmenter, customers in (
+        (Segmenter(n_clusters=5, sample_limit=100, random_state=1), table),
+        (Segmenter(n_clusters=5, sample_limit=90), table),
+        (Segmenter(n_clusters=5, sample_limit=100), table.iloc[1:]),
+    ):
+        segmenter.fit(customers, kmeans_fits=sweep.kmeans_fits)
+        assert segmenter.estimator_ is not sweep.kmeans_fits[5].model
+
+
 # -- stability ---------------------------------------------------------------------------------
 
 
