@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 import warnings
@@ -590,8 +591,9 @@ def _run_segment(args: argparse.Namespace) -> int:
         if args.classifier:
             training = pool.submit(_train_classifier, table, anomalies, flagging)
         segmentation = segment_customers(
-            table, settings, anomalies=anomalies, segments=scores.segments, edges=scores.edges
-        )
+            table, settings, anomalies=anomalies, segments=scores.segments, edges=scores.edges,
+            n_jobs=1 if args.classifier else _SWEEP_JOBS,
+        )  # fmt: skip
         classifier = training.result() if training is not None else None
     args.output.write_bytes(labeled_csv(labeled_customers(table, segmentation, anomalies)))
     report["segmentation"] = segmentation_report_dict(segmentation, anomalies, classifier)
@@ -602,6 +604,12 @@ def _run_segment(args: argparse.Namespace) -> int:
     _print_segments(report["segmentation"])
     _write_exports(args, table, report, segmentation, anomalies, classifier, scores)
     return 0
+
+
+# a one-shot command may fork: the k sweep's stability refits run in a second process (the
+# results do not depend on it; see rfm_core.segments.clustering.select_k), unless the classifier
+# trains on the second core meanwhile
+_SWEEP_JOBS = min(2, os.cpu_count() or 1)
 
 
 def _train_classifier(table, anomalies, settings):

@@ -328,6 +328,7 @@ def choose_k(
     settings: SegmentationSettings,
     *,
     anomalies: AnomalyResult | None = None,
+    n_jobs: int = 1,
 ) -> ModelSelection:
     """Sweep k over ``settings.k_min..k_max`` and recommend one.
 
@@ -341,6 +342,9 @@ def choose_k(
     settings : SegmentationSettings
     anomalies : AnomalyResult, optional
         Needed when ``settings.exclude_anomalies``.
+    n_jobs : int, default 1
+        Processes of the sweep (see :func:`rfm_core.segments.clustering.select_k`); the result
+        does not depend on it.
 
     Returns
     -------
@@ -360,6 +364,7 @@ def choose_k(
         transform=settings.transform,
         business_range=settings.business_range,
         random_state=settings.random_state,
+        n_jobs=n_jobs,
     )
 
 
@@ -371,6 +376,7 @@ def segment_customers(
     selection: ModelSelection | None = None,
     segments: Sequence[SegmentRule] = DEFAULT_SEGMENTS,
     edges: Mapping[str, tuple[float, ...] | None] | None = None,
+    n_jobs: int = 1,
 ) -> SegmentationResult:
     """Fit the segmentation of the settings and name the segments.
 
@@ -390,6 +396,8 @@ def segment_customers(
     edges : mapping, optional
         The score edges the table's scores come from (default: its quantile edges,
         :func:`rfm_core.customers.rfm.score_edges`).
+    n_jobs : int, default 1
+        Processes of the k sweep when it is computed here (see :func:`choose_k`).
 
     Returns
     -------
@@ -398,7 +406,7 @@ def segment_customers(
     notes: list[str] = []
     fit_mask = _fit_mask(rfm_table, settings, anomalies, notes)
     if settings.uses_k and settings.n_clusters is None and selection is None:
-        selection = choose_k(rfm_table, settings, anomalies=anomalies)
+        selection = choose_k(rfm_table, settings, anomalies=anomalies, n_jobs=n_jobs)
     n_clusters = settings.n_clusters or (selection.recommended_k if selection else 4)
     if fit_mask.sum() < MIN_SEGMENT_CUSTOMERS:
         raise RfmError(
