@@ -332,6 +332,11 @@ def _customers(
     date order, cleaning rules (``--reference-date`` may replace its date) and rule segments are
     used.
     """
+    engine = _engine(args)
+    loaded = None
+    if engine == "memory":  # the read starts first: what the options need imports meanwhile
+        warm = ("rfm_core.customers.rfm", "rfm_core.outputs.export", *warm)
+        loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet), warm=warm)
     from rfm_core.customers.rfm import DEFAULT_SEGMENTS
     from rfm_core.outputs.export import cleaning_report_dict, engine_report_dict
 
@@ -342,7 +347,6 @@ def _customers(
         rules = model.cleaning_rules(reference_date=args.reference_date)
     segments = _read_segments(args.segments) if args.segments else segments
     binning = _read_binning(args.score_edges) if args.score_edges else None
-    engine = _engine(args)
     if engine != "memory":
         from rfm_core.customers.engine import rfm_on_engine
 
@@ -358,7 +362,8 @@ def _customers(
             print(f"note: {exc}; reading the file in memory instead")
     from rfm_core.customers.pipeline import run_rfm
 
-    loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet), warm=warm)
+    if loaded is None:
+        loaded = _load_while_importing(args.input, sheet=_sheet(args.sheet), warm=warm)
     if model is not None:
         from rfm_core.outputs.persistence import rfm_for_bundle
 
