@@ -781,7 +781,8 @@ def _load_while_importing(
 
     The imports of the query engine and pandas take ~0.4 s (scikit-learn for ``segment`` ~1 s),
     a large part of reading a workbook: overlapping them is the cheapest speed-up of a one-shot
-    command.
+    command. DuckDB's ibis backend (~0.25 s) is imported here too: ibis loads it only at the
+    first connection, which would be after the read.
     """
     import importlib
     from concurrent.futures import ThreadPoolExecutor
@@ -790,7 +791,7 @@ def _load_while_importing(
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(load_path, path, sheet=sheet)
-        for module in ("rfm_core.customers.pipeline", *warm):
+        for module in ("rfm_core.customers.pipeline", "ibis.backends.duckdb", *warm):
             importlib.import_module(module)  # warm the import cache meanwhile
         return future.result()
 
