@@ -301,3 +301,23 @@ def test_the_file_is_read_before_the_engine_imports(retail_file, tmp_path, comma
     )
     assert done.returncode in (0, 2), done.stderr  # 5 customers may be too few to segment
     assert done.stdout.splitlines()[0] == "imported before the read: []"
+
+
+@pytest.fixture
+def freezes(monkeypatch):
+    """Calls of gc.freeze while the test runs (recorded, not made: the test process lives on)."""
+    import gc
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    return calls
+
+
+def test_a_one_shot_process_freezes_what_the_imports_made(retail_file, tmp_path, freezes):
+    assert main(["rfm", str(retail_file), "-o", str(tmp_path / "rfm.csv")], one_shot=True) == 0
+    assert freezes == ["freeze", "freeze"]  # after the imports and at the end
+
+
+def test_main_called_in_process_never_freezes(retail_file, tmp_path, freezes):
+    assert main(["rfm", str(retail_file), "-o", str(tmp_path / "rfm.csv")]) == 0
+    assert freezes == []
