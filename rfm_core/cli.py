@@ -620,7 +620,7 @@ def _run_segment(args: argparse.Namespace) -> int:
 # a one-shot command may fork: the k sweep's stability refits run in a second process (the
 # results do not depend on it; see rfm_core.segments.clustering.select_k), unless the classifier
 # trains on the second core meanwhile
-_SWEEP_JOBS = min(2, os.cpu_count() or 1)
+_SWEEP_JOBS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
 def _train_classifier(table, anomalies, settings):
