@@ -2,4 +2,4 @@
 
 from rfm_core.cli import main
 
-raise SystemExit(main())
+raise SystemExit(main(one_shot=True))

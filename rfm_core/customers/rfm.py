@@ -22,7 +22,8 @@ first_purchase, last_purchase
 tenure_days
     Whole days from the first purchase to the reference date.
 avg_order_value
-    ``monetary / frequency``.
+    ``monetary / frequency`` to the cent (a half cent rounds away from zero, the same on
+    every engine).
 mean_days_between_purchases
     ``(last_purchase − first_purchase) / (frequency − 1)`` in days; empty for one purchase.
 cancelled_amount

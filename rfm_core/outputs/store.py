@@ -49,6 +49,7 @@ from typing import Any, Literal
 import ibis
 import pandas as pd
 
+from rfm_core.config import DEFAULT_STORE, SEGMENT_BY, STORE_ENV, store_url
 from rfm_core.errors import RunNotFound, StoreError
 
 __all__ = [
@@ -64,12 +65,9 @@ __all__ = [
     "store_url",
 ]
 
-STORE_ENV = "RFM_STORE"
-DEFAULT_STORE = Path(__file__).resolve().parents[2] / "data" / "runs.duckdb"
 LOCK_TIMEOUT = 60.0  # seconds a DuckDB operation waits for the file
 RUNS, TABLES, SEGMENTS = "rfm_runs", "rfm_run_tables", "rfm_run_segments"
 SegmentBy = Literal["segment", "rfm_segment"]
-SEGMENT_BY: tuple[str, ...] = ("segment", "rfm_segment")
 
 _SCHEMAS = {
     RUNS: ibis.schema(
@@ -103,22 +101,6 @@ _SCHEMAS = {
 LISTED = ("run_id", "name", "author", "published_at", "kind", "source_name", "customers",
           "flagged", "model_id")  # fmt: skip
 SEGMENT_COLUMNS = ("customer_id", "segment", "cluster", "rfm_segment", "anomaly")
-
-
-def store_url(environ: Mapping[str, str] = os.environ) -> str:
-    """The store of this installation: ``RFM_STORE``, else :data:`DEFAULT_STORE`.
-
-    Parameters
-    ----------
-    environ : mapping of str to str
-        Where ``RFM_STORE`` is read (default: the process's environment).
-
-    Returns
-    -------
-    str
-        A path of a DuckDB file, a ``duckdb://`` URL or a ``postgresql://`` URL.
-    """
-    return environ.get(STORE_ENV, "").strip() or str(DEFAULT_STORE)
 
 
 _STRING_INDEX = b"rfm_string_index"

@@ -333,6 +333,7 @@ def choose_k(
     settings: SegmentationSettings,
     *,
     anomalies: AnomalyResult | None = None,
+    n_jobs: int = 1,
 ) -> ModelSelection:
     """Sweep k over ``settings.k_min..k_max`` and recommend one.
 
@@ -346,6 +347,9 @@ def choose_k(
     settings : SegmentationSettings
     anomalies : AnomalyResult, optional
         Needed when ``settings.exclude_anomalies``.
+    n_jobs : int, default 1
+        Processes of the sweep (see :func:`rfm_core.segments.clustering.select_k`); the result
+        does not depend on it.
 
     Returns
     -------
@@ -365,6 +369,7 @@ def choose_k(
         transform=settings.transform,
         business_range=settings.business_range,
         random_state=settings.random_state,
+        n_jobs=n_jobs,
     )
 
 
@@ -376,6 +381,7 @@ def segment_customers(
     selection: ModelSelection | None = None,
     segments: Sequence[SegmentRule] = DEFAULT_SEGMENTS,
     edges: Mapping[str, tuple[float, ...] | None] | None = None,
+    n_jobs: int = 1,
 ) -> SegmentationResult:
     """Fit the segmentation of the settings and name the segments.
 
@@ -395,6 +401,8 @@ def segment_customers(
     edges : mapping, optional
         The score edges the table's scores come from (default: its quantile edges,
         :func:`rfm_core.customers.rfm.score_edges`).
+    n_jobs : int, default 1
+        Processes of the k sweep when it is computed here (see :func:`choose_k`).
 
     Returns
     -------
@@ -403,7 +411,7 @@ def segment_customers(
     notes: list[str] = []
     fit_mask = _fit_mask(rfm_table, settings, anomalies, notes)
     if settings.uses_k and settings.n_clusters is None and selection is None:
-        selection = choose_k(rfm_table, settings, anomalies=anomalies)
+        selection = choose_k(rfm_table, settings, anomalies=anomalies, n_jobs=n_jobs)
     n_clusters = settings.n_clusters or (selection.recommended_k if selection else 4)
     if fit_mask.sum() < MIN_SEGMENT_CUSTOMERS:
         raise RfmError(
@@ -421,7 +429,8 @@ def segment_customers(
         min_cluster_size=settings.min_cluster_size,
         random_state=settings.random_state,
     )
-    segmenter.fit(rfm_table[fit_mask])
+    # the sweep fitted k-means at this k on these customers already: reused, not refitted
+    segmenter.fit(rfm_table[fit_mask], kmeans_fits=selection.kmeans_fits if selection else None)
     labels, probabilities = _labels(rfm_table, segmenter, fit_mask)
     if segmenter.fitted_on_sample_:
         notes.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from rfm_core import cli
 from rfm_core.cli import main
 from rfm_core.customers.pipeline import run_rfm
 from rfm_core.lines.cleaning import CleaningRules
@@ -268,3 +270,90 @@ def test_python_dash_m_rfm_core(retail_file, tmp_path):
     assert done.returncode == 2
     assert done.stderr.startswith("error: broken.xlsx: not a readable Excel workbook")
     assert len(done.stderr.splitlines()) == 1
+
+
+READ_ORDER = """
+import sys
+import rfm_core.cli as cli
+
+load = cli._load_while_importing
+
+
+def spy(*args, **kwargs):
+    heavy = [name for name in ("ibis", "pandas", "duckdb", "sklearn") if name in sys.modules]
+    print("imported before the read:", heavy)
+    return load(*args, **kwargs)
+
+
+cli._load_while_importing = spy
+cli.main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("command", ["rfm", "segment"])
+def test_the_file_is_read_before_the_engine_imports(retail_file, tmp_path, command):
+    """The read starts first, in a thread, so that the imports of the engine overlap it."""
+    out = tmp_path / "out.csv"
+    done = subprocess.run(
+        [sys.executable, "-c", READ_ORDER, command, str(retail_file), "-o", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode in (0, 2), done.stderr  # 5 customers may be too few to segment
+    assert done.stdout.splitlines()[0] == "imported before the read: []"
+
+
+@pytest.fixture
+def freezes(monkeypatch):
+    """Calls of gc.freeze while the test runs (recorded, not made: the test process lives on)."""
+    import gc
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    return calls
+
+
+def test_a_one_shot_process_freezes_what_the_imports_made(retail_file, tmp_path, freezes):
+    assert main(["rfm", str(retail_file), "-o", str(tmp_path / "rfm.csv")], one_shot=True) == 0
+    assert freezes == ["freeze", "freeze"]  # after the imports and at the end
+
+
+def test_main_called_in_process_never_freezes(retail_file, tmp_path, freezes):
+    assert main(["rfm", str(retail_file), "-o", str(tmp_path / "rfm.csv")]) == 0
+    assert freezes == []
+
+
+# -- where the file is read ----------------------------------------------------------------------
+
+TEST_PROCESS = os.getpid()
+
+
+def _reader_pid(path: Path, sheet: str | int | None) -> int:
+    return os.getpid()
+
+
+def _exit_unless_in_the_test_process(path: Path, sheet: str | int | None) -> str:
+    if os.getpid() != TEST_PROCESS:
+        os._exit(1)
+    return "read here"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_the_file_is_read_in_a_second_process(monkeypatch, retail_file):
+    """fastexcel holds the GIL while it parses: a thread would take turns with the imports."""
+    monkeypatch.setattr(cli, "_read_file", _reader_pid)
+    assert cli._load_while_importing(retail_file, sheet=None) != os.getpid()
+
+
+def test_elsewhere_the_file_is_read_in_a_thread(monkeypatch, retail_file):
+    monkeypatch.setattr(cli, "_read_file", _reader_pid)
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert cli._load_while_importing(retail_file, sheet=None) == os.getpid()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_a_reading_process_that_dies_is_replaced_by_a_read_here(monkeypatch, retail_file):
+    monkeypatch.setattr(cli, "_read_file", _exit_unless_in_the_test_process)
+    assert cli._load_while_importing(retail_file, sheet=None) == "read here"

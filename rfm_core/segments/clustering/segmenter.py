@@ -64,12 +64,23 @@ of ``sign × center``, where the center is the mean of the cluster's customers i
 the sign (:data:`VALUE_SIGNS`) is −1 for recency and days between purchases (lower is better),
 +1 otherwise. Clusters are numbered by value score, descending (ties: larger cluster first).
 Noise stays −1. Mixture components that no customer belongs to come last, by weight.
+
+Fits shared with the k sweep
+----------------------------
+:func:`~rfm_core.segments.clustering.selection.select_k` fits k-means at every k on the same
+customers, transform, sample and seed as ``Segmenter(method="kmeans")`` does; it keeps each fit
+as a :class:`KMeansFit`. :meth:`Segmenter.fit` given those fits (``kmeans_fits=``) takes the one
+of its ``n_clusters`` instead of fitting again when it was fitted with the same parameters on a
+matrix with the same bytes (:func:`matrix_digest`): the result is the one a new fit would give,
+without the cost (at a million customers, ten starts on a 100,000-customer sample).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -100,7 +111,9 @@ __all__ = [
     "MIXTURE_N_INIT",
     "MIXTURE_REG_COVAR",
     "VALUE_SIGNS",
+    "KMeansFit",
     "Segmenter",
+    "matrix_digest",
 ]
 
 VALUE_SIGNS: dict[str, int] = {
@@ -127,6 +140,60 @@ _DENSITY_METHODS = ("dbscan", "hdbscan")
 _MIXTURES = ("gmm", "bgmm")
 _HDBSCAN_MIN_SHARE = 0.02
 _ASSIGN_NEIGHBOURS = 5
+
+
+def matrix_digest(x: np.ndarray) -> str:
+    """Fingerprint of a matrix: its shape, dtype and bytes (BLAKE2b, 128 bits).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Customers in model space, one per row.
+
+    Returns
+    -------
+    str
+        Hex digest; equal digests mean the same matrix, bit for bit.
+    """
+    matrix = np.ascontiguousarray(x)
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{matrix.shape}{matrix.dtype.str}".encode())
+    digest.update(matrix.data)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class KMeansFit:
+    """A fitted k-means and the matrix it was fitted on, by digest (see the module docstring).
+
+    Attributes
+    ----------
+    model : sklearn.cluster.KMeans
+        Fitted; never modified afterwards.
+    digest : str
+        :func:`matrix_digest` of the matrix it was fitted on.
+    """
+
+    model: KMeans
+    digest: str
+
+    def reusable_for(self, x: np.ndarray, n_clusters: int, random_state: int) -> bool:
+        """Whether fitting ``_kmeans(n_clusters, random_state)`` on ``x`` would give this model.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            The matrix a new fit would see.
+        n_clusters, random_state : int
+            Of the new fit.
+
+        Returns
+        -------
+        bool
+            True when the parameters are those of the new fit and ``x`` has the same bytes.
+        """
+        same_model = self.model.get_params() == _kmeans(n_clusters, random_state).get_params()
+        return same_model and self.digest == matrix_digest(x)
 
 
 class _NearestCore:
@@ -242,7 +309,13 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.random_state = random_state
 
     @_limited_threads
-    def fit(self, rfm_table: pd.DataFrame, y: Any = None) -> Segmenter:
+    def fit(
+        self,
+        rfm_table: pd.DataFrame,
+        y: Any = None,
+        *,
+        kmeans_fits: Mapping[int, KMeansFit] | None = None,
+    ) -> Segmenter:
         """Fit the model on the customers of ``rfm_table`` and label every one of them.
 
         Parameters
@@ -251,6 +324,11 @@ class Segmenter(ClusterMixin, BaseEstimator):
             :attr:`rfm_core.customers.rfm.RfmResult.table`, or any frame with the ``features``
             columns.
         y : ignored
+        kmeans_fits : mapping of int to KMeansFit, optional
+            k-means fits already made, by number of clusters (the k sweep's,
+            :attr:`~rfm_core.segments.clustering.selection.ModelSelection.kmeans_fits`). The one
+            of ``n_clusters`` is taken instead of a new fit when
+            :meth:`KMeansFit.reusable_for` says it is the same fit; otherwise k-means is fitted.
 
         Returns
         -------
@@ -277,7 +355,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.sample_size_ = len(x_fit)
         self.eps_ = None
         self.min_cluster_size_ = None
-        raw, proba = self._raw_labels(x, x_fit, rows)
+        raw, proba = self._raw_labels(x, x_fit, rows, kmeans_fits or {})
         weights = self.estimator_.weights_ if proba is not None else None
         n_raw = proba.shape[1] if proba is not None else int(raw.max(initial=NOISE_LABEL)) + 1
         self._label_of_raw = _value_order(x, raw, n_raw, self.features, weights=weights)
@@ -404,11 +482,17 @@ class Segmenter(ClusterMixin, BaseEstimator):
             return min(self.sample_limit, MATRIX_SAMPLE_LIMIT)
         return self.sample_limit
 
-    def _fit_estimator(self, x: np.ndarray) -> np.ndarray | None:
+    def _fit_estimator(
+        self, x: np.ndarray, kmeans_fits: Mapping[int, KMeansFit]
+    ) -> np.ndarray | None:
         """Fit ``estimator_`` (and ``assigner_``); return raw labels of ``x`` (None: mixtures)."""
         seed = self.random_state
         if self.method == "kmeans":
-            self.estimator_ = _kmeans(self.n_clusters, seed).fit(x)
+            done = kmeans_fits.get(self.n_clusters)
+            if done is not None and done.reusable_for(x, self.n_clusters, seed):
+                self.estimator_ = done.model
+            else:
+                self.estimator_ = _kmeans(self.n_clusters, seed).fit(x)
             return self.estimator_.labels_.astype(np.int64)
         if self.method in _MIXTURES:
             self.estimator_ = _mixture(self.method, self.n_clusters, seed).fit(x)
@@ -444,10 +528,14 @@ class Segmenter(ClusterMixin, BaseEstimator):
         return raw
 
     def _raw_labels(
-        self, x: np.ndarray, x_fit: np.ndarray, rows: np.ndarray | None
+        self,
+        x: np.ndarray,
+        x_fit: np.ndarray,
+        rows: np.ndarray | None,
+        kmeans_fits: Mapping[int, KMeansFit],
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Fit on ``x_fit``; model labels of every row of ``x`` (and mixture probabilities)."""
-        raw_fit = self._fit_estimator(x_fit)
+        raw_fit = self._fit_estimator(x_fit, kmeans_fits)
         if self.method in _MIXTURES:
             proba = self.estimator_.predict_proba(x)
             return proba.argmax(axis=1), proba

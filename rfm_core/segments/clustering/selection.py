@@ -10,9 +10,15 @@ rule).
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+import multiprocessing
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +35,13 @@ from rfm_core.segments.clustering.base import (
     _model_space,
 )
 from rfm_core.segments.clustering.diagnostics import _silhouettes
-from rfm_core.segments.clustering.segmenter import Segmenter, _kmeans, _mixture
+from rfm_core.segments.clustering.segmenter import (
+    KMeansFit,
+    Segmenter,
+    _kmeans,
+    _mixture,
+    matrix_digest,
+)
 from rfm_core.segments.features import DEFAULT_FEATURES
 from rfm_core.segments.sampling import sample_rows
 
@@ -76,6 +88,9 @@ class ModelSelection:
         Customers k-means was fitted on (all of them unless above ``fit_limit``).
     mixture_sample_size : int
         Customers the Gaussian mixtures were fitted on (0 when skipped).
+    kmeans_fits : mapping of int to KMeansFit
+        The k-means fitted at each k, for :meth:`Segmenter.fit` to reuse (``kmeans_fits=``)
+        rather than fit the chosen k again.
     """
 
     table: pd.DataFrame
@@ -89,6 +104,7 @@ class ModelSelection:
     transform: str
     fit_sample_size: int
     mixture_sample_size: int
+    kmeans_fits: Mapping[int, KMeansFit] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -438,6 +454,7 @@ def select_k(
     mixtures: bool = True,
     stability_runs: int = 3,
     random_state: int = 0,
+    n_jobs: int = 1,
 ) -> ModelSelection:
     """Score k-means for each k and recommend one (:func:`recommend_k`).
 
@@ -476,6 +493,10 @@ def select_k(
         Fit the Gaussian mixtures for AIC and BIC.
     stability_runs : int, default 3
         0 skips stability (NaN column).
+    n_jobs : int, default 1
+        2 or more: on Linux, the stability refits run in a second process (this one, forked)
+        while this one computes the other columns; the table is the same either way. Leave it
+        at 1 in a process that must not fork (a server with threads of its own).
 
     Returns
     -------
@@ -495,6 +516,7 @@ def select_k(
         _check_int(name, value, minimum=10)
     _check_int("stability_runs", stability_runs, minimum=0)
     _check_int("random_state", random_state, minimum=0)
+    _check_int("n_jobs", n_jobs, minimum=1)
     _, x = _model_space(rfm_table, features, transform, random_state)
     n = len(x)
     if n < 3:
@@ -503,13 +525,17 @@ def select_k(
     fit_rows = sample_rows(n, limit=fit_limit, random_state=random_state)
     x_fit = x if fit_rows is None else x[fit_rows]
     sil_rows = sample_rows(n, limit=silhouette_limit, random_state=random_state)
-    table = _kmeans_sweep(x, x_fit, sil_rows, ks, stability_runs, random_state)
     mixture_size = 0
-    if mixtures:
-        mixture_rows = sample_rows(n, limit=mixture_limit, random_state=random_state)
-        x_mixture = x if mixture_rows is None else x[mixture_rows]
-        mixture_size = len(x_mixture)
-        table[["aic", "bic"]] = _mixture_sweep(x_mixture, x_fit, n, ks, random_state)
+    with _aside(n_jobs) as aside:
+        table, fits, stabilities = _kmeans_sweep(
+            x, x_fit, sil_rows, ks, stability_runs, random_state, aside
+        )
+        if mixtures:
+            mixture_rows = sample_rows(n, limit=mixture_limit, random_state=random_state)
+            x_mixture = x if mixture_rows is None else x[mixture_rows]
+            mixture_size = len(x_mixture)
+            table[["aic", "bic"]] = _mixture_sweep(x_mixture, x_fit, n, ks, random_state)
+        table["stability"] = stabilities()
     table = table[
         [
             "inertia",
@@ -535,7 +561,47 @@ def select_k(
         transform=transform,
         fit_sample_size=len(x_fit),
         mixture_sample_size=mixture_size,
+        kmeans_fits=fits,
     )
+
+
+_Aside = Callable[..., Callable[[], Any]]
+"""``aside(function, *args)`` starts a call and returns what gives its result when called."""
+
+
+@contextlib.contextmanager
+def _aside(n_jobs: int) -> Iterator[_Aside]:
+    """Where the stability refits run: a second process when ``n_jobs`` ≥ 2, else here.
+
+    The second process is this one forked (Linux only): it inherits the modules and the data, so
+    it starts in milliseconds, and it runs the same code on the same arrays, so the results are
+    those of one process. Its only work is k-means under :func:`_limited_threads`; it exits
+    without running this process's clean-up (no database, file or thread of it is touched). If
+    it dies, the call is made here instead.
+    """
+    if n_jobs < 2 or not sys.platform.startswith("linux"):
+        yield _here
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+
+        def start(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+            future = pool.submit(function, *args)
+
+            def result() -> Any:
+                try:
+                    return future.result()
+                except BrokenProcessPool:
+                    return function(*args)
+
+            return result
+
+        yield start
+
+
+def _here(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    value = function(*args)
+    return lambda: value
 
 
 def _kmeans_sweep(
@@ -545,37 +611,51 @@ def _kmeans_sweep(
     ks: list[int],
     stability_runs: int,
     random_state: int,
-) -> pd.DataFrame:
-    rows, labelings = [], []
+    aside: _Aside,
+) -> tuple[pd.DataFrame, dict[int, KMeansFit], Callable[[], list[float]]]:
+    """The k-means columns of the table, the fits, and the stabilities (computed ``aside``)."""
+    fits, labels = {}, {}
+    digest = matrix_digest(x_fit)
     for k in ks:
         model = _kmeans(k, random_state).fit(x_fit)
-        labels = model.predict(x) if len(x_fit) < len(x) else model.labels_
-        inertia = float(np.sum((x - model.cluster_centers_[labels]) ** 2))
-        distinct = np.unique(labels).size
-        shares = np.bincount(labels, minlength=k) / len(x)
+        fits[k] = KMeansFit(model, digest)
+        labels[k] = model.predict(x) if len(x_fit) < len(x) else model.labels_
+    x_sil = x if sil_rows is None else x[sil_rows]
+    labelings = [labels[k] if sil_rows is None else labels[k][sil_rows] for k in ks]
+    stabilities = aside(_stabilities, x_sil, labelings, ks, stability_runs, random_state)
+    rows = []
+    for k in ks:
+        model, found = fits[k].model, labels[k]
+        inertia = float(np.sum((x - model.cluster_centers_[found]) ** 2))
+        distinct = np.unique(found).size
+        shares = np.bincount(found, minlength=k) / len(x)
         rows.append(
             {
                 "k": k,
                 "inertia": inertia,
-                "calinski_harabasz": calinski_harabasz_score(x, labels) if distinct > 1 else np.nan,
-                "davies_bouldin": davies_bouldin_score(x, labels) if distinct > 1 else np.nan,
+                "calinski_harabasz": calinski_harabasz_score(x, found) if distinct > 1 else np.nan,
+                "davies_bouldin": davies_bouldin_score(x, found) if distinct > 1 else np.nan,
                 "smallest_share": float(shares.min()),
                 "aic": np.nan,
                 "bic": np.nan,
             }
         )
-        labelings.append(labels if sil_rows is None else labels[sil_rows])
-    x_sil = x if sil_rows is None else x[sil_rows]
     table = pd.DataFrame(rows).set_index("k")
     table["silhouette"] = [
-        float(values.mean()) if np.unique(labels).size > 1 else np.nan
-        for values, labels in zip(_silhouettes(x_sil, labelings), labelings, strict=True)
+        float(values.mean()) if np.unique(found).size > 1 else np.nan
+        for values, found in zip(_silhouettes(x_sil, labelings), labelings, strict=True)
     ]
-    table["stability"] = [
-        _kmeans_stability(x_sil, labels, k, stability_runs, random_state)
+    return table, fits, stabilities
+
+
+@_limited_threads
+def _stabilities(
+    x: np.ndarray, labelings: list[np.ndarray], ks: list[int], runs: int, random_state: int
+) -> list[float]:
+    return [
+        _kmeans_stability(x, labels, k, runs, random_state)
         for k, labels in zip(ks, labelings, strict=True)
     ]
-    return table
 
 
 def _kmeans_stability(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,6 +108,50 @@ def test_renames_apply_alike_to_the_names_and_to_every_customer(planted):
     customers = result.segment_names({"1": "Sleepers"})
     assert (customers[result.labels == 1] == "Sleepers").all()
     assert customers[result.labels != 1].equals(result.segment_names()[result.labels != 1])
+
+
+@pytest.fixture
+def kmeans_fits(monkeypatch):
+    """Spy on k-means: (n_clusters, random_state, rows) of every fit while the test runs."""
+    from sklearn.cluster import KMeans
+
+    calls: list[tuple[int, int, int]] = []
+    fit = KMeans.fit
+
+    def counted(self, x, *args, **kwargs):
+        calls.append((self.n_clusters, self.random_state, len(x)))
+        return fit(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(KMeans, "fit", counted)
+    return calls
+
+
+def test_the_recommended_k_is_fitted_once_by_the_sweep_not_again(planted, flagged, kmeans_fits):
+    _, table, _ = planted
+    settings = SegmentationSettings(random_state=3)
+    result = segment_customers(table, settings, anomalies=flagged)
+    k, fitted = result.selection.recommended_k, int((~result.assigned_after_fit).sum())
+    # stability refits use other seeds on subsamples: only the sweep's own fit is this one
+    assert kmeans_fits.count((k, 3, fitted)) == 1
+    assert result.segmenter.estimator_ is result.selection.kmeans_fits[k].model
+    fresh = segment_customers(table, replace(settings, n_clusters=k), anomalies=flagged)
+    assert kmeans_fits.count((k, 3, fitted)) == 2  # no sweep given: fitted
+    pd.testing.assert_series_equal(result.labels, fresh.labels)
+    assert result.names == fresh.names
+    pd.testing.assert_frame_equal(result.segmenter.centers_, fresh.segmenter.centers_)
+
+
+def test_a_sweep_of_other_customers_is_not_reused(planted, flagged, kmeans_fits):
+    _, table, _ = planted
+    settings = SegmentationSettings(random_state=3)
+    everyone = segment_customers(table, replace(settings, exclude_anomalies=False))
+    k = everyone.selection.recommended_k
+    result = segment_customers(
+        table, replace(settings, n_clusters=k), anomalies=flagged, selection=everyone.selection
+    )
+    assert result.segmenter.estimator_ is not everyone.selection.kmeans_fits[k].model
+    fitted = int((~result.assigned_after_fit).sum())
+    assert kmeans_fits.count((k, 3, fitted)) == 1
 
 
 @pytest.mark.parametrize("method", ["kmeans", "gmm", "bgmm", "dbscan", "hdbscan", "agglomerative"])

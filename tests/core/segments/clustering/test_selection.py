@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +18,7 @@ from rfm_core.segments.clustering import (
     select_k,
     stability,
 )
+from rfm_core.segments.clustering.selection import _aside
 from rfm_core.segments.features import transformed_features
 from tests.core.segments.clustering.planted_groups import PLANTED_GROUPS
 
@@ -181,6 +185,50 @@ def test_select_k_fits_kmeans_on_a_sample_like_segmenter(table):
     by_hand = ((x - centers[segmenter.estimator_.predict(x)]) ** 2).sum()
     assert sampled.table.loc[5, "inertia"] == pytest.approx(by_hand, rel=1e-9)
     assert sampled.table["stability"].isna().all()
+
+
+def test_segmenter_takes_the_sweeps_fit_only_when_it_is_the_same_fit(table):
+    sweep = select_k(table, k_values=[4, 5], mixtures=False, stability_runs=0, fit_limit=500)
+    reused = Segmenter(n_clusters=5, sample_limit=100).fit(table, kmeans_fits=sweep.kmeans_fits)
+    assert reused.estimator_ is sweep.kmeans_fits[5].model
+    refitted = Segmenter(n_clusters=5, sample_limit=100).fit(table)
+    np.testing.assert_array_equal(reused.labels_, refitted.labels_)
+    pd.testing.assert_frame_equal(reused.centers_, refitted.centers_)
+    # another seed, another sample or other customers: fitted anew
+    for segmenter, customers in (
+        (Segmenter(n_clusters=5, sample_limit=100, random_state=1), table),
+        (Segmenter(n_clusters=5, sample_limit=90), table),
+        (Segmenter(n_clusters=5, sample_limit=100), table.iloc[1:]),
+    ):
+        segmenter.fit(customers, kmeans_fits=sweep.kmeans_fits)
+        assert segmenter.estimator_ is not sweep.kmeans_fits[5].model
+
+
+def test_a_second_process_gives_the_same_sweep(table):
+    one = select_k(table, k_values=[3, 4, 5], random_state=2)
+    two = select_k(table, k_values=[3, 4, 5], random_state=2, n_jobs=2)
+    pd.testing.assert_frame_equal(one.table, two.table, check_exact=True)
+    assert (one.recommended_k, one.reason) == (two.recommended_k, two.reason)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_the_stability_refits_run_in_a_second_process():
+    with _aside(2) as aside:
+        assert aside(os.getpid)() != os.getpid()
+    with _aside(1) as aside:
+        assert aside(os.getpid)() == os.getpid()
+
+
+def _exit_unless_in(pid: int) -> str:
+    if os.getpid() != pid:
+        os._exit(1)
+    return "here"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_work_of_a_second_process_that_dies_is_done_here():
+    with _aside(2) as aside:
+        assert aside(_exit_unless_in, os.getpid())() == "here"
 
 
 # -- stability ---------------------------------------------------------------------------------
