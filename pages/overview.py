@@ -49,7 +49,7 @@ with left:
     else:
         countries = charts.country_bars(breakdowns.countries, currency=currency)
         st.plotly_chart(countries, key="countries_chart")
-        show_frame(breakdowns.countries, hide_index=True, key="countries_table")
+        show_frame(breakdowns.countries, hide_index=True, key="countries_table", of_columns=2)
 with right:
     st.subheader("Products")
     if breakdowns.products is None:
@@ -57,7 +57,7 @@ with right:
     else:
         products = charts.product_bars(breakdowns.products, currency=currency)
         st.plotly_chart(products, key="products_chart")
-        show_frame(breakdowns.products, hide_index=True, key="products_table")
+        show_frame(breakdowns.products, hide_index=True, key="products_table", of_columns=2)
 
 st.subheader("Segments: who brings the revenue")
 st.page_link(

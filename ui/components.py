@@ -47,6 +47,7 @@ PREVIEW_ROWS = 20
 MAX_TABLE_ROWS = 2_000  # the browser never receives more rows than this of any table
 _STAGED = "staged_steps"  # session key: the long steps already shown with their stages
 _MAX_STAGED = 32
+_COLUMN_GAP = 16  # px between st.columns
 EMPTY_CELL = "–"  # what a missing value shows: not applicable, not "None"
 LARGE_CUSTOMERS = 50_000  # above this, slow optional analyses wait for the user to ask
 # what Markdown (CommonMark + GFM, as Streamlit renders it) could turn into markup: emphasis,
@@ -193,13 +194,16 @@ def show_frame(
     overrides: Mapping[str, object] | None = None,
     hide_index: bool | None = None,
     column_order: Iterable[str] | None = None,
+    of_columns: int = 1,
 ) -> None:
     """Show a table as a person reads it: at most :data:`MAX_TABLE_ROWS` rows (saying when it
     is cut), headers in words, numbers formatted by kind with the session's currency, long text
     wrapped, empty cells as a dash (see :mod:`ui.formats`).
 
     ``total`` is the number of rows ``frame`` was taken from, when the caller already cut it;
-    ``overrides`` replaces the config of some columns (``None`` hides one).
+    ``overrides`` replaces the config of some columns (``None`` hides one); a table inside one of
+    ``of_columns`` equal ``st.columns`` has that share of the page: columns are sized to fit it
+    (see :func:`ui.formats.fit_widths`).
     """
     total = len(frame) if total is None else total
     if total > min(len(frame), MAX_TABLE_ROWS):
@@ -207,16 +211,22 @@ def show_frame(
             f"Showing the first {MAX_TABLE_ROWS:,} of {total:,} rows; the download has them all."
         )
     shown = frame.head(MAX_TABLE_ROWS)
+    order = None if column_order is None else [str(c) for c in column_order]
+    config, order, row_height = formats.fit_widths(
+        shown,
+        formats.column_config(shown, currency=current_currency(), overrides=overrides),
+        width=(formats.TABLE_WIDTH - _COLUMN_GAP * (of_columns - 1)) // of_columns,
+        column_order=order,
+        index_shown=hide_index is not True,
+    )
     st.dataframe(
         shown,
         key=key,
         height=height,
         hide_index=hide_index,
-        column_order=None if column_order is None else list(column_order),
-        column_config=formats.column_config(
-            shown, currency=current_currency(), overrides=overrides
-        ),
-        row_height=formats.row_height(shown),
+        column_order=order,
+        column_config=config,
+        row_height=row_height,
         placeholder=EMPTY_CELL,
     )
 

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.apptest_support import DEMO, check, metric, upload
 from tests.cdnow_shaped import COLUMNS, cdnow_shaped_csv
+from ui.formats import LONG_TEXT, TABLE_WIDTH
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
 
@@ -63,6 +64,27 @@ def table_problems(page: str, element) -> list[str]:
             found.append(f"{where}: number column {name!r} without a format")
     if element.proto.editing_mode == READ_ONLY and not element.proto.HasField("placeholder"):
         found.append(f"{where}: missing values drawn as None")
+    if element.proto.editing_mode == READ_ONLY:
+        found += layout_problems(where, element, config)
+    return found
+
+
+def layout_problems(where: str, element, config: dict) -> list[str]:
+    """A read-only table fits the page, or scrolls with what each row is (and its sentences)
+    pinned in view: every shown column has a width in pixels."""
+    frame: pd.DataFrame = element.value
+    keys = [name for name, _ in headers(element)]
+    if frame.index.name is not None and not config.get("_index", {}).get("hidden"):
+        keys[0] = "_index"  # headers() lists the drawn index first
+    widths = [(config.get(key) or {}).get("width") for key in keys]
+    if not all(isinstance(width, int) for width in widths):
+        return [f"{where}: columns without a width: {widths}"]
+    if sum(widths) <= TABLE_WIDTH:
+        return []
+    found = [] if (config.get(keys[0]) or {}).get("pinned") else [f"{where}: wide, nothing pinned"]
+    texts = [i for i, key in enumerate(keys) if key in LONG_TEXT]
+    if texts and texts != list(range(1, 1 + len(texts))):
+        found.append(f"{where}: wide, its sentences scroll out of view")
     return found
 
 
