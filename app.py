@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.access import current_user, show_user, visible_pages
 from ui.components import ensure_dataset
+from ui.router import mark_routed
 from ui.runs import follow_link, go_to_opened_run, open_run_id, show_open_run
 from ui.state import CURRENCY_KEY, MAX_CURRENCY_CHARS
 
@@ -34,4 +35,5 @@ with st.sidebar:
         )  # fmt: skip
         show_user(user)
 
+mark_routed()
 navigation.run()

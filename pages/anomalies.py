@@ -8,7 +8,10 @@ from ui.cache import agreement_for, classifier_for
 from ui.charts import anomalies as charts
 from ui.components import cached, current_anomalies, show_frame, show_notes
 from ui.labels import DETECTOR_LABELS
+from ui.router import through_app
 from ui.state import current_anomaly_settings, current_currency
+
+through_app()
 
 st.title("Anomalous customers")
 st.caption(

@@ -7,7 +7,10 @@ from ui import value
 from ui.charts.value import calibration_figure, repeat_rate_figure
 from ui.components import LARGE_CUSTOMERS, current_pipeline, safe_md, show_frame, show_notes
 from ui.labels import BACKTEST_METHOD_LABELS
+from ui.router import through_app
 from ui.state import backtest_cut, forget_dates_outside, set_backtest_cut
+
+through_app()
 
 st.title("Backtest: does a segmentation predict?")
 customers = current_pipeline().rfm.n_customers

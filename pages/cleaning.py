@@ -5,7 +5,10 @@ import streamlit as st
 from ui import components, data
 from ui.charts.cleaning import waterfall_figure
 from ui.labels import RETURNS_LABELS
+from ui.router import through_app
 from ui.state import current_rules, set_rules_from_form
+
+through_app()
 
 st.title("Cleaning")
 rules = current_rules()

@@ -6,7 +6,10 @@ from ui import value as clv
 from ui.charts.value import clv_by_group_figure
 from ui.components import current_pipeline, safe_md, show_frame, show_warnings
 from ui.labels import MOVE_BY_LABELS
+from ui.router import through_app
 from ui.state import ClvOptions, current_clv_options, set_clv_options
+
+through_app()
 
 st.title("Customer lifetime value")
 current_pipeline()

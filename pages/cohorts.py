@@ -7,7 +7,10 @@ from ui.components import cached, current_pipeline, show_frame
 from ui.exports import rfm_csv
 from ui.formats import kind_columns
 from ui.labels import COHORT_MEASURE_LABELS
+from ui.router import through_app
 from ui.trends import cohort_table, cohorts_for
+
+through_app()
 
 st.title("Cohorts")
 current_pipeline()

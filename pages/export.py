@@ -7,8 +7,11 @@ from ui.components import safe_md, show_frame, show_notes, show_warnings, user_e
 from ui.data import UPLOAD_TYPES
 from ui.exports import current_export_key, downloads, labeled_csv, score_upload
 from ui.labels import METHOD_LABELS, SCORE_BASIS_LABELS
+from ui.router import through_app
 from ui.runs import publish_form
 from ui.state import read_only
+
+through_app()
 
 st.title("Export & score")
 st.caption(

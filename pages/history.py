@@ -5,7 +5,10 @@ import streamlit as st
 from ui.components import safe_md, show_frame
 from ui.exports import rfm_csv
 from ui.labels import HISTORY_BY_LABELS
+from ui.router import through_app
 from ui.runs import changes_for, customer_path, history_for, open_run_id, run_choices, runs_table
+
+through_app()
 
 st.title("Segment history")
 st.caption(

@@ -3,6 +3,9 @@
 import streamlit as st
 
 from ui.access import current_user, login_note
+from ui.router import through_app
+
+through_app()
 
 st.title("RFM segments")
 user = current_user()

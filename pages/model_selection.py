@@ -13,7 +13,10 @@ from ui.components import (
 )  # fmt: skip
 from ui.forms import fit_form, sweep_form
 from ui.labels import METHOD_LABELS, METRIC_NOTES
+from ui.router import through_app
 from ui.state import current_anomaly_settings, current_segmentation
+
+through_app()
 
 st.title("Choose the number of segments")
 settings = current_segmentation()

@@ -6,8 +6,11 @@ from ui.charts.trends import sankey_figure, transition_heatmap
 from ui.components import current_pipeline, show_frame, show_notes
 from ui.exports import rfm_csv
 from ui.labels import MOVE_BY_LABELS
+from ui.router import through_app
 from ui.state import current_currency, forget_dates_outside
 from ui.trends import movement, movement_dates
+
+through_app()
 
 st.title("Movement between segments")
 current_pipeline()

@@ -5,8 +5,11 @@ import streamlit as st
 from ui.charts import trends as charts
 from ui.components import cached, current_customers, current_pipeline, money, show_frame
 from ui.labels import PERIODS
+from ui.router import through_app
 from ui.state import current_binning, current_currency, current_segments
 from ui.trends import activity_for, breakdowns_for, named_cluster_kpis, span_for, value_for
+
+through_app()
 
 st.title("Overview")
 current_pipeline()

@@ -7,8 +7,11 @@ from ui.charts.base import MAX_POINTS, drawn_at_floor
 from ui.charts.projections import projection_scatter, rfm_cube
 from ui.components import cached, current_anomalies, current_customers, current_segmentation_result
 from ui.labels import COLOUR_BY_LABELS
+from ui.router import through_app
 from ui.segments import customer_colours, pca_axis_titles
 from ui.state import current_anomaly_settings, current_currency, current_segmentation
+
+through_app()
 
 st.title("Projections")
 table = current_customers()

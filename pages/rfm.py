@@ -15,7 +15,10 @@ from ui.customers import (
 )
 from ui.exports import rfm_csv
 from ui.labels import column_label
+from ui.router import through_app
 from ui.state import current_currency
+
+through_app()
 
 st.title("Recency, Frequency, Monetary")
 rfm = components.current_pipeline().rfm
@@ -40,7 +43,6 @@ st.caption(
 )
 show_frame(score_levels(), overrides=SCORE_LEVEL_COLUMNS, hide_index=True, key="score_levels")
 forms.binning_form()  # nothing to change in a published run
-
 st.subheader("Explore with RFM sliders")
 
 
@@ -66,7 +68,6 @@ def explore() -> None:
         "Customers in range", f"{selected.count:,} of {len(table):,}",
         f"{selected.revenue_share:.1%} of revenue", delta_color="off",
     )  # fmt: skip
-    # only the largest rows reach the browser
     show_frame(selected.top, key="rfm_table", total=selected.count)
     st.download_button(
         "Download RFM table (CSV)", lambda: rfm_csv(table), file_name="rfm_customers.csv",

@@ -3,7 +3,10 @@
 import streamlit as st
 
 from ui.components import show_frame, user_errors
+from ui.router import through_app
 from ui.runs import open_run_id, open_run_view, run_choices, run_link, runs_table
+
+through_app()
 
 st.title("Published runs")
 st.caption(

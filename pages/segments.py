@@ -9,7 +9,10 @@ from ui.components import cached, safe_md, show_frame
 from ui.exports import labeled_csv
 from ui.forms import names_and_actions_form
 from ui.labels import METHOD_LABELS
+from ui.router import through_app
 from ui.state import current_currency
+
+through_app()
 
 st.title("Segments")
 table = components.current_customers()

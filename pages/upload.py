@@ -7,7 +7,10 @@ from ui.cache import preview_for
 from ui.components import EMPTY_CELL, current_pipeline, safe_md, user_errors
 from ui.data import UPLOAD_TYPES, first_rows, served_files
 from ui.labels import DATE_FORMAT_LABELS, DATE_ORDER_LABELS, MAPPING_LABELS, NO_COLUMN
+from ui.router import through_app
 from ui.state import current_dataset, set_mapping, show_dataset_in_widgets, take_new_upload
+
+through_app()
 
 st.title("Upload transactions")
 st.caption(
@@ -47,7 +50,6 @@ if served:
                 components.open_folder_file(names[picked])
             st.rerun()
 dataset = current_dataset()
-
 with user_errors():
     loaded = preview_for(dataset)
 show_dataset_in_widgets(dataset, loaded)
@@ -59,12 +61,11 @@ if len(loaded.sheet_names) > 1:
             components.select_sheet(dataset, sheet)
         st.rerun()
 
+shape = f"{loaded.n_rows:,} rows × {len(loaded.columns)} columns"
 if dataset.in_folder:
-    n_columns = len(loaded.columns)
-    st.subheader(f"{safe_md(loaded.file_name)}: first {loaded.n_rows:,} rows × {n_columns} columns")
+    st.subheader(f"{safe_md(loaded.file_name)}: first {shape}")
     st.caption("A file of the server's data folder: counted and cleaned by DuckDB in place.")
 else:
-    shape = f"{loaded.n_rows:,} rows × {len(loaded.columns)} columns"
     st.subheader(f"{safe_md(loaded.file_name)}: {shape}")
 st.dataframe(first_rows(loaded), key="preview", placeholder=EMPTY_CELL)  # the file's headers
 

@@ -227,3 +227,18 @@ def test_logout_ends_the_session(browse, team: TeamServer) -> None:
     wait_title(page, "RFM segments")
     page.get_by_role("button", name="Log in").wait_for()
     assert page.get_by_text("Signed in as").count() == 0
+
+
+def test_a_page_link_as_the_first_request_after_a_restart_still_asks_for_login(
+    browse, team: TeamServer
+) -> None:
+    # Streamlit runs a page script without app.py until some session has run app.py: the
+    # first visitor of a fresh server following a link must still meet the login
+    team.stop()
+    team.start()
+    page = browse()
+    page.goto(f"{team.url}/upload")
+    wait_title(page, "RFM segments")
+    page.get_by_role("button", name="Log in").wait_for()
+    assert page.get_by_role("heading", name="Upload transactions").count() == 0
+    assert page.locator('[data-testid="stFileUploader"]').count() == 0
