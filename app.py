@@ -6,7 +6,7 @@ from ui.access import current_user, show_user, visible_pages
 from ui.components import ensure_dataset
 from ui.router import mark_routed
 from ui.runs import follow_link, go_to_opened_run, open_run_id, show_open_run
-from ui.state import CURRENCY_KEY, MAX_CURRENCY_CHARS
+from ui.state import CURRENCY_KEY, MAX_CURRENCY_CHARS, take_offered_currency
 
 st.set_page_config(page_title="RFM segments", page_icon="🛒", layout="wide")
 
@@ -26,6 +26,7 @@ with st.sidebar:
         if dataset.sheet:
             st.text(f"Sheet: {dataset.sheet}")
     if user.may_enter:
+        take_offered_currency()
         # drawn here, on every page, so that it keeps its value across pages
         st.text_input(
             "Currency", key=CURRENCY_KEY, max_chars=MAX_CURRENCY_CHARS,

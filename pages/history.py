@@ -51,7 +51,7 @@ else:
     a, b, c = st.columns(3)
     for column, change in zip((a, b, c), ("moved", "new", "gone"), strict=True):
         column.metric(change.capitalize(), f"{int((moved['change'] == change).sum()):,}")
-    show_frame(moved, key="changes_table")
+    show_frame(moved, key="changes_table", hide_index=True)
     st.download_button(
         "Changes since the last run (CSV)", lambda: rfm_csv(moved.set_index("customer_id")),
         file_name="segment_changes.csv", mime="text/csv", key="download_changes",

@@ -83,6 +83,12 @@ def _config(name: object, values: pd.Series, *, currency: str) -> Any:
             kind = "count" if integral else "statistic"
         finite = pd.to_numeric(values, errors="coerce").dropna().to_numpy()
         return number_column(label, kind, finite, currency=currency, help=tooltip)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        # a moment to the minute (when a run was published); a day without its midnight
+        stamps = pd.DatetimeIndex(values.dropna())
+        if len(stamps) and (stamps != stamps.normalize()).any():
+            return st.column_config.DatetimeColumn(label, help=tooltip, format="YYYY-MM-DD HH:mm")
+        return st.column_config.DateColumn(label, help=tooltip, format="YYYY-MM-DD")
     if str(name) in LONG_TEXT:
         # wide enough for three lines of the longest text, so that it wraps instead of widening
         # the table past the page (tables: see fit_widths)
@@ -210,7 +216,8 @@ def fit_widths(
         per_line = max(int((setting["width"] - _PAD) // _CHAR), 1)
         lines = min(-(-int(longest if pd.notna(longest) else 0) // per_line), _MAX_LINES)
         if lines > 1:
-            height = max(height or 0, _LINE * lines + 16)
+            # Streamlit wraps text only in rows above 4 rem: never less than three lines' height
+            height = max(height or 0, _LINE * lines + 16, WRAPPED_ROW_HEIGHT)
     if used + sum(fitted[n]["width"] for n in texts) > width:
         first = INDEX if index else shown[0] if shown else None
         if first is not None:

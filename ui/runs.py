@@ -29,7 +29,7 @@ from ui.cache import (
 )
 from ui.components import current_customers, safe_md, shown_errors
 from ui.exports import bundle_for, current_export_key, signed_bundle_for
-from ui.state import Dataset, read_only
+from ui.state import Dataset, offer_currency, read_only
 from ui.trends import overview_for
 
 __all__ = [
@@ -84,6 +84,7 @@ def open_run_view(run_id: str, *, go: bool = False) -> None:
         "segment_names": {},  # the run's names are in its model already
         "segment_actions": bundle.actions.to_dict("records"),
     }
+    offer_currency(bundle.currency)  # amounts read as the publisher wrote them
     st.query_params[RUN_PARAM] = stored.run_id
     if go:
         st.session_state["go_to_run"] = True

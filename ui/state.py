@@ -320,6 +320,23 @@ def current_currency() -> str:
     return str(st.session_state.get(CURRENCY_KEY) or "").strip()[:MAX_CURRENCY_CHARS]
 
 
+_OFFERED_CURRENCY = "offered_currency"
+
+
+def offer_currency(currency: str) -> None:
+    """A published run's currency: the sidebar takes it on its next draw, unless the person
+    already typed one (see :func:`take_offered_currency`)."""
+    if currency:
+        st.session_state[_OFFERED_CURRENCY] = currency
+
+
+def take_offered_currency() -> None:
+    """Called before the sidebar's currency box is drawn: an empty box takes the offered one."""
+    offered = st.session_state.pop(_OFFERED_CURRENCY, "")
+    if offered and not current_currency():
+        st.session_state[CURRENCY_KEY] = offered[:MAX_CURRENCY_CHARS]
+
+
 @dataclass(frozen=True)
 class ClvOptions:
     """The CLV page's horizon (weeks), margin (share of revenue that is profit) and annual

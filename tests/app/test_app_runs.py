@@ -179,3 +179,24 @@ def test_the_history_page_lists_who_moved(shop_csv: bytes, tmp_path) -> None:
     check(view.run())
     path = next(d.value for d in view.dataframe if "published_at" in d.value.columns)
     assert list(path["name"]) == ["week 1", "week 2"]
+
+
+def test_a_run_shows_amounts_in_the_publishers_currency_unless_the_viewer_chose_one(
+    shop_csv: bytes,
+) -> None:
+    analyst = check(AppTest.from_file(str(APP), default_timeout=TIMEOUT).run())
+    check(upload(analyst, "shop.csv", shop_csv))
+    analyst.text_input(key="currency").set_value("£")
+    run_id = publish(analyst, "In pounds")
+
+    at = viewer_on(run_id)
+    assert at.text_input(key="currency").value == "£"
+    assert metric(at, "Revenue").startswith("£")
+
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.secrets["auth"], at.secrets["roles"] = AUTH, ROLES
+    at.user = signed_in("bob@example.com")
+    at.session_state["currency"] = "CHF"  # typed before the link was followed
+    at.query_params["run"] = run_id
+    check(at.run())
+    assert at.text_input(key="currency").value == "CHF"
