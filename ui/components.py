@@ -211,12 +211,11 @@ def show_frame(
             f"Showing the first {MAX_TABLE_ROWS:,} of {total:,} rows; the download has them all."
         )
     shown = frame.head(MAX_TABLE_ROWS)
-    order = None if column_order is None else [str(c) for c in column_order]
     config, order, row_height = formats.fit_widths(
         shown,
         formats.column_config(shown, currency=current_currency(), overrides=overrides),
         width=(formats.TABLE_WIDTH - _COLUMN_GAP * (of_columns - 1)) // of_columns,
-        column_order=order,
+        column_order=column_order,
         index_shown=hide_index is not True,
     )
     st.dataframe(
