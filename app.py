@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.access import current_user, show_user, visible_pages
 from ui.components import ensure_dataset
+from ui.prefetch import warm_up
 from ui.router import mark_routed
 from ui.runs import follow_link, go_to_opened_run, open_run_id, show_open_run
 from ui.state import CURRENCY_KEY, MAX_CURRENCY_CHARS, take_offered_currency
@@ -38,3 +39,4 @@ with st.sidebar:
 
 mark_routed()
 navigation.run()
+warm_up()  # the segments of the session's settings, fitted before a page asks

@@ -3,13 +3,21 @@
 import streamlit as st
 
 from ui import components, forms
-from ui.anomalies import customers_with_flags, flagged_csv, flagged_table, revenue_share
+from ui.anomalies import (
+    agreement_seconds,
+    classifier_seconds,
+    customers_with_flags,
+    flagged_csv,
+    flagged_table,
+    revenue_share,
+)  # fmt: skip
 from ui.cache import agreement_for, classifier_for
 from ui.charts import anomalies as charts
-from ui.components import cached, current_anomalies, show_frame, show_notes
+from ui.components import current_anomalies, show_frame, show_notes
 from ui.labels import DETECTOR_LABELS
+from ui.on_request import ask_or_show
 from ui.router import through_app
-from ui.state import current_anomaly_settings, current_currency
+from ui.state import current_anomaly_settings, current_currency, read_only
 
 through_app()
 
@@ -45,15 +53,14 @@ st.download_button(
     file_name="anomalous_customers.csv", mime="text/csv", key="download_anomalies",
 )  # fmt: skip
 
-large = len(table) > components.LARGE_CUSTOMERS
 st.subheader("Where the detectors agree")
-if large and not st.toggle(
-    f"Compare the four detectors ({len(table):,} customers: about half a minute)",
-    key="run_agreement",
-):
-    st.caption("Switch on to fit the four detectors and compare what they flag.")
-else:
-    agreement = cached(agreement_for, settings, doing="Fitting the four detectors…")
+agreement = ask_or_show(
+    agreement_for, settings, name="agreement", ask="Compare the four detectors",
+    explain=f"Fits four detectors on the {len(table):,} customers and compares what they flag "
+    f"(about {agreement_seconds(len(table))}).",
+    doing="Fitting the detectors:",
+)  # fmt: skip
+if agreement is not None:
     a, b = st.columns(2)
     a.plotly_chart(charts.agreement_heatmap(agreement.pairwise), key="agreement_heatmap")
     b.plotly_chart(
@@ -66,16 +73,13 @@ else:
     )
 
 st.subheader("A classifier that imitates the detector")
-if not st.toggle(
-    f"Train the classifier ({len(table):,} customers" + (": up to a minute)" if large else ")"),
-    key="run_classifier",
-):
-    st.caption(
-        "Switch on to train a classifier on the detector's flags and see how well it imitates "
-        "them. Saved models and scoring use the detector itself."
-    )
-else:
-    report = cached(classifier_for, settings, doing="Training the classifier…")
+report = ask_or_show(
+    classifier_for, settings, name="classifier", ask="Train the classifier",
+    explain="Trains a classifier on the detector's flags and shows how well it imitates them "
+    f"(about {classifier_seconds(len(table))}). Saved models and scoring use the detector itself.",
+    doing="Training the classifier:", asked=read_only(),
+)  # fmt: skip
+if report is not None:
     st.info(report.note, icon=":material/info:")
     show_frame(report.metrics, key="classifier_metrics")
     st.caption(

@@ -7,6 +7,7 @@ from ui.charts.base import MAX_POINTS, drawn_at_floor
 from ui.charts.projections import projection_scatter, rfm_cube
 from ui.components import cached, current_anomalies, current_customers, current_segmentation_result
 from ui.labels import COLOUR_BY_LABELS
+from ui.on_request import ask_or_show
 from ui.router import through_app
 from ui.segments import customer_colours, pca_axis_titles
 from ui.state import current_anomaly_settings, current_currency, current_segmentation
@@ -59,24 +60,26 @@ with pca3_tab:
         figure = scatter(pca3.coords, three_d=True, title="PCA 3D", axes=axes)
         st.plotly_chart(figure, key="pca3")
 with tsne_tab:
-    with st.form("tsne_form"):
-        size = st.number_input(
-            "Customers in the t-SNE sample", 500, 20_000, 5_000, step=500, key="tsne_size",
-            help="t-SNE is fitted on a seeded sample so that it stays "
-            "interactive; larger samples take longer.",
-        )  # fmt: skip
-        st.form_submit_button("Update t-SNE")
-    tsne = cached(
-        projection_for, settings, current_anomaly_settings(), "tsne", int(size),
-        doing="Placing the customers with t-SNE…",
+    size = st.number_input(
+        "Customers in the t-SNE sample", 500, 20_000, 5_000, step=500, key="tsne_size",
+        help="t-SNE is fitted on a seeded sample so that it stays interactive; larger samples "
+        "take longer.",
     )  # fmt: skip
-    if tsne.sampled:
-        st.caption(
-            f"t-SNE of a seeded sample of {len(tsne.coords):,} of {tsne.n_total:,} customers."
-        )
-    tsne_axes = ("t-SNE 1 (no unit)", "t-SNE 2 (no unit)")
-    figure = scatter(tsne.coords, three_d=False, title="t-SNE", axes=tsne_axes)
-    st.plotly_chart(figure, key="tsne")
+    tsne = ask_or_show(
+        projection_for, settings, current_anomaly_settings(), "tsne", int(size), name="tsne",
+        ask="Place the customers with t-SNE",
+        explain=f"t-SNE places a seeded sample of {min(int(size), len(table)):,} customers so "
+        "that neighbours stay together (a few seconds for 5,000).",
+        doing="t-SNE:",
+    )  # fmt: skip
+    if tsne is not None:
+        if tsne.sampled:
+            st.caption(
+                f"t-SNE of a seeded sample of {len(tsne.coords):,} of {tsne.n_total:,} customers."
+            )
+        tsne_axes = ("t-SNE 1 (no unit)", "t-SNE 2 (no unit)")
+        figure = scatter(tsne.coords, three_d=False, title="t-SNE", axes=tsne_axes)
+        st.plotly_chart(figure, key="tsne")
 with rfm_tab:
     cube = rfm_cube(table, colours, colour=colour, keep=is_anomaly, currency=current_currency())
     st.plotly_chart(cube, key="rfm3d")

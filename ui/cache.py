@@ -351,10 +351,13 @@ def dendrogram_for(dataset, rules, settings):
 
 
 @st.cache_resource(scope="session", max_entries=4, show_spinner=False)
-def projection_for(dataset, rules, settings, anomaly_settings, kind: str, size: int):
+def projection_for(
+    dataset, rules, settings, anomaly_settings, kind: str, size: int, _progress=None
+):
     """PCA (2 or 3 components) or t-SNE of a sample of ``size`` customers.
 
-    The t-SNE sample is stratified by segment, so that small segments stay visible.
+    The t-SNE sample is stratified by segment, so that small segments stay visible;
+    ``_progress`` (not part of the key) hears how far t-SNE is.
     """
     features = transformed_features(
         _table(dataset, rules), features=settings.features, transform=settings.transform,
@@ -363,8 +366,9 @@ def projection_for(dataset, rules, settings, anomaly_settings, kind: str, size: 
     if kind == "tsne":
         labels = segmentation_for(dataset, rules, settings, anomaly_settings).labels
         return tsne_projection(
-            features, sample_size=size, stratify=labels, random_state=settings.random_state
-        )
+            features, sample_size=size, stratify=labels, random_state=settings.random_state,
+            progress=_progress,
+        )  # fmt: skip
     return pca_projection(features, n_components=3 if kind == "pca3" else 2)
 
 
@@ -386,16 +390,17 @@ def explanations_for(dataset, rules, settings, anomaly_settings, renames=()):
 
 
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
-def agreement_for(dataset, rules, anomaly_settings):
-    """Which customers each of the four detectors flags."""
+def agreement_for(dataset, rules, anomaly_settings, _progress=None):
+    """Which customers each of the four detectors flags (``_progress``, not part of the key,
+    hears each detector start)."""
     return detector_agreement(
         _table(dataset, rules), contamination=anomaly_settings.contamination,
         features=anomaly_settings.features, transform=anomaly_settings.transform,
-        random_state=anomaly_settings.random_state,
+        random_state=anomaly_settings.random_state, progress=_progress,
     )  # fmt: skip
 
 
-def classifier_for(dataset, rules, anomaly_settings):
+def classifier_for(dataset, rules, anomaly_settings, _progress=None):
     """SMOTE + gradient boosting trained to reproduce the detector's flags (a run's: the one
     published in its model, if any)."""
     if dataset.run_id:
@@ -403,10 +408,10 @@ def classifier_for(dataset, rules, anomaly_settings):
         if classifier is None:
             raise RfmError("this run was published without the anomaly classifier")
         return classifier
-    return _classifier(dataset, rules, anomaly_settings)
+    return _classifier(dataset, rules, anomaly_settings, _progress)
 
 
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
-def _classifier(dataset, rules, anomaly_settings):
+def _classifier(dataset, rules, anomaly_settings, _progress=None):
     anomalies = anomalies_for(dataset, rules, anomaly_settings)
-    return train_classifier(_table(dataset, rules), anomalies, anomaly_settings)
+    return train_classifier(_table(dataset, rules), anomalies, anomaly_settings, progress=_progress)

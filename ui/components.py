@@ -29,6 +29,7 @@ from ui.cache import (
     selection_for,
     worded_anomalies_for,
 )
+from ui.prefetch import mark_customers_ready
 from ui.state import (
     DEMO_PATH,
     Dataset,
@@ -160,9 +161,11 @@ def ensure_dataset() -> Dataset:
 
 def current_pipeline() -> CustomerRun:
     """Run (or fetch from cache) the ingest pipeline of the current dataset and rules."""
-    dataset = ensure_dataset()
+    dataset, rules = ensure_dataset(), current_rules()
     with user_errors(), st.spinner("Cleaning and computing RFM…"):
-        return pipeline_for(dataset, current_rules())
+        result = pipeline_for(dataset, rules)
+    mark_customers_ready(dataset, rules)
+    return result
 
 
 def show_warnings(messages: tuple[str, ...]) -> None:

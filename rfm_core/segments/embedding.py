@@ -28,6 +28,7 @@ t-SNE
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,7 @@ from sklearn.decomposition import PCA
 
 from rfm_core.errors import ProjectionError
 from rfm_core.segments.checks import check_number
+from rfm_core.segments.progress import Progress, reporter
 from rfm_core.segments.sampling import sample_rows
 
 __all__ = [
@@ -253,6 +255,29 @@ def _allocate(counts: np.ndarray, size: int) -> np.ndarray:
     return floor + extra
 
 
+PROGRESS_EVERY = 20
+"""t-SNE iterations between two progress reports."""
+_NEIGHBOURS_SHARE = 0.15  # of a t-SNE's time spent before the first iteration (5,000 customers)
+
+
+def _tsne_callbacks(progress: Progress | None, n_iter: int) -> dict:
+    """openTSNE's callback options reporting the iterations done (none when nobody listens).
+
+    openTSNE counts the iterations of its two phases separately: the callback counts its own
+    calls instead. It returns False, so the optimisation always runs to the end.
+    """
+    if progress is None:
+        return {}
+    calls = itertools.count(1)
+
+    def heard(iteration: int, error: float, embedding: np.ndarray) -> bool:
+        done = min(next(calls) * PROGRESS_EVERY / n_iter, 1.0)
+        progress(_NEIGHBOURS_SHARE + (1 - _NEIGHBOURS_SHARE) * done, "placing the customers")
+        return False
+
+    return {"callbacks": heard, "callbacks_every_iters": PROGRESS_EVERY}
+
+
 def tsne_projection(
     features: pd.DataFrame,
     *,
@@ -262,6 +287,7 @@ def tsne_projection(
     n_jobs: int = 1,
     stratify: pd.Series | None = None,
     n_iter: int = 300,
+    progress: Progress | None = None,
 ) -> Projection:
     """Embed a seeded sample of customers in 2D with t-SNE (openTSNE).
 
@@ -284,6 +310,10 @@ def tsne_projection(
         anomalies stay visible).
     n_iter : int
         Gradient-descent iterations in total (≥ 3); the first third uses early exaggeration.
+    progress : callable, optional
+        Hears ``(share done, words)`` before the neighbours are found and every
+        :data:`PROGRESS_EVERY` iterations after (:mod:`rfm_core.segments.progress`); the
+        coordinates do not depend on it.
 
     Returns
     -------
@@ -311,6 +341,8 @@ def tsne_projection(
         values = values[features.index.get_indexer(shown)]
     used = min(float(perplexity), (len(values) - 1) / 3)
     early = max(1, round(n_iter * _EARLY_EXAGGERATION_SHARE))
+    report = reporter(progress)
+    report(0.0, f"finding the neighbours of {len(values):,} customers")
     embedding = TSNE(
         n_components=2,
         perplexity=used,
@@ -322,7 +354,9 @@ def tsne_projection(
         random_state=random_state,
         n_jobs=n_jobs,
         verbose=False,
+        **_tsne_callbacks(progress, n_iter),
     ).fit(values)
+    report(1.0, "done")
     return Projection(
         coords=_coords(np.asarray(embedding), shown),
         method="tsne",

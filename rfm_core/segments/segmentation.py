@@ -42,6 +42,7 @@ from rfm_core.segments.checks import check_number
 from rfm_core.segments.clustering import METHODS, ModelSelection, Segmenter, select_k
 from rfm_core.segments.features import DEFAULT_FEATURES, TRANSFORMS
 from rfm_core.segments.profiles import NAME_SCHEMES, UNASSIGNED, name_segments, profile_segments
+from rfm_core.segments.progress import Progress
 
 __all__ = [
     "MIN_SEGMENT_CUSTOMERS",
@@ -294,7 +295,11 @@ CLASSIFIER_SAMPLE = 50_000  # training customers, every flagged one kept: bounde
 
 
 def train_classifier(
-    rfm_table: pd.DataFrame, anomalies: AnomalyResult, settings: AnomalySettings
+    rfm_table: pd.DataFrame,
+    anomalies: AnomalyResult,
+    settings: AnomalySettings,
+    *,
+    progress: Progress | None = None,
 ) -> ClassifierReport:
     """Train the classifier that reproduces the detector's flags on new customers.
 
@@ -309,6 +314,8 @@ def train_classifier(
         The detector's run on ``rfm_table`` (:func:`find_anomalies`).
     settings : AnomalySettings
         Its settings: the classifier learns from the same features, with the same seed.
+    progress : callable, optional
+        Hears how far training is (:mod:`rfm_core.segments.progress`).
 
     Returns
     -------
@@ -325,6 +332,7 @@ def train_classifier(
         features=settings.features,
         random_state=settings.random_state,
         sample_limit=CLASSIFIER_SAMPLE,
+        progress=progress,
     )
 
 

@@ -149,7 +149,10 @@ def test_customer_drill_down(session: AppTest, seg_table) -> None:
 
 def test_projections_page(session: AppTest) -> None:
     at = open_page(session, "projections")
-    assert {"PCA", "PCA 3D", "t-SNE"} <= set(titles(at))
+    assert {"PCA", "PCA 3D"} <= set(titles(at))
+    assert "t-SNE" not in titles(at)  # placed only when asked
+    at.button(key="ask_tsne").click().run()
+    assert "t-SNE" in titles(check(at))
     at.radio(key="colour_by").set_value("anomaly").run()
     legends = {t["name"] for f in plotly_figures(check(at)) for t in f["data"]}
     assert {"anomaly", "normal"} <= legends
@@ -163,7 +166,7 @@ def test_anomalies_page_matches_the_core(session: AppTest, seg_table) -> None:
     assert set(flagged.index) == set(expected.table.index[expected.table["anomaly"]])
     # the classifier is trained only when asked, whatever the size of the log
     assert not [d for d in at.dataframe if "f1" in d.value.columns]
-    at.toggle(key="run_classifier").set_value(True).run()
+    at.button(key="ask_classifier").click().run()
     classifier = frame_with(check(at), "precision", "recall", "f1")
     assert set(classifier.index) == {"validation", "test"}
     assert any("not ground truth" in i.value for i in at.info)
@@ -174,17 +177,24 @@ def test_anomalies_page_matches_the_core(session: AppTest, seg_table) -> None:
     assert metric(at, "Customers flagged") == f"{changed.n_flagged:,}"
 
 
-def test_slow_analyses_wait_for_a_toggle_on_large_logs(session: AppTest, monkeypatch) -> None:
-    from ui import components
-
-    monkeypatch.setattr(components, "LARGE_CUSTOMERS", 100)  # the 600-customer log is "large"
+def test_slow_analyses_wait_for_the_button_and_stay_shown(session: AppTest) -> None:
     at = open_page(session, "anomalies")
     assert not [d for d in at.dataframe if "f1" in d.value.columns]
     assert "agreement_heatmap" not in [c.key for c in at.get("plotly_chart")]
-    at.toggle(key="run_classifier").set_value(True).run()
+    at.button(key="ask_classifier").click().run()
     assert set(frame_with(check(at), "precision", "recall", "f1").index) == {"validation", "test"}
-    at.toggle(key="run_agreement").set_value(True).run()
+    at.button(key="ask_agreement").click().run()
     assert any("Jaccard" in title for title in titles(check(at)))
+    # asked once: both stay on the page after a visit elsewhere, without asking again
+    at = open_page(open_page(at, "segments"), "anomalies")
+    assert any("Jaccard" in title for title in titles(at))
+    assert [d for d in at.dataframe if "f1" in d.value.columns]
+    # new detector settings: new results, so the buttons come back
+    at.slider(key="anomaly_share").set_value(5.0)
+    check(submit(at, ANOMALY_SUBMIT))
+    assert "agreement_heatmap" not in [c.key for c in at.get("plotly_chart")]
+    assert not [d for d in at.dataframe if "f1" in d.value.columns]
+    assert {"ask_agreement", "ask_classifier"} <= {b.key for b in at.button}
 
 
 def test_zscore_on_a_log_where_most_customers_buy_once(app: AppTest) -> None:
@@ -200,6 +210,7 @@ def test_zscore_on_a_log_where_most_customers_buy_once(app: AppTest) -> None:
     at.selectbox(key="anomaly_method").set_value("zscore")
     at.slider(key="anomaly_share").set_value(2.0)
     check(submit(at, ANOMALY_SUBMIT))
+    at.button(key="ask_agreement").click().run()
     expected = find_anomalies(table, AnomalySettings(method="zscore", contamination=0.02))
     flagged = int(metric(at, "Customers flagged").replace(",", ""))
     assert flagged == expected.n_flagged <= 2 * 0.02 * len(table)

@@ -26,6 +26,7 @@ from rfm_core.errors import RfmError
 from rfm_core.segments.anomalies.explain import _flag_array
 from rfm_core.segments.checks import check_number
 from rfm_core.segments.features import feature_frame, make_transform
+from rfm_core.segments.progress import Progress, part_of, reporter
 from rfm_core.segments.sampling import sample_rows
 
 __all__ = [
@@ -80,6 +81,7 @@ def train_anomaly_classifier(
     validation_size: float = 0.2,
     random_state: int = 0,
     sample_limit: int = 200_000,
+    progress: Progress | None = None,
 ) -> ClassifierReport:
     """Train a classifier on a detector's flags so that new customers can be flagged.
 
@@ -102,6 +104,9 @@ def train_anomaly_classifier(
         Shares of all customers, each in (0, 0.5], together at most 0.8.
     random_state : int
     sample_limit : int
+    progress : callable, optional
+        Hears ``(share done, words)`` as each of the two models learns, stage by stage of the
+        gradient boosting (:mod:`rfm_core.segments.progress`); the models do not depend on it.
 
     Returns
     -------
@@ -145,8 +150,16 @@ def train_anomaly_classifier(
         stratify=y[fit_rows],
         random_state=random_state,
     )
-    first = _fit_classifier(x, y, train_rows, random_state=random_state, limit=sample_limit)
-    final = _fit_classifier(x, y, fit_rows, random_state=random_state, limit=sample_limit)
+    report = reporter(progress)
+    first = _fit_classifier(
+        x, y, train_rows, random_state=random_state, limit=sample_limit,
+        progress=part_of(report, 0.0, 0.5), doing="learning on the training split",
+    )  # fmt: skip
+    final = _fit_classifier(
+        x, y, fit_rows, random_state=random_state, limit=sample_limit,
+        progress=part_of(report, 0.5, 1.0), doing="learning again on training + validation",
+    )  # fmt: skip
+    report(1.0, "scoring the held-out customers")
     metrics = pd.DataFrame(
         [_metrics(first, x, y, validation_rows), _metrics(final, x, y, test_rows)],
         index=pd.Index(["validation", "test"], name="split"),
@@ -158,7 +171,14 @@ def train_anomaly_classifier(
 
 
 def _fit_classifier(
-    x: pd.DataFrame, y: np.ndarray, rows: np.ndarray, *, random_state: int, limit: int
+    x: pd.DataFrame,
+    y: np.ndarray,
+    rows: np.ndarray,
+    *,
+    random_state: int,
+    limit: int,
+    progress: Progress,
+    doing: str,
 ) -> ImbPipeline:
     # imported here: imbalanced-learn takes about a second to import, and only training needs it
     from imblearn.over_sampling import SMOTE
@@ -173,14 +193,22 @@ def _fit_classifier(
         )
     # imbalanced-learn refuses a nested Pipeline: splice the transform's steps in
     transform = make_transform(transform="log-standard", random_state=random_state)
+    model = GradientBoostingClassifier(random_state=random_state)
     pipeline = ImbPipeline(
         [
             *transform.steps,
             ("smote", SMOTE(k_neighbors=min(5, n_flagged - 1), random_state=random_state)),
-            ("model", GradientBoostingClassifier(random_state=random_state)),
+            ("model", model),
         ]
     )
-    return pipeline.fit(x.iloc[rows], y[rows])
+    progress(0.0, doing)
+
+    def stage_done(stage: int, estimator: Any, state: dict) -> bool:
+        """Gradient boosting's monitor: report each stage learned, never stop early."""
+        progress((stage + 1) / model.n_estimators, doing)
+        return False
+
+    return pipeline.fit(x.iloc[rows], y[rows], model__monitor=stage_done)
 
 
 def _keep_flagged_sample(

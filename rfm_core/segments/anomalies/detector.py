@@ -68,9 +68,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from rfm_core.config import ANOMALY_METHODS, DEFAULT_FEATURES, TRANSFORMS
 from rfm_core.errors import RfmError
+from rfm_core.labels import DETECTOR_LABELS
 from rfm_core.segments.anomalies.explain import _robust_center_scale, _z, explain
 from rfm_core.segments.checks import check_number
 from rfm_core.segments.features import feature_frame, make_transform
+from rfm_core.segments.progress import Progress, reporter
 from rfm_core.segments.sampling import sample_rows
 
 __all__ = [
@@ -606,6 +608,7 @@ def detector_agreement(
     features: Sequence[str] = DEFAULT_FEATURES,
     transform: str = "log-standard",
     random_state: int = 0,
+    progress: Progress | None = None,
 ) -> AnomalyAgreement:
     """Run several detectors on the same customers and compare their flags.
 
@@ -621,6 +624,9 @@ def detector_agreement(
         Detectors to compare, each at most once.
     contamination, features, transform, random_state
         See :class:`AnomalyDetector`.
+    progress : callable, optional
+        Hears ``(share done, words)`` before each detector and at the end
+        (:mod:`rfm_core.segments.progress`).
 
     Returns
     -------
@@ -639,8 +645,11 @@ def detector_agreement(
             raise RfmError(f"method must be one of {', '.join(ANOMALY_METHODS)}, got {method!r}")
     if len(set(methods)) != len(methods):
         raise RfmError(f"methods are repeated: {', '.join(methods)}")
+    report = reporter(progress)
     columns = {}
-    for method in methods:
+    for done, method in enumerate(methods):
+        label = DETECTOR_LABELS[method]
+        report(done / len(methods), f"{label} ({done + 1} of {len(methods)})")
         options = share_options(method, contamination)
         detector = AnomalyDetector(
             method=method,
@@ -663,6 +672,7 @@ def detector_agreement(
         index=pd.RangeIndex(len(methods) + 1, name="n_methods"),
         name="customers",
     )
+    report(1.0, "done")
     return AnomalyAgreement(flags=flags, pairwise=pairwise, counts=counts)
 
 

@@ -261,3 +261,18 @@ def test_tsne_rejects_what_it_cannot_embed(planted, rows, options, message):
     features, _ = planted
     with pytest.raises(ProjectionError, match=message):
         tsne_projection(features.iloc[:rows], **options)
+
+
+def test_tsne_reports_progress_without_changing_the_coordinates(planted) -> None:
+    features, groups = planted
+    heard: list[tuple[float, str]] = []
+    quiet = tsne_projection(features, sample_size=300, stratify=groups, random_state=2, n_iter=60)
+    told = tsne_projection(
+        features, sample_size=300, stratify=groups, random_state=2, n_iter=60,
+        progress=lambda done, text: heard.append((done, text)),
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(quiet.coords, told.coords)
+    shares = [done for done, _ in heard]
+    assert shares[0] == 0.0 and shares[-1] == 1.0 and shares == sorted(shares)
+    assert len(heard) >= 60 // 20 + 2  # neighbours, every 20 iterations, done
+    assert "neighbours of 300 customers" in heard[0][1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rfm_core.errors import RfmError
@@ -85,3 +86,20 @@ def test_classifier_errors(table):
         train_anomaly_classifier(table, enough, test_size=0.9)
     with pytest.raises(RfmError, match=r"at most 0\.8, got 0\.9"):
         train_anomaly_classifier(table, enough, test_size=0.45, validation_size=0.45)
+
+
+def test_classifier_reports_progress_without_changing_the_model(classifier, table, default_result):
+    heard: list[tuple[float, str]] = []
+    told = train_anomaly_classifier(
+        table, default_result.table["anomaly"], progress=lambda d, t: heard.append((d, t))
+    )
+    pd.testing.assert_frame_equal(told.metrics, classifier.metrics)
+    x = table[list(classifier.features)]
+    np.testing.assert_array_equal(
+        told.pipeline.predict_proba(x), classifier.pipeline.predict_proba(x)
+    )
+    shares = [done for done, _ in heard]
+    assert shares[0] == 0.0 and shares[-1] == 1.0 and shares == sorted(shares)
+    # two models, each reporting every boosting stage
+    assert len(heard) > 2 * classifier.pipeline.named_steps["model"].n_estimators
+    assert any("training + validation" in text for _, text in heard)

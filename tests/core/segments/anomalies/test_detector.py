@@ -206,6 +206,21 @@ def test_agreement_of_a_subset_of_methods(table):
     assert agreement.counts.index.tolist() == [0, 1, 2]
 
 
+def test_agreement_reports_each_detector_without_changing_the_flags(table):
+    heard: list[tuple[float, str]] = []
+    methods = ("zscore", "iforest")
+    quiet = detector_agreement(table, methods=methods, contamination=0.04)
+    told = detector_agreement(
+        table, methods=methods, contamination=0.04, progress=lambda d, t: heard.append((d, t))
+    )
+    pd.testing.assert_frame_equal(told.flags, quiet.flags)
+    assert heard == [
+        (0.0, "Robust z-score (median / MAD) (1 of 2)"),
+        (0.5, "Isolation forest (2 of 2)"),
+        (1.0, "done"),
+    ]
+
+
 # -- errors -----------------------------------------------------------------------------------
 
 
