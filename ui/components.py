@@ -50,6 +50,7 @@ _STAGED = "staged_steps"  # session key: the long steps already shown with their
 _MAX_STAGED = 32
 _COLUMN_GAP = 16  # px between st.columns
 EMPTY_CELL = "–"  # what a missing value shows: not applicable, not "None"
+SIDEWAYS_NOTE = "More columns to the right: scroll the table sideways (its first column stays)."
 LARGE_CUSTOMERS = 50_000  # above this, slow optional analyses wait for the user to ask
 # what Markdown (CommonMark + GFM, as Streamlit renders it) could turn into markup: emphasis,
 # code, links, images, tags, strikethrough, LaTeX; "_" unless inside a word (where it cannot
@@ -231,6 +232,8 @@ def show_frame(
         row_height=row_height,
         placeholder=EMPTY_CELL,
     )
+    if any(setting and setting.get("pinned") for setting in config.values()):
+        st.caption(SIDEWAYS_NOTE)
 
 
 def current_customers() -> pd.DataFrame:

@@ -62,3 +62,22 @@ def test_a_named_index_is_the_pinned_column_and_hidden_columns_stay_hidden():
     assert "x" not in order and fitted_config["x"] is None
     assert fitted_config[INDEX]["pinned"] is True
     assert all(isinstance(fitted_config[name]["width"], int) for name in [INDEX, *order])
+
+
+def test_a_table_that_scrolls_sideways_says_so():
+    """show_frame adds a note under a table that is wider than the page, and only then."""
+    from streamlit.testing.v1 import AppTest
+
+    def page(columns: int) -> None:
+        import pandas as pd
+
+        from ui.components import show_frame
+
+        show_frame(pd.DataFrame({f"monetary_{i}": [123_456.75] for i in range(columns)}))
+
+    wide = AppTest.from_function(page, args=(30,), default_timeout=60).run()
+    narrow = AppTest.from_function(page, args=(2,), default_timeout=60).run()
+    from ui.components import SIDEWAYS_NOTE
+
+    assert [c.value for c in wide.caption] == [SIDEWAYS_NOTE]
+    assert [c.value for c in narrow.caption] == []

@@ -28,7 +28,6 @@ USERS = {  # subject → claims of the provider's predefined users
     "bob": {"email": "bob@example.com", "name": "Bob Viewer"},
 }
 ROLES = '[roles]\nanalyst = ["alice@example.com", "carol@example.com"]\nviewer = ["@example.com"]\n'
-SHOTS = Path("/work/wt/shots/teams")
 
 
 @pytest.fixture(scope="module")
@@ -108,13 +107,19 @@ def browse(browser, team: TeamServer):
         context.close()
 
 
-def shot(page, name: str) -> None:
-    """Keep a screenshot for the person checking by hand (when the folder can be made)."""
-    try:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
-    except OSError:
-        pass
+@pytest.fixture
+def shot(request: pytest.FixtureRequest):
+    """Return ``shot(page, name)``: with ``--screenshots DIR``, keep the page's screenshot as
+    ``DIR/teams/name.png`` for the person checking by hand; without it, take none."""
+    chosen = request.config.getoption("--screenshots")
+    folder = Path(chosen) / "teams" if chosen else None
+
+    def _shot(page, name: str) -> None:
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
+
+    return _shot
 
 
 def log_in(page, team: TeamServer, who: str, path: str = "") -> None:
@@ -130,7 +135,7 @@ def wait_title(page, title: str) -> None:
     page.get_by_role("heading", name=title, level=1).wait_for()
 
 
-def test_logged_out_there_is_only_the_login_page(browse, team: TeamServer) -> None:
+def test_logged_out_there_is_only_the_login_page(browse, team: TeamServer, shot) -> None:
     page = browse()
     page.goto(team.url)
     wait_title(page, "RFM segments")
@@ -143,7 +148,7 @@ def test_logged_out_there_is_only_the_login_page(browse, team: TeamServer) -> No
 
 
 def test_analyst_publishes_viewer_opens_by_link_and_runs_survive_a_restart(
-    browse, team: TeamServer
+    browse, team: TeamServer, shot
 ) -> None:
     analyst = browse()
     log_in(analyst, team, "alice")
