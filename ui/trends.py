@@ -3,7 +3,8 @@
 
 Keyed like :mod:`ui.cache`: the dataset, the cleaning rules and small settings values, never
 frames. Uploads keep their kept lines in memory (an embedded DuckDB reads them); files of the data
-folder are read again by DuckDB, where the same expressions run, and only small tables come back.
+folder are cleaned once per session into a DuckDB table (:mod:`ui.lines`), where the same
+expressions run, and only small tables come back.
 """
 
 from __future__ import annotations
@@ -31,11 +32,9 @@ from rfm_core.customers.trends import (
     Pareto,
     activity_trend,
     kept_lines,
-    kept_lines_on_engine,
     new_vs_returning,
     pareto_curve,
     returned_lines,
-    returned_lines_on_engine,
     revenue_by_country,
     segment_kpis,
     top_products,
@@ -49,6 +48,7 @@ from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
 from ui.cache import customers_for, pipeline_for, published_run, segmentation_for
 from ui.components import cached, current_segmentation_result
 from ui.labels import cluster_label
+from ui.lines import lines_for
 from ui.segments import segment_names
 from ui.state import (
     Dataset,
@@ -68,30 +68,25 @@ def folder_source(dataset: Dataset) -> tuple[ir.Table, ColumnMapping]:
 
 
 def kept_lines_for(dataset: Dataset, rules: CleaningRules) -> tuple[ir.Table, ibis.BaseBackend]:
-    """The kept lines as an expression, and the backend that runs it."""
-    if dataset.run_id:
-        raise RfmError(
-            "a published run keeps no transaction lines: open the file itself for this page"
-        )
-    result = pipeline_for(dataset, rules)
-    if result.lines is not None:
-        return kept_lines(result), ibis.duckdb.connect()
-    source, columns = folder_source(dataset)
-    kept = kept_lines_on_engine(source, columns, rules, name=dataset.file_name)
-    return kept, source._find_backend()
+    """The kept lines as an Ibis table, and the backend that runs it (a data-folder file's:
+    cleaned once per session, :func:`ui.lines.lines_for`)."""
+    kept, _, backend = _kept_and_returned(dataset, rules)
+    return kept, backend
 
 
 def _kept_and_returned(
     dataset: Dataset, rules: CleaningRules
 ) -> tuple[ir.Table, ir.Table, ibis.BaseBackend]:
     """The kept lines and the returns cleaning removed, on one backend."""
+    if dataset.run_id:
+        raise RfmError(
+            "a published run keeps no transaction lines: open the file itself for this page"
+        )
+    if dataset.in_folder:
+        lines = lines_for(dataset, rules)
+        return lines.kept, lines.returned, lines.backend
     result = pipeline_for(dataset, rules)
-    if result.lines is not None:
-        return kept_lines(result), returned_lines(result), ibis.duckdb.connect()
-    source, columns = folder_source(dataset)
-    kept = kept_lines_on_engine(source, columns, rules, name=dataset.file_name)
-    returned = returned_lines_on_engine(source, columns, rules, name=dataset.file_name)
-    return kept, returned, source._find_backend()
+    return kept_lines(result), returned_lines(result), ibis.duckdb.connect()
 
 
 def _published_table(dataset: Dataset, name: str) -> pd.DataFrame:

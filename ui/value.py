@@ -3,8 +3,10 @@
 them (the fits in words, the top customers, sums per segment, the comparison of segmentations).
 
 Keyed like :mod:`ui.cache`: the dataset, the cleaning rules and small settings values, never
-frames. Uploads keep their kept lines in memory; files of the data folder are read again by
-DuckDB, where the summaries run, and only one row per customer comes back.
+frames. Uploads keep their kept lines in memory; files of the data folder are cleaned once per
+session into a DuckDB table (:mod:`ui.lines`), where the summaries run, and only one row per
+customer comes back (the backtest's snapshot reads the file itself again: its rules apply to the
+lines known at the cut).
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ on the RFM table (one row per customer) and work for rule segments and clusters 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
@@ -47,13 +48,17 @@ from rfm_core.errors import RfmError
 from rfm_core.ingest.schema import ColumnMapping
 from rfm_core.lines.aggregate import MONEY_UNITS, money_units
 from rfm_core.lines.cleaning import CleaningRules
-from rfm_core.lines.reasons import RETURN_REASONS
+from rfm_core.lines.reasons import KEPT, REASON_CODES, RETURN_REASONS
 
 __all__ = [
     "FREQUENCIES",
+    "KEPT_COLUMNS",
     "PARETO_SHARES",
+    "RETURNED_COLUMNS",
+    "EngineLines",
     "Pareto",
     "activity_trend",
+    "clean_lines_on_engine",
     "kept_lines",
     "kept_lines_on_engine",
     "new_vs_returning",
@@ -172,7 +177,91 @@ def returned_lines_on_engine(
     """
     flags = flagged_lines(source, mapping, rules or CleaningRules(), name=name)
     removed = flags.filter(flags.drop_reason.isin(list(RETURN_REASONS)))
-    return removed.select("customer_id", "amount", "quantity", "product", "description")
+    return removed.select(*RETURNED_COLUMNS)
+
+
+# what the line-level functions read of the kept lines (trends, breakdowns, cohorts, lifetime
+# value, backtest) and of the removed returns (:func:`top_products`)
+KEPT_COLUMNS: tuple[str, ...] = (
+    "customer_id", "invoice", "timestamp", "quantity", "amount", "is_return", "product",
+    "description", "country",
+)  # fmt: skip
+RETURNED_COLUMNS: tuple[str, ...] = ("customer_id", "amount", "quantity", "product", "description")
+_CODE = "reason_code"
+
+
+@dataclass(frozen=True)
+class EngineLines:
+    """The kept lines and the removed returns of a source, cleaned once into a temporary table of
+    its engine (:func:`clean_lines_on_engine`).
+
+    Attributes
+    ----------
+    kept : ibis Table
+        The kept lines, columns :data:`KEPT_COLUMNS`: what :func:`kept_lines_on_engine` gives.
+    returned : ibis Table
+        The returns cleaning removed, columns :data:`RETURNED_COLUMNS`: what
+        :func:`returned_lines_on_engine` gives.
+    backend : ibis backend
+        The engine holding the table; both tables run there.
+    table_name : str
+        The temporary table (both are filters of it).
+    """
+
+    kept: ir.Table
+    returned: ir.Table
+    backend: ibis.BaseBackend
+    table_name: str
+
+    def release(self) -> None:
+        """Drop the temporary table (its memory is the engine's again); the tables stop working."""
+        self.backend.drop_table(self.table_name, force=True)
+
+
+def clean_lines_on_engine(
+    source: ir.Table, mapping: ColumnMapping, rules: CleaningRules | None = None, *, name: str = ""
+) -> EngineLines:
+    """Clean a source once on its engine; its kept lines and removed returns read the result.
+
+    :func:`kept_lines_on_engine` and :func:`returned_lines_on_engine` are expressions over the
+    raw source: every query on them collapses exact copies and flags every line again. Here one
+    pass (:func:`rfm_core.customers.engine.flagged_lines`) writes the kept lines and the removed
+    returns, with only the columns the line-level functions read, into one temporary table of
+    the source's engine, with each line's reason code; the kept lines and the returns are two
+    filters of it, with the same rows and values as those two expressions.
+
+    Parameters
+    ----------
+    source : ibis Table
+        The file or table on its engine (DuckDB: a temporary table lives as long as the
+        connection, in its memory, spilled to disk past its memory limit).
+    mapping : ColumnMapping
+        Which column plays which role.
+    rules : CleaningRules, optional
+        The cleaning rules (default: the default rules).
+    name : str
+        The source's name, for messages.
+
+    Returns
+    -------
+    EngineLines
+        The two tables and the engine; :meth:`EngineLines.release` drops the table.
+    """
+    flags = flagged_lines(source, mapping, rules or CleaningRules(), name=name)
+    returns = [REASON_CODES[reason] for reason in RETURN_REASONS]
+    wanted = flags.filter(flags[_CODE].isin([KEPT, *returns]))
+    backend = source._find_backend()
+    table_name = f"rfm_clean_lines_{uuid.uuid4().hex}"
+    table = backend.create_table(table_name, wanted.select(*KEPT_COLUMNS, _CODE), temp=True)
+    # the types as the expressions have them (DuckDB reads a timestamp back with its scale)
+    schema = flags.schema()
+
+    def typed(rows: ir.Table, columns: tuple[str, ...]) -> ir.Table:
+        return rows.select(*[rows[c].cast(schema[c]).name(c) for c in columns])
+
+    kept = typed(table.filter(table[_CODE] == KEPT), KEPT_COLUMNS)
+    returned = typed(table.filter(table[_CODE].isin(returns)), RETURNED_COLUMNS)
+    return EngineLines(kept, returned, backend, table_name)
 
 
 def _money(units: pd.Series) -> pd.Series:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ibis
 import numpy as np
 import pandas as pd
 import pytest
 
+from rfm_core.customers.clv import clv_summary, customer_lifetime_value
 from rfm_core.customers.engine import connect, open_file
+from rfm_core.customers.migration import cohort_retention
 from rfm_core.customers.pipeline import run_rfm
 from rfm_core.customers.trends import (
+    KEPT_COLUMNS,
+    RETURNED_COLUMNS,
     Pareto,
     activity_trend,
+    clean_lines_on_engine,
     kept_lines,
     kept_lines_on_engine,
     new_vs_returning,
@@ -26,6 +33,8 @@ from rfm_core.errors import RfmError
 from rfm_core.ingest.io import load_bytes
 from rfm_core.ingest.synthetic import generate_transactions
 from rfm_core.lines.cleaning import CleaningRules
+from rfm_core.outputs.runs import overview_tables
+from rfm_core.segments.backtest import activity_around
 from tests.core.customers.migration_log import order_lines
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
@@ -222,6 +231,86 @@ def test_the_engine_gives_the_same_trends(tmp_path, rules) -> None:
     )
     monthly = activity_trend(memory, backend=duck)
     assert monthly["revenue"].sum() == pytest.approx(result.rfm.table["monetary"].sum(), abs=0.01)
+
+
+def _rows(table, columns) -> pd.DataFrame:
+    """Every row of a table, in one order (the tables have no order of their own)."""
+    frame = table.select(*columns).to_pandas()
+    return frame.sort_values(list(columns), ignore_index=True, na_position="first")
+
+
+RULES = [
+    CleaningRules(),
+    CleaningRules(returns="net", max_zscore=3.0),
+    CleaningRules(drop_duplicates=False, max_quantity=50.0),
+]
+
+
+@pytest.mark.parametrize("rules", RULES, ids=["default", "net_zscore", "keep_copies"])
+def test_lines_cleaned_once_give_what_the_expressions_give(tmp_path, rules) -> None:
+    log = generate_transactions(300, random_state=8).transactions
+    path = tmp_path / "gen.parquet"
+    log.to_parquet(path, index=False)
+    source, mapping = open_file(path, backend=connect("duckdb"))
+    backend = source._find_backend()
+    old_kept = kept_lines_on_engine(source, mapping, rules)
+    old_returned = returned_lines_on_engine(source, mapping, rules)
+    lines = clean_lines_on_engine(source, mapping, rules, name=path.name)
+    assert lines.backend is backend
+    assert lines.kept.schema() == old_kept.select(*KEPT_COLUMNS).schema()
+    assert lines.returned.schema() == old_returned.schema()
+    pd.testing.assert_frame_equal(_rows(lines.kept, KEPT_COLUMNS), _rows(old_kept, KEPT_COLUMNS))
+    pd.testing.assert_frame_equal(
+        _rows(lines.returned, RETURNED_COLUMNS), _rows(old_returned, RETURNED_COLUMNS)
+    )
+    assert lines.kept.count().execute() > 0
+    # netted returns stay among the kept lines: none is removed
+    assert (lines.returned.count().execute() > 0) == (rules.returns == "drop")
+
+    def both(function, *args, **options):
+        """The function on the lines cleaned once, and on the expressions."""
+        new = function(lines.kept, *args, backend=backend, **options)
+        old = function(old_kept, *args, backend=backend, **options)
+        return new, old
+
+    for freq in ("day", "week", "month"):
+        pd.testing.assert_frame_equal(*both(activity_trend, freq=freq))
+    for function in (new_vs_returning, revenue_by_country, top_products):
+        pd.testing.assert_frame_equal(*both(function))
+    new, old = (
+        top_products(kept, backend=backend, returned=returned)
+        for kept, returned in ((lines.kept, lines.returned), (old_kept, old_returned))
+    )
+    pd.testing.assert_frame_equal(new, old)
+    new, old = (
+        overview_tables(kept, backend=backend, returned=returned)
+        for kept, returned in ((lines.kept, lines.returned), (old_kept, old_returned))
+    )
+    assert new.keys() == old.keys()
+    for name in new:
+        pd.testing.assert_frame_equal(new[name], old[name], obj=name)
+    new, old = both(cohort_retention)
+    pd.testing.assert_frame_equal(new.counts, old.counts)
+    pd.testing.assert_frame_equal(new.share, old.share)
+    pd.testing.assert_series_equal(new.sizes, old.sizes)
+    cut, end = dt.date(2023, 9, 30), dt.date(2023, 12, 31)
+    new, old = both(clv_summary, calibration_end=cut, holdout_end=end)
+    pd.testing.assert_frame_equal(new.table, old.table)
+    new, old = both(customer_lifetime_value, horizon_weeks=26.0)
+    pd.testing.assert_frame_equal(new.customers, old.customers)
+    assert new.bgnbd == old.bgnbd and new.gamma_gamma == old.gamma_gamma
+    window = {"window_start": dt.date(2023, 7, 3), "cut": cut, "end": end}
+    pd.testing.assert_frame_equal(*both(activity_around, **window))
+
+
+def test_released_lines_free_their_table(tmp_path) -> None:
+    path = tmp_path / "gen.parquet"
+    generate_transactions(50, random_state=2).transactions.to_parquet(path, index=False)
+    source, mapping = open_file(path, backend=connect("duckdb"))
+    lines = clean_lines_on_engine(source, mapping)
+    assert lines.table_name in lines.backend.list_tables()
+    lines.release()
+    assert lines.table_name not in lines.backend.list_tables()
 
 
 # -- per segment -------------------------------------------------------------------------------
