@@ -4,7 +4,8 @@
 as a ratio measured in the same run: ``floor`` (the ``rfm`` command beside one DuckDB statement),
 ``notebook`` (``segment`` beside the naive notebook, in turn), ``segments_family`` (the
 recommended k on a family of generated logs), ``ingest``, ``clustering``, ``embedding``,
-``anomalies``, ``slider``, ``clv``, ``backtest``.
+``anomalies``, ``slider``, ``clv``, ``backtest``, ``pages`` (every page's first visit in
+the browser).
 """
 
 import importlib
@@ -12,7 +13,7 @@ import sys
 
 FOCUSED = (
     "floor", "notebook", "segments_family", "ingest", "clustering", "embedding", "anomalies",
-    "slider", "clv", "backtest",
+    "slider", "clv", "backtest", "pages",
 )  # fmt: skip
 
 if sys.argv[1:2] and sys.argv[1] in FOCUSED:
