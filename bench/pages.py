@@ -98,7 +98,8 @@ PROBLEMS = """() => {
 
 @dataclass
 class Visit:
-    """One timed page visit: seconds (None: not done within the limit) and what went wrong."""
+    """One timed page visit: seconds (None: not done within the limit) and what went wrong
+    (exceptions and error boxes drawn, or a note on the timing)."""
 
     title: str
     seconds: float | None
@@ -327,8 +328,14 @@ def run_session(browser, url: str, args: argparse.Namespace, run: int) -> Sessio
         # the page open now (Upload) was opened to load the data: it comes last
         here = page.evaluate("() => location.pathname")
         order = sorted(links, key=lambda href: url_path(href) == here)
+        unfinished = None  # a page left while its script still ran: the next one waits for it
         for number, href in enumerate(order):
             found = visit(page, href, links[href], args.page_limit)
+            if unfinished:
+                found.problems.append(
+                    f"timed right after {unfinished} (not done): may include its stop"
+                )
+            unfinished = links[href] if found.seconds is None else None
             session.first[links[href]] = found
             print(f"  run {run}: {links[href]}: {seconds_text(found.seconds)}", flush=True)
             if args.screenshots and found.seconds is not None:
@@ -407,7 +414,7 @@ def page_table(sessions: list[Session], args: argparse.Namespace, goal: float) -
 
 
 def problems_text(sessions: list[Session]) -> list[str]:
-    """Every exception or error box seen on a page, once, with the runs it was seen in."""
+    """Every exception, error box or timing note of a page, once, with the runs it was seen in."""
     seen: dict[str, list[int]] = {}
     for run, session in enumerate(sessions, 1):
         for visits in (session.first, session.again):
@@ -444,7 +451,7 @@ def report(sessions: list[Session], args: argparse.Namespace, loads: tuple[float
     ]
     problems = problems_text(sessions)
     if problems:
-        lines += ["", "Drawn on the pages:", *problems]
+        lines += ["", "Seen on the pages (exceptions, error boxes, timing notes):", *problems]
     return "\n".join(lines)
 
 
