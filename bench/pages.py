@@ -227,7 +227,7 @@ def wait_done(page, started: float, ready, limit: float, *, texts: bool = False)
 
 
 def nav_links(page) -> dict[str, str]:
-    """The sidebar navigation: link path → page title, in the order shown."""
+    """The sidebar navigation: link (href) → page title, in the order shown."""
     nav = page.locator('[data-testid="stSidebarNav"]')
     more = page.locator('[data-testid="stSidebarNavViewButton"]')
     if more.count() and "more" in more.first.inner_text().lower():
@@ -436,7 +436,7 @@ def report(sessions: list[Session], args: argparse.Namespace, loads: tuple[float
     lines = [
         f"## Pages, first visit in the browser: {label[args.dataset]}",
         "",
-        f"- Date: {dt.datetime.now().isoformat(timespec='minutes')}; commit: {git_head()}",
+        f"- Date: {dt.datetime.now().isoformat(timespec='minutes')}; commit: {args.head}",
         f"- Command: `python -m bench pages {' '.join(args.argv)}`".rstrip(),
         f"- Customers (after cleaning, as the Upload page shows): {customers or 0:,}",
         f"- 1-minute load average: {loads[0]:.2f} before, {loads[1]:.2f} after",
@@ -474,6 +474,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.argv = argv
+    args.head = git_head()  # the code measured, read before the run
     return args
 
 
