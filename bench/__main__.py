@@ -5,7 +5,8 @@ as a ratio measured in the same run: ``floor`` (the ``rfm`` command beside one D
 ``notebook`` (``segment`` beside the naive notebook, in turn), ``segments_family`` (the
 recommended k on a family of generated logs), ``ingest``, ``clustering``, ``embedding``,
 ``anomalies``, ``slider``, ``clv``, ``backtest``, ``lines`` (the line-level queries of a
-data-folder file, cleaned by each query or once).
+data-folder file, cleaned by each query or once), ``pages`` (every page's first visit in the
+browser).
 """
 
 import importlib
@@ -13,7 +14,7 @@ import sys
 
 FOCUSED = (
     "floor", "notebook", "segments_family", "ingest", "clustering", "embedding", "anomalies",
-    "slider", "clv", "backtest", "lines",
+    "slider", "clv", "backtest", "lines", "pages",
 )  # fmt: skip
 
 if sys.argv[1:2] and sys.argv[1] in FOCUSED:
