@@ -172,6 +172,7 @@ def served_app(dataset: str, run: int) -> Iterator[str]:
             "RFM_DATA_DIR": str(data),
             "RFM_BUNDLE_KEY_FILE": str(folder / "bundle.key"),
             "RFM_STORE": str(folder / "runs.duckdb"),
+            "RFM_PREFETCH": os.environ.get("RFM_PREFETCH", "1"),  # the app's default: on
         }
         with serve_app(log, env=env) as url:
             yield url
