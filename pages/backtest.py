@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui import value
 from ui.charts.value import calibration_figure, repeat_rate_figure
-from ui.components import LARGE_CUSTOMERS, current_pipeline, safe_md, show_frame, show_notes
+from ui.components import current_pipeline, safe_md, show_frame, show_notes
 from ui.labels import BACKTEST_METHOD_LABELS
 from ui.router import through_app
 from ui.state import backtest_cut, forget_dates_outside, set_backtest_cut
@@ -29,11 +29,11 @@ st.caption(
     f"after it, up to the last purchase ({last}). A segment predicts that its customers do what "
     "the segment did in the same number of days before the cut; CLV predicts each customer."
 )
-cut = backtest_cut() or (default_cut if customers <= LARGE_CUSTOMERS else None)
+cut = backtest_cut()  # set by the button: the backtest runs only when asked
 if cut is None:
     st.info(
-        f"{customers:,} customers: the backtest fits the clusters and the lifetime-value models "
-        "again, which takes a while. Choose a cut date and run it.",
+        f"The backtest fits the clusters and the lifetime-value models of the {customers:,} "
+        f"customers again ({value.backtest_duration(customers)}). Choose a cut date and run it.",
         icon=":material/info:",
     )
     st.stop()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 from numbers import Real
 
 __all__ = [
@@ -433,6 +434,11 @@ def format_share(value: float, *, decimals: int = 1) -> str:
     """A share (0.123) as ``"12.3%"``; ``"<0.1%"`` for a positive share that would read 0;
     ``""`` for a missing value.
 
+    Rounded half away from zero on the exact value of the float, as the browser's table cells
+    round (``Intl.NumberFormat``), so that a chart's label and the table beside it agree:
+    0.0195, stored as 0.019499999…, reads 1.9% in both (Python's ``f"{0.0195:.1%}"`` multiplies
+    by 100 first and gives 2.0%).
+
     Parameters
     ----------
     value : float
@@ -447,7 +453,8 @@ def format_share(value: float, *, decimals: int = 1) -> str:
     smallest = 10.0 ** -(decimals + 2)
     if 0 < value < smallest / 2:
         return f"<{smallest:.{decimals}%}"
-    return f"{value:.{decimals}%}"
+    percent = (Decimal(value) * 100).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    return f"{percent + 0:.{decimals}f}%"  # + 0: no "-0.0%"
 
 
 def format_value(

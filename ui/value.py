@@ -55,6 +55,7 @@ from ui.trends import folder_source, kept_lines_for, span_for
 __all__ = [
     "PARAMETER_COLUMNS",
     "backtest_csv",
+    "backtest_duration",
     "backtest_for",
     "clv_by",
     "clv_csv",
@@ -210,6 +211,12 @@ def cut_range() -> tuple[dt.date, dt.date, dt.date]:
     first, last = cached(span_for)
     with user_errors():
         return first, last, backtest_dates((first, last))[0]
+
+
+def backtest_duration(n_customers: int) -> str:
+    """How long a backtest takes, in words (8 s at 23,500 customers in the browser, 48 s at a
+    million on the command line: bench/RESULTS.md)."""
+    return "several seconds" if n_customers <= 50_000 else "about a minute"
 
 
 def run_backtest(cut: dt.date) -> Backtest:

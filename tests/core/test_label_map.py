@@ -182,3 +182,13 @@ def test_one_colour_per_segment_the_same_on_every_chart():
     mixed = segment_colours(["Champions", "Our best", "Others"])
     assert len(set(mixed.values())) == 3
     assert all(re.fullmatch(r"#[0-9A-Fa-f]{6}", c) for c in mixed.values())
+
+
+def test_a_share_rounds_as_the_browsers_table_cells_do():
+    """Half away from zero on the float's exact value (Intl.NumberFormat), not after a float
+    multiplication by 100: a chart label and the table beside it read the same."""
+    assert format_share(0.0195) == "1.9%"  # 0.019499999… (Python's "{:.1%}" says 2.0%)
+    assert format_share(0.0625) == "6.3%"  # exactly half: away from zero
+    assert format_share(-0.0625) == "-6.3%"
+    assert format_share(-0.0004) == "0.0%"  # never "-0.0%"
+    assert format_share(0.12345, decimals=2) == "12.35%"  # 0.1234500000000000041…

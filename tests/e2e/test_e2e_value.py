@@ -46,6 +46,8 @@ def test_lifetime_value_and_backtest_on_the_demo(page: Page, tmp_path: Path) -> 
     pd.testing.assert_frame_equal(got, want)
 
     go_to(page, "Backtest")
+    expect(page.get_by_text("Choose a cut date and run it")).to_be_visible()  # waits to be asked
+    page.get_by_role("button", name="Run the backtest").click()
     expect(page.get_by_text(tested.sentence)).to_be_visible()
     expect_metric(page, f"Customers on {tested.cut}", f"{len(tested.customers):,}")
     purchases = tested.comparison.loc["clv", "predicted_purchases"]
