@@ -130,6 +130,7 @@ def test_movement_defaults_equal_the_core(app: AppTest, demo_moves) -> None:
     assert at.date_input(key="move_to").value == demo_moves.date_to
     heat = figure(at, "transition_heatmap")["data"][0]
     np.testing.assert_array_equal(array(heat["z"]), demo_moves.counts.to_numpy())
+    assert heat["texttemplate"] == "%{z:,.0f}"  # 122,531, not plotly's default "122.531k"
     assert metric(at, "New customers") == f"{len(demo_moves.new_customers):,}"
     assert metric(at, "Moved to a worse segment") == f"{len(demo_moves.worse):,}"
     assert metric(at, "Lapsed (no purchase since)") == f"{len(demo_moves.lapsed):,}"

@@ -21,3 +21,18 @@ def test_the_display_sample_keeps_every_marked_row() -> None:
     assert len(drawn) == 10
     assert {f"c{i}" for i in range(95, 100)} <= set(drawn.index)
     assert sample_for_display(frame, size=200) is frame
+
+
+def test_the_country_bars_say_top_15_only_when_there_are_more():
+    from ui.charts.trends import country_bars
+
+    def countries(n: int) -> pd.DataFrame:
+        revenue = [1_000.0 * (n - i) for i in range(n)]
+        return pd.DataFrame(
+            {"country": [f"C{i}" for i in range(n)], "revenue": revenue,
+             "share_revenue": [r / sum(revenue) for r in revenue]}
+        )  # fmt: skip
+
+    assert country_bars(countries(12)).layout.title.text == "Revenue by country"
+    assert country_bars(countries(40)).layout.title.text == "Revenue by country (top 15)"
+    assert len(country_bars(countries(40)).data[0].y) == 15

@@ -65,7 +65,7 @@ def test_a_hostile_file_injects_nothing(page: Page, tmp_path: Path) -> None:
     assert injected(page) == clean
 
     go_to(page, "Overview")
-    expect(page.get_by_text("Revenue by country (top 15)")).to_be_visible()
+    expect(page.get_by_text("Revenue by country").first).to_be_visible()
     # the country bars' tick labels show the markup as text
     expect(page.locator(".js-plotly-plot").get_by_text(IMG).first).to_be_attached()
     assert injected(page) == clean

@@ -102,8 +102,8 @@ def country_bars(countries: pd.DataFrame, *, currency: str = "") -> go.Figure:
     that the small countries beside a home market stay visible."""
     shown = countries.head(15)
     names = [escape_plotly(country) for country in shown["country"]]
-    return _revenue_bars(shown, names, title="Revenue by country (top 15)", currency=currency,
-                         log=True)  # fmt: skip
+    title = "Revenue by country" + (f" (top {len(shown)})" if len(countries) > len(shown) else "")
+    return _revenue_bars(shown, names, title=title, currency=currency, log=True)
 
 
 def product_bars(products: pd.DataFrame, *, currency: str = "") -> go.Figure:
@@ -232,7 +232,7 @@ def transition_heatmap(matrix: pd.DataFrame, *, measure: str, currency: str = ""
     shown.columns = [escape_plotly(label) for label in shown.columns]
     figure = px.imshow(
         shown,
-        text_auto=".0f" if measure == "revenue" else True,
+        text_auto=",.0f",  # 122,531 (plotly's default reads "122.531k")
         color_continuous_scale="Blues",
         aspect="auto",
         labels={
