@@ -147,12 +147,21 @@ def test_customer_drill_down(session: AppTest, seg_table) -> None:
     assert any("No customer" in w.value for w in check(at).warning)
 
 
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Switch the Projections page's tabs (they rerun: only the open one draws)."""
+    at.session_state["projection_tab"] = label
+    return check(at.run())
+
+
 def test_projections_page(session: AppTest) -> None:
     at = open_page(session, "projections")
-    assert {"PCA", "PCA 3D"} <= set(titles(at))
-    assert "t-SNE" not in titles(at)  # placed only when asked
+    assert titles(at) == ["PCA"]  # only the open tab draws
+    assert titles(open_tab(at, "PCA 3D")) == ["PCA 3D"]
+    assert titles(open_tab(at, "RFM 3D")) == ["Recency, orders and total spend (log axes)"]
+    at = open_tab(at, "t-SNE")
+    assert titles(at) == []  # placed only when asked
     at.button(key="ask_tsne").click().run()
-    assert "t-SNE" in titles(check(at))
+    assert titles(check(at)) == ["t-SNE"]
     at.radio(key="colour_by").set_value("anomaly").run()
     legends = {t["name"] for f in plotly_figures(check(at)) for t in f["data"]}
     assert {"anomaly", "normal"} <= legends
