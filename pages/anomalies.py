@@ -57,7 +57,7 @@ st.subheader("Where the detectors agree")
 agreement = ask_or_show(
     agreement_for, settings, name="agreement", ask="Compare the four detectors",
     explain=f"Fits four detectors on the {len(table):,} customers and compares what they flag "
-    f"(about {agreement_seconds(len(table))}).",
+    f"({agreement_seconds(len(table))}).",
     doing="Fitting the detectors:",
 )  # fmt: skip
 if agreement is not None:
@@ -76,7 +76,7 @@ st.subheader("A classifier that imitates the detector")
 report = ask_or_show(
     classifier_for, settings, name="classifier", ask="Train the classifier",
     explain="Trains a classifier on the detector's flags and shows how well it imitates them "
-    f"(about {classifier_seconds(len(table))}). Saved models and scoring use the detector itself.",
+    f"({classifier_seconds(len(table))}). Saved models and scoring use the detector itself.",
     doing="Training the classifier:", asked=read_only(),
 )  # fmt: skip
 if report is not None:

@@ -49,7 +49,7 @@ def flagged_csv(rfm_table: pd.DataFrame, anomalies: AnomalyResult) -> bytes:
 def agreement_seconds(n_customers: int) -> str:
     """How long comparing the four detectors takes, in words (4 s at 23,500 customers, 26 s at
     a million, bench/RESULTS.md)."""
-    return "a few seconds" if n_customers <= _MANY else "half a minute"
+    return "a few seconds" if n_customers <= _MANY else "about half a minute"
 
 
 def classifier_seconds(n_customers: int) -> str:

@@ -75,8 +75,10 @@ def ask_or_show(
         The result, or None while the button waits (the page then skips the section).
     """
     request = _request(name, args)
-    granted = asked or bool(st.session_state.get(_ASKED, {}).get(request))
-    if not (granted or st.button(ask, key=f"ask_{name}", icon=":material/play_arrow:")):
+    if not (asked or st.session_state.get(_ASKED, {}).get(request)):
+        if st.button(ask, key=f"ask_{name}", icon=":material/play_arrow:"):
+            _grant(request)
+            st.rerun()  # drawn again without the button, the analysis in its place
         st.caption(explain)
         return None
     _grant(request)

@@ -123,6 +123,23 @@ def problems_on(title: str, drawn: dict) -> list[str]:
     return found
 
 
+# what each page computes only when asked: the tabs and buttons a person clicks to see it
+ASKED = {
+    "Projections": (("tab", "t-SNE"), ("button", "Place the customers with t-SNE")),
+    "Anomalies": (("button", "Compare the four detectors"), ("button", "Train the classifier")),
+    "Backtest": (("button", "Run the backtest"),),
+}
+
+
+def ask(page: Page, title: str) -> bool:
+    """Click what ``title`` offers on request (see :data:`ASKED`); whether it offered any."""
+    for role, name in ASKED.get(title, ()):
+        page.get_by_role(role, name=name, exact=True).click()
+        time.sleep(0.5)
+        settled(page)
+    return title in ASKED
+
+
 def walk(page: Page, folder: Path, prefix: str) -> list[str]:
     """Open every page of the navigation, screenshot it, and list the problems found."""
     settled(page)
@@ -144,6 +161,9 @@ def walk(page: Page, folder: Path, prefix: str) -> list[str]:
         stem = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
         screenshot(page, folder / f"{prefix}_{number:02d}_{stem}.png")
         problems += problems_on(title, page.evaluate(DRAWN))
+        if ask(page, title):
+            screenshot(page, folder / f"{prefix}_{number:02d}_{stem}_asked.png")
+            problems += problems_on(f"{title} (asked)", page.evaluate(DRAWN))
     return problems
 
 
