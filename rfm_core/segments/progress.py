@@ -19,7 +19,18 @@ def _silent(done: float, text: str) -> None:
 
 
 def reporter(progress: Progress | None) -> Progress:
-    """``progress``, or a callable that ignores every report when it is None."""
+    """What a function reports its progress to.
+
+    Parameters
+    ----------
+    progress : callable or None
+        The caller's ``progress(done, text)``, if any.
+
+    Returns
+    -------
+    callable
+        ``progress`` itself, or a callable that ignores every report when it is None.
+    """
     return _silent if progress is None else progress
 
 

@@ -113,6 +113,7 @@ def test_a_downloaded_bundle_scores_an_upload(page: Page, tmp_path: Path, demo_r
     assert header["summary"]["trained_on"]["file"] == DEMO.name
     assert header["summary"]["names"] == [segmentation.names[k] for k in sorted(segmentation.names)]
 
+    wait_idle(page)  # the download button's click reruns the page: let that run end first
     uploaders = page.locator('[data-testid="stFileUploader"]')
     dropzone = '[data-testid="stFileUploaderDropzoneInput"]'
     uploaders.filter(has_text="Model bundle").locator(dropzone).set_input_files(bundle_path)
