@@ -3,6 +3,7 @@
 Usage::
 
     python -m bench lines [--log PATH] [--modes expressions once] [--skip-migration]
+                          [--before FOLDER]
 
 Data: the 13.4-million-line generated retail log of a million customers (:mod:`bench.datasets`
 ``log_1m_parquet``, ~170 MB of Parquet, made once into ``bench/data/``), or ``--log``.
@@ -21,8 +22,10 @@ line-level pages one after the other:
   kept lines and one of the returns copied from it, and the first one dropped.
 
 Queries: the monthly activity trend (Overview), the breakdowns (new vs returning, countries, top
-products net of returns: Overview), the cohorts (Cohorts), the CLV summary of the purchase days
-(Lifetime value, Backtest), one customer's orders (the lookup of the Segments page: in
+products net of returns: Overview, each timed apart; in ``once`` mode with the floor beside them,
+hand-written DuckDB SQL on the same table of the revenue per month and of the orders of every
+customer, the pass each order count needs), the cohorts (Cohorts), the CLV summary of the
+purchase days (Lifetime value, Backtest), one customer's orders (the lookup of the Segments page: in
 ``expressions`` mode as the app does it, that customer's lines read from the file and cleaned
 alone), and the migration between the default dates (Movement: two
 snapshots, each a cleaning of the lines known at its date, the same in both modes). Wall time of
@@ -94,10 +97,20 @@ else:
     kept = kept_lines_on_engine(source, mapping, rules, name="log")
     returned = returned_lines_on_engine(source, mapping, rules, name="log")
 trend = timed("activity trend", lambda: activity_trend(kept, backend=backend, freq="month"))
-timed("breakdowns", lambda: (
-    new_vs_returning(kept, backend=backend), revenue_by_country(kept, backend=backend),
-    top_products(kept, backend=backend, n=10, returned=returned),
-))
+timed("new vs returning", lambda: new_vs_returning(kept, backend=backend))
+timed("countries", lambda: revenue_by_country(kept, backend=backend))
+timed("top products net of returns", lambda: top_products(kept, backend=backend, n=10,
+                                                          returned=returned))
+if mode == "once":  # the floor: hand-written SQL of the two passes every order count needs
+    sql = backend.con.sql
+    table = lines.table_name
+    timed("floor: revenue per month (SQL)", lambda: sql(
+        f"select date_trunc('month', timestamp)::date, sum(round(amount * 10000)::bigint) "
+        f"from {table} where reason_code = 0 group by 1").fetchall())
+    timed("floor: orders of every customer (SQL)", lambda: sql(
+        f"select count(*) from (select customer_id, coalesce(invoice, timestamp::varchar), "
+        f"min(timestamp) from {table} where reason_code = 0 and not is_return group by 1, 2)"
+    ).fetchall())
 cohorts = timed("cohorts", lambda: cohort_retention(kept, backend=backend))
 summary = timed("CLV summary", lambda: clv_summary(kept, backend=backend).table)
 customer = str(summary.index[len(summary) // 2])
@@ -123,13 +136,14 @@ def _load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def run(mode: str, log: Path, *, migration: bool) -> dict:
-    """One mode in a fresh process: the times of its queries, its peak memory and CPU time."""
+def run(mode: str, log: Path, *, migration: bool, code: Path = ROOT) -> dict:
+    """One mode in a fresh process (importing ``rfm_core`` from ``code``): the times of its
+    queries, its peak memory and CPU time."""
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(
             [sys.executable, "-c", QUERIES, mode, str(log), "1" if migration else "0"],
-            cwd=ROOT, stdout=out, stderr=err, text=True,
+            cwd=code, stdout=out, stderr=err, text=True,
         )  # fmt: skip
         _, status, usage = os.wait4(process.pid, 0)  # files, not pipes: nothing blocks the child
         wall = time.perf_counter() - started
@@ -153,14 +167,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log", type=Path, default=LOG)
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--skip-migration", action="store_true")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run each mode on the rfm_core of this folder (e.g. an export of main), first",
+    )
     args = parser.parse_args(argv)
     if not args.log.exists():
         raise SystemExit(f"{args.log} is missing: python -m bench.datasets log_1m_parquet")
     print(f"log {args.log.name}; load average before: {_load()}", flush=True)
     results = {}
-    for mode in args.modes:
-        results[mode] = run(mode, args.log, migration=not args.skip_migration)
-        print(f"{mode}: {json.dumps(results[mode])}; load average: {_load()}", flush=True)
+    runs = [(mode, mode, ROOT) for mode in args.modes]
+    if args.before:
+        runs = [(f"{mode} (before)", mode, args.before) for mode in args.modes] + runs
+    for label, mode, code in runs:
+        results[label] = run(mode, args.log, migration=not args.skip_migration, code=code)
+        print(f"{label}: {json.dumps(results[label])}; load average: {_load()}", flush=True)
     steps = list(dict.fromkeys(step for result in results.values() for step in result["times"]))
     steps.sort(key=lambda step: step != "clean once")  # what the first line-level page pays
     print("\n| step | " + " | ".join(f"{mode}, s" for mode in results) + " |")

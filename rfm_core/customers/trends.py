@@ -268,12 +268,28 @@ def _money(units: pd.Series) -> pd.Series:
     return (units.fillna(0).astype("float64") / MONEY_UNITS).round(2)
 
 
+def _order(lines: ir.Table) -> ir.StringValue:
+    """What names an order within a customer: its invoice, else its timestamp."""
+    return ibis.coalesce(lines.invoice, lines.timestamp.cast("string"))
+
+
 def _orders(kept: ir.Table) -> ir.Table:
     """One row per order: ``customer_id, order, timestamp`` (of its first line)."""
     purchases = kept.filter(~kept.is_return)
-    order = ibis.coalesce(purchases.invoice, purchases.timestamp.cast("string"))
-    return purchases.group_by(customer_id=purchases.customer_id, order=order).agg(
+    return purchases.group_by(customer_id=purchases.customer_id, order=_order(purchases)).agg(
         timestamp=purchases.timestamp.min()
+    )
+
+
+def _first_months(kept: ir.Table, unit: str) -> ir.Table:
+    """``customer_id, first_month``: the month of each customer's first order.
+
+    An order starts at its first line, so the first order starts at the customer's first
+    purchase line: one pass over the lines, no orders to form.
+    """
+    purchases = kept.filter(~kept.is_return)
+    return purchases.group_by("customer_id").agg(
+        first_month=_period(purchases.timestamp.min(), unit)
     )
 
 
@@ -362,9 +378,9 @@ def new_vs_returning(kept: ir.Table, *, backend: ibis.BaseBackend) -> pd.DataFra
     """
     unit, pandas_freq = _unit("month")
     orders = _orders(kept)
-    orders = orders.mutate(month=_period(orders.timestamp, unit))
-    first = orders.group_by("customer_id").agg(first_month=orders.month.min())
-    active = orders.select("customer_id", "month").distinct().join(first, "customer_id")
+    first = _first_months(kept, unit)
+    active = orders.select("customer_id", month=_period(orders.timestamp, unit)).distinct()
+    active = active.join(first, "customer_id")
     is_new = active.month == active.first_month
     customers = active.group_by(period=active.month).agg(
         new_customers=is_new.cast("int64").sum(),
@@ -393,16 +409,28 @@ def _breakdown(kept: ir.Table, column: str, *, backend: ibis.BaseBackend) -> pd.
     """Revenue, orders and customers per value of a text column; None when it is always empty."""
     value = kept[column]
     lines = kept.filter(value.notnull())
-    order = ibis.coalesce(lines.invoice, lines.timestamp.cast("string"))
-    key = lines.customer_id.concat("\x1f", order)  # orders of different customers stay apart
+    # group-bys, one level each (value, customer, order → value, customer → value), instead of
+    # distinct counts of orders and customers per value
+    has_quantity = "quantity" in lines.columns
+    per_order = lines.group_by(value=value, customer_id=lines.customer_id, order=_order(lines)).agg(
+        units=money_units(lines.amount).sum(),
+        purchase=(~lines.is_return).any().cast("int64"),
+        **({"quantity": lines.quantity.sum()} if has_quantity else {}),
+    )
+    per_customer = per_order.group_by("value", "customer_id").agg(
+        units=per_order.units.sum(),
+        orders=per_order.purchase.sum(),
+        **({"quantity": per_order.quantity.sum()} if has_quantity else {}),
+    )
     stats = {
-        "units": money_units(lines.amount).sum(),
-        "orders": key.nunique(where=~lines.is_return),
-        "customers": lines.customer_id.nunique(),
+        "units": per_customer.units.sum(),
+        "orders": per_customer.orders.sum(),
+        "customers": per_customer.count(),
     }
-    if "quantity" in lines.columns:
-        stats["quantity"] = lines.quantity.sum()
-    frame = _fetch(lines.group_by(**{column: lines[column]}).agg(**stats), backend)
+    if has_quantity:
+        stats["quantity"] = per_customer.quantity.sum()
+    by_value = per_customer.group_by(**{column: per_customer.value}).agg(**stats)
+    frame = _fetch(by_value, backend)
     if frame.empty:
         return None
     total = _fetch(kept.aggregate(units=money_units(kept.amount).sum()), backend)["units"].iloc[0]
@@ -494,12 +522,19 @@ def _net_of_returns(
 ) -> pd.DataFrame:
     """Take each customer's removed returns of a product off their purchases of it (≥ 0)."""
     bought = kept.filter(kept[key].notnull() & ~kept.is_return)
-    per_customer = bought.group_by(customer_id=bought.customer_id, key=bought[key]).agg(
-        units=money_units(bought.amount).sum(), quantity=bought.quantity.sum()
-    )
+    bought = bought.mutate(key=bought[key])
     back = returned.filter(returned[key].notnull())
     back = back.group_by(customer_id=back.customer_id, key=back[key]).agg(
         back_units=money_units(back.amount).abs().sum(), back_quantity=back.quantity.abs().sum()
+    )
+    # only the (customer, product) pairs with returns, or with a negative amount or quantity, take
+    # anything off (least(units, 0) of the others is 0): group those lines alone, not every pair
+    pairs = ["customer_id", "key"]
+    negative = bought.filter((bought.amount < 0) | (bought.quantity < 0)).select(*pairs)
+    wanted = back.select(*pairs).union(negative, distinct=True)
+    bought = bought.semi_join(wanted, pairs)
+    per_customer = bought.group_by(*pairs).agg(
+        units=money_units(bought.amount).sum(), quantity=bought.quantity.sum()
     )
     joined = per_customer.left_join(back, ["customer_id", "key"])
     taken = ibis.least(joined.units, joined.back_units.fill_null(0))

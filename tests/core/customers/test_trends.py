@@ -168,6 +168,43 @@ def test_a_cancelled_order_is_not_a_top_product() -> None:
     assert netted["revenue"].tolist() == [38.25, 0.0]
 
 
+def test_returns_are_taken_off_each_customers_purchases_of_the_product_only() -> None:
+    """Only the (customer, product) pairs with returns lose anything, never below zero, and a
+    pair whose purchases sum below zero counts as least(units, 0), as over every pair."""
+    at = pd.Timestamp("2024-01-02 10:00")
+    kept = ibis.memtable(
+        pd.DataFrame(
+            {
+                "customer_id": ["A", "B", "C", "A"],
+                "invoice": ["1", "2", "3", "4"],
+                "timestamp": [at] * 4,
+                "quantity": [10.0, -4.0, 5.0, 2.0],
+                "amount": [10.0, -4.0, 5.0, 2.0],
+                "is_return": [False] * 4,
+                "product": ["P", "P", "Q", "R"],
+                "description": [None] * 4,
+                "country": [None] * 4,
+            }
+        )
+    )
+    returned = ibis.memtable(
+        pd.DataFrame(
+            {
+                "customer_id": ["A", "C", "B"],
+                "amount": [-3.0, -9.0, -1.0],
+                "quantity": [-3.0, -9.0, -1.0],
+                "product": ["P", "Q", "R"],
+                "description": [None] * 3,
+            }
+        )
+    )
+    products = top_products(kept, backend=ibis.duckdb.connect(), returned=returned)
+    # P: 10 - 4 bought, A returns 3 of their 10, B's -4 counts as least(-4, 0) = -4 → 7
+    # Q: C returns 9 of their 5 → 0; R: B returns R but never bought it → A's 2 stay
+    assert products.set_index("product")["revenue"].to_dict() == {"P": 7.0, "R": 2.0, "Q": 0.0}
+    assert products.set_index("product")["quantity"].to_dict() == {"P": 7.0, "R": 2.0, "Q": 0.0}
+
+
 def test_a_log_with_descriptions_only_ranks_them() -> None:
     text = "client,date,total,Product name\nA,2024-01-01,10,Tea\nB,2024-01-02,5,Cake\n"
     products = top_products(kept_lines(result_of(text)), backend=ibis.duckdb.connect())
