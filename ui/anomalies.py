@@ -9,6 +9,7 @@ from rfm_core.outputs.export import labeled_csv
 from rfm_core.segments.anomalies import AnomalyResult
 from rfm_core.segments.segmentation import labeled_customers
 from rfm_core.segments.summaries import flagged_customers, flagged_revenue_share, with_flags
+from ui.components import LARGE_CUSTOMERS
 
 __all__ = [
     "agreement_seconds",
@@ -19,7 +20,6 @@ __all__ = [
     "revenue_share",
 ]
 
-_MANY = 50_000  # customers beyond which the optional analyses take tens of seconds
 
 # the words first, so that they show beside the id; the numbers (in the reason too) follow
 _SHOWN = ("anomaly_category", "anomaly_reason", "recency", "frequency", "monetary", "anomaly_score")
@@ -49,10 +49,10 @@ def flagged_csv(rfm_table: pd.DataFrame, anomalies: AnomalyResult) -> bytes:
 def agreement_seconds(n_customers: int) -> str:
     """How long comparing the four detectors takes, in words (4 s at 23,500 customers, 26 s at
     a million, bench/RESULTS.md)."""
-    return "a few seconds" if n_customers <= _MANY else "about half a minute"
+    return "a few seconds" if n_customers <= LARGE_CUSTOMERS else "about half a minute"
 
 
 def classifier_seconds(n_customers: int) -> str:
     """How long training the classifier takes, in words (4 s at 23,500 customers; the training
     set is capped at 50,000 customers, so a minute at most)."""
-    return "a few seconds" if n_customers <= _MANY else "up to a minute"
+    return "a few seconds" if n_customers <= LARGE_CUSTOMERS else "up to a minute"

@@ -177,7 +177,9 @@ def preview_for(dataset: Dataset) -> LoadedTable:
     return loaded_table(dataset.dataset_id, dataset.sheet)
 
 
-def _folder_source(name: str, mapping: ColumnMapping | None = None):
+def folder_table(name: str, mapping: ColumnMapping | None = None):
+    """A file of the data folder opened on a new DuckDB connection: with ``mapping``, its
+    columns in their roles; without, every column as text (for the preview)."""
     path = folder_file(data_folder(), name)
     if mapping is None:
         return scan_file(path, backend=connect("duckdb"), all_text=True)
@@ -187,7 +189,7 @@ def _folder_source(name: str, mapping: ColumnMapping | None = None):
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def folder_sample(name: str, stamp: str) -> LoadedTable:
     """The first rows of a data-folder file, as text (``stamp`` changes with the file)."""
-    return sample_of(_folder_source(name), name=name)
+    return sample_of(folder_table(name), name=name)
 
 
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
@@ -196,14 +198,14 @@ def folder_run(
 ) -> EngineRun:
     """Clean and aggregate a data-folder file on DuckDB; only counts and customers come back."""
     columns = ColumnMapping(**dict(mapping))
-    return rfm_on_engine(_folder_source(name, columns), name=name, mapping=columns, rules=rules)
+    return rfm_on_engine(folder_table(name, columns), name=name, mapping=columns, rules=rules)
 
 
 @st.cache_resource(scope="session", max_entries=2, show_spinner=False)
 def folder_values(name: str, stamp: str, mapping, role: str) -> list[str]:
     """Distinct values of a role's column in a data-folder file (e.g. its countries)."""
     columns = ColumnMapping(**dict(mapping))
-    return distinct_values(_folder_source(name, columns), columns, role)
+    return distinct_values(folder_table(name, columns), columns, role)
 
 
 def orders_for(dataset: Dataset, rules: CleaningRules, customer_id: str):
@@ -215,7 +217,7 @@ def orders_for(dataset: Dataset, rules: CleaningRules, customer_id: str):
     if result.lines is not None:
         return customer_orders(result, customer_id)
     columns = ColumnMapping(**dict(dataset.mapping))
-    source = _folder_source(dataset.file_name, columns)
+    source = folder_table(dataset.file_name, columns)
     return customer_orders_on_engine(source, columns, rules, customer_id)
 
 

@@ -51,7 +51,7 @@ _MAX_STAGED = 32
 _COLUMN_GAP = 16  # px between st.columns
 EMPTY_CELL = "–"  # what a missing value shows: not applicable, not "None"
 SIDEWAYS_NOTE = "More columns to the right: scroll the table sideways (its first column stays)."
-LARGE_CUSTOMERS = 50_000  # above this, slow optional analyses wait for the user to ask
+LARGE_CUSTOMERS = 50_000  # above this, the analyses on request take tens of seconds, not a few
 # what Markdown (CommonMark + GFM, as Streamlit renders it) could turn into markup: emphasis,
 # code, links, images, tags, strikethrough, LaTeX; "_" unless inside a word (where it cannot
 # emphasise: "header_only"); ":" only where it opens an emoji, icon or colour directive or a URL

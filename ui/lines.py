@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rfm_core.customers.engine import connect, open_file
 from rfm_core.customers.trends import EngineLines, clean_lines_on_engine
-from rfm_core.ingest.folder import folder_file
 from rfm_core.ingest.schema import ColumnMapping
 from rfm_core.lines.cleaning import CleaningRules
-from ui.state import Dataset, data_folder
+from ui.cache import folder_table
+from ui.state import Dataset
 
 __all__ = ["folder_lines", "lines_for"]
 
@@ -39,9 +38,7 @@ def folder_lines(
     """Clean a data-folder file once, on a DuckDB connection of its own (``stamp`` changes with
     the file)."""
     columns = ColumnMapping(**dict(mapping))
-    path = folder_file(data_folder(), name)
-    source = open_file(path, backend=connect("duckdb"), mapping=columns)[0]
-    return clean_lines_on_engine(source, columns, rules, name=name)
+    return clean_lines_on_engine(folder_table(name, columns), columns, rules, name=name)
 
 
 def lines_for(dataset: Dataset, rules: CleaningRules) -> EngineLines:

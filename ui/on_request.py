@@ -27,11 +27,6 @@ _REDRAW_SECONDS = 0.25  # how often the progress bar is redrawn
 T = TypeVar("T")
 
 
-def _request(name: str, args: tuple[Hashable, ...]) -> tuple:
-    """What identifies one request: the analysis, the data, the rules and its settings."""
-    return (name, ensure_dataset(), current_rules(), *args)
-
-
 def _grant(request: tuple) -> None:
     asked: dict = st.session_state.setdefault(_ASKED, {})
     asked[request] = True
@@ -66,15 +61,15 @@ def ask_or_show(
     doing : str
         The progress bar's words while it runs.
     asked : bool, default False
-        True when the request is implicit (a form just submitted, a result that is already
-        there, such as a published run's classifier).
+        True when there is nothing to wait for, such as a published run's classifier.
 
     Returns
     -------
     object or None
         The result, or None while the button waits (the page then skips the section).
     """
-    request = _request(name, args)
+    dataset, rules = ensure_dataset(), current_rules()
+    request = (name, dataset, rules, *args)  # a new file, rules or settings: asked again
     if not (asked or st.session_state.get(_ASKED, {}).get(request)):
         if st.button(ask, key=f"ask_{name}", icon=":material/play_arrow:"):
             _grant(request)
@@ -83,7 +78,7 @@ def ask_or_show(
         return None
     _grant(request)
     with user_errors():
-        return _with_progress_bar(function, (ensure_dataset(), current_rules(), *args), doing)
+        return _with_progress_bar(function, (dataset, rules, *args), doing)
 
 
 def _with_progress_bar(function: Callable[..., T], args: tuple, doing: str) -> T:
@@ -111,7 +106,7 @@ def _with_progress_bar(function: Callable[..., T], args: tuple, doing: str) -> T
         bar = st.progress(0.0, text=f"{doing} starting…")
         while worker.is_alive():
             done, text = heard[-1]
-            bar.progress(min(max(done, 0.0), 1.0), text=f"{doing} {text}…")
+            bar.progress(done, text=f"{doing} {text}…")  # 0..1 (rfm_core.segments.progress)
             worker.join(_REDRAW_SECONDS)
         bar.empty()
     if "error" in outcome:

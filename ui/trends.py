@@ -17,7 +17,6 @@ import ibis.expr.types as ir
 import pandas as pd
 import streamlit as st
 
-from rfm_core.customers.engine import connect, open_file
 from rfm_core.customers.migration import (
     Cohorts,
     Migration,
@@ -40,12 +39,17 @@ from rfm_core.customers.trends import (
     top_products,
 )
 from rfm_core.errors import RfmError
-from rfm_core.ingest.folder import folder_file
 from rfm_core.ingest.schema import ColumnMapping
 from rfm_core.lines.cleaning import CleaningRules
 from rfm_core.outputs.runs import TOP_PRODUCTS, overview_tables
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
-from ui.cache import customers_for, pipeline_for, published_run, segmentation_for
+from ui.cache import (
+    customers_for,
+    folder_table,
+    pipeline_for,
+    published_run,
+    segmentation_for,
+)
 from ui.components import cached, current_segmentation_result
 from ui.labels import cluster_label
 from ui.lines import lines_for
@@ -56,15 +60,13 @@ from ui.state import (
     current_binning,
     current_segmentation,
     current_segments,
-    data_folder,
 )
 
 
 def folder_source(dataset: Dataset) -> tuple[ir.Table, ColumnMapping]:
     """A data-folder file opened on DuckDB with the dataset's mapping, and that mapping."""
     columns = ColumnMapping(**dict(dataset.mapping))
-    path = folder_file(data_folder(), dataset.file_name)
-    return open_file(path, backend=connect("duckdb"), mapping=columns)[0], columns
+    return folder_table(dataset.file_name, columns), columns
 
 
 def kept_lines_for(dataset: Dataset, rules: CleaningRules) -> tuple[ir.Table, ibis.BaseBackend]:

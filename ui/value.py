@@ -32,6 +32,7 @@ from rfm_core.segments.backtest import CUSTOMER_DECIMALS, Backtest, backtest, ba
 from rfm_core.segments.segmentation import AnomalySettings, SegmentationSettings
 from ui.cache import pipeline_for
 from ui.components import (
+    LARGE_CUSTOMERS,
     MAX_TABLE_ROWS,
     cached,
     current_customers,
@@ -216,7 +217,7 @@ def cut_range() -> tuple[dt.date, dt.date, dt.date]:
 def backtest_duration(n_customers: int) -> str:
     """How long a backtest takes, in words (8 s at 23,500 customers in the browser, 48 s at a
     million on the command line: bench/RESULTS.md)."""
-    return "several seconds" if n_customers <= 50_000 else "about a minute"
+    return "several seconds" if n_customers <= LARGE_CUSTOMERS else "about a minute"
 
 
 def run_backtest(cut: dt.date) -> Backtest:
