@@ -70,7 +70,8 @@ score_basis = st.radio(
     "within the log when it is the whole customer base, re-scored for a new period.",
 )  # fmt: skip
 if bundle_file is None or new_file is None:
-    st.info("Upload a model bundle and a transaction log to score them.", icon=":material/info:")
+    names = [None if f is None else safe_md(f.name) for f in (bundle_file, new_file)]
+    st.info(exports.waiting_note(*names), icon=":material/info:")
 else:
     with user_errors(), st.spinner(f"Scoring {safe_md(new_file.name)}…"):
         scored = score_upload(

@@ -85,6 +85,7 @@ __all__ = [
     "score_upload",
     "segment_csv_zip",
     "signed_bundle_for",
+    "waiting_note",
 ]
 
 Actions = tuple[tuple[object, ...], ...] | None
@@ -287,6 +288,15 @@ class ScoredUpload:
         """Customers per segment name, largest first."""
         counts = self.labeled["segment_name"].value_counts()
         return counts.rename_axis("segment").rename("customers").to_frame()
+
+
+def waiting_note(bundle_name: str | None, log_name: str | None) -> str:
+    """What the scoring section still needs, naming the file already given."""
+    if bundle_name is None and log_name is None:
+        return "Upload a model bundle and a transaction log to score them."
+    if bundle_name is None:
+        return f"Now upload the model bundle to score {log_name}."
+    return f"Now upload a transaction log to score with {bundle_name}."
 
 
 def score_upload(

@@ -153,3 +153,16 @@ def test_a_tampered_bundle_is_refused_with_its_reason(export_page, expected):
 def test_a_file_that_is_not_a_bundle_is_refused(export_page, shop_csv):
     check(score_on_page(export_page, shop_csv, shop_csv))
     assert ["not a model bundle" in e.value for e in export_page.error] == [True]
+
+
+def test_the_scoring_note_names_what_is_still_missing(export_page, expected):
+    infos = lambda at: [i.value for i in at.info]  # noqa: E731
+    assert "Upload a model bundle and a transaction log to score them." in infos(export_page)
+    export_page.file_uploader(key="score_bundle").set_value(
+        ("model.rfm", _core_bundle(expected), "application/octet-stream")
+    )
+    at = check(export_page.run())
+    assert "Now upload a transaction log to score with model.rfm." in infos(at)
+    at.file_uploader(key="score_bundle").set_value(None)
+    at.file_uploader(key="score_file").set_value(("next.csv", b"a,b\n", "text/csv"))
+    assert "Now upload the model bundle to score next.csv." in infos(check(at.run()))

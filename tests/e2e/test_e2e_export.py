@@ -117,8 +117,11 @@ def test_a_downloaded_bundle_scores_an_upload(page: Page, tmp_path: Path, demo_r
     uploaders = page.locator('[data-testid="stFileUploader"]')
     dropzone = '[data-testid="stFileUploaderDropzoneInput"]'
     uploaders.filter(has_text="Model bundle").locator(dropzone).set_input_files(bundle_path)
-    # the upload reruns the page: wait for it to finish, or the old elements are still there
-    expect(page.locator('[data-testid="stFileChipName"]')).to_have_count(1)
+    # the upload reruns the page: wait until that run has drawn the page again (the note names
+    # the bundle), or the log could go to an uploader that the run is about to replace
+    expect(
+        page.get_by_text(f"Now upload a transaction log to score with {bundle_path.name}.")
+    ).to_be_visible()
     wait_idle(page)
     log_uploader = uploaders.filter(has=page.get_by_text("Transaction log", exact=True))
     log_uploader.locator(dropzone).set_input_files(DEMO)
