@@ -51,6 +51,7 @@ show_frame(flagged_table(table, anomalies), key="anomaly_table")
 st.download_button(
     "Flagged customers (CSV)", lambda: flagged_csv(table, anomalies),
     file_name="anomalous_customers.csv", mime="text/csv", key="download_anomalies",
+    on_click="ignore",
 )  # fmt: skip
 
 st.subheader("Where the detectors agree")

@@ -76,5 +76,5 @@ with st.expander(f"Lifetime value fitted on the lines up to {result.cut}"):
     )  # fmt: skip
 st.download_button(
     "Download backtest_customers.csv", lambda: value.backtest_csv(result), mime="text/csv",
-    file_name="backtest_customers.csv", key="download_backtest",
+    file_name="backtest_customers.csv", on_click="ignore", key="download_backtest",
 )  # fmt: skip

@@ -94,7 +94,7 @@ else:
     components.show_frame(kept, key="kept", hide_index=True)
     with components.user_errors():
         st.download_button(
-            "Download cleaned lines (CSV)", lambda: data.cleaned_csv(result),
+            "Download cleaned lines (CSV)", lambda: data.cleaned_csv(result), on_click="ignore",
             file_name="cleaned_transactions.csv", mime="text/csv", key="download_cleaned",
         )  # fmt: skip
 st.page_link("pages/rfm.py", label="Next: the RFM table", icon=":material/table_chart:")

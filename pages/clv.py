@@ -73,5 +73,5 @@ top = clv.top_customers(value)
 show_frame(top, key="clv_customers", total=len(rows))
 st.download_button(
     "Download clv.csv", clv.clv_csv(value), file_name="clv.csv", mime="text/csv",
-    key="download_clv",
+    on_click="ignore", key="download_clv",
 )  # fmt: skip

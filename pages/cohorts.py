@@ -44,5 +44,6 @@ st.download_button(
     lambda: rfm_csv(table),
     file_name=f"cohorts_{measure}.csv",
     mime="text/csv",
+    on_click="ignore",
     key="download_cohorts",
 )

@@ -44,7 +44,7 @@ a, b, c = st.columns(3)
 for column, item in zip((a, b, c, a, b), downloads(report, signed), strict=True):
     column.download_button(
         item.label, item.data, file_name=item.file_name, mime=item.mime, key=item.key,
-        help=item.help,
+        help=item.help, on_click="ignore",
     )  # fmt: skip
 if with_classifier and report.classifier is None:
     st.caption("Too few flagged customers to train the anomaly classifier: the reports have none.")
@@ -93,5 +93,5 @@ else:
     show_frame(labeled, key="scored_preview")
     st.download_button(
         "Scored customers (CSV)", lambda: labeled_csv(labeled), file_name="customers_scored.csv",
-        mime="text/csv", key="download_scored",
+        mime="text/csv", on_click="ignore", key="download_scored",
     )  # fmt: skip

@@ -54,7 +54,7 @@ else:
     show_frame(moved, key="changes_table", hide_index=True)
     st.download_button(
         "Changes since the last run (CSV)", lambda: rfm_csv(moved.set_index("customer_id")),
-        file_name="segment_changes.csv", mime="text/csv", key="download_changes",
+        file_name="segment_changes.csv", mime="text/csv", on_click="ignore", key="download_changes",
     )  # fmt: skip
 
 st.subheader("Every customer: segment, previous segment, since")
@@ -62,7 +62,7 @@ history = history_for(run_id, by)
 show_frame(history, key="history_table")
 st.download_button(
     "Segment history (CSV)", lambda: rfm_csv(history), file_name="segment_history.csv",
-    mime="text/csv", key="download_history",
+    mime="text/csv", on_click="ignore", key="download_history",
 )  # fmt: skip
 customer = st.text_input("One customer's path", key="history_customer", placeholder="customer id")
 if customer.strip():

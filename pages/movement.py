@@ -70,5 +70,6 @@ for tab, (frame, file_name, key) in zip(tabs, lists, strict=True):
             lambda frame=frame: rfm_csv(frame),
             file_name=file_name,
             mime="text/csv",
+            on_click="ignore",
             key=key,
         )

@@ -25,7 +25,6 @@ rfm = components.current_pipeline().rfm
 table = components.current_customers()
 currency = current_currency()
 show_warnings(score_warnings())
-
 a, b, c, d = st.columns(4)
 a.metric("Customers", f"{rfm.n_customers:,}")
 b.metric("Reference date", rfm.reference_date.isoformat())
@@ -71,11 +70,12 @@ def explore() -> None:
     show_frame(selected.top, key="rfm_table", total=selected.count)
     st.download_button(
         "Download RFM table (CSV)", lambda: rfm_csv(table), file_name="rfm_customers.csv",
-        mime="text/csv", key="download_rfm",
+        mime="text/csv", on_click="ignore", key="download_rfm",
     )  # fmt: skip
     st.download_button(
         "Download the customers in range (CSV)", lambda: rfm_csv(table[selected.mask]),
-        file_name="rfm_customers_selected.csv", mime="text/csv", key="download_rfm_selected",
+        file_name="rfm_customers_selected.csv", mime="text/csv", on_click="ignore",
+        key="download_rfm_selected",
     )  # fmt: skip
 
 

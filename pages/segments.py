@@ -74,6 +74,6 @@ if customer:
 st.subheader("Download")
 st.download_button(
     "Labeled customers (CSV)", lambda: labeled_csv(labeled), file_name="customers_labeled.csv",
-    mime="text/csv", key="download_labeled",
+    mime="text/csv", on_click="ignore", key="download_labeled",
 )  # fmt: skip
 show_frame(labeled.head(200), key="labeled_preview")

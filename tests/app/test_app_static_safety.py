@@ -6,6 +6,10 @@ memory stays bounded and one session never sees another's results. ``unsafe_allo
 HTML elements (``st.html``, ``components.html``) may only ever get literal text, never a value
 that could carry a user's string.
 
+Download buttons set ``on_click="ignore"``: a download needs no rerun of the page, and a rerun
+started by the click raced the browser's request of a file built on click (its callable replaced
+before it ran) and could swallow the click.
+
 Pages only lay out: they import neither plotly (every figure is built in ``ui/charts``) nor
 ``rfm_core`` (they go through ``ui/``), and none is longer than :data:`MAX_PAGE_LINES`. Neither
 pages nor ``ui/`` ask which kind of run they hold (in memory or on an engine): they read the
@@ -78,6 +82,18 @@ def html_problems(path: Path) -> list[str]:
             arguments = [*node.args, *(v for k, v in keywords.items() if k == "body")]
             if not arguments or not all(_literal_text(a) for a in arguments):
                 problems.append(f"{path.name}:{node.lineno}: raw HTML from a non-literal")
+    return problems
+
+
+def rerunning_downloads(path: Path) -> list[str]:
+    """Each ``download_button`` call of ``path`` without ``on_click="ignore"``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _name(node.func).endswith("download_button"):
+            on_click = {k.arg: k.value for k in node.keywords}.get("on_click")
+            if not (isinstance(on_click, ast.Constant) and on_click.value == "ignore"):
+                problems.append(f"{path.name}:{node.lineno}: a download that reruns the page")
     return problems
 
 
@@ -241,3 +257,23 @@ def test_the_html_check_would_see_user_html(tmp_path, source: str, found: int) -
     sample = tmp_path / "sample.py"
     sample.write_text("import streamlit as st\n" + source)
     assert len(html_problems(sample)) == found
+
+
+def test_downloads_do_not_rerun_the_page() -> None:
+    assert [p for path in SOURCES for p in rerunning_downloads(path)] == []
+    text = "".join(path.read_text(encoding="utf-8") for path in PAGES)
+    assert text.count("download_button(") >= 10
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ('st.download_button("CSV", data, file_name="a.csv")\n', 1),
+        ('column.download_button("CSV", data, on_click="rerun")\n', 1),
+        ('st.download_button("CSV", data, on_click="ignore", key="k")\n', 0),
+    ],
+)
+def test_the_download_check_would_see_a_rerun(tmp_path, source: str, found: int) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import streamlit as st\n" + source)
+    assert len(rerunning_downloads(sample)) == found

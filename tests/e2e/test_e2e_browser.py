@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Download, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from rfm_core.customers.pipeline import RfmPipelineResult, run_rfm
 from rfm_core.ingest.io import load_bytes
@@ -72,6 +74,35 @@ def expect_metric(page: Page, label: str, value: str) -> None:
     expect(card.locator('[data-testid="stMetricValue"]')).to_have_text(value)
 
 
+FIRST_CLICK_TIMEOUT_MS = 15_000
+
+
+class LostClickWarning(UserWarning):
+    """A download button was clicked and no download started; the test clicked once more."""
+
+
+def click_download(page: Page, button: Locator) -> Download:
+    """Click a download ``button`` (the ``<button>`` itself); click once more if no download
+    starts, as a user would.
+
+    Under load a click now and then started no download and showed no error (once in a CI run of
+    the whole suite; about one in ten with five sessions on two cores, ``test_e2e_sessions``);
+    the next click worked. The repeat is
+    reported as a :class:`LostClickWarning` in the run's warnings summary, never hidden, and a
+    second lost click fails the test.
+    """
+    try:
+        with page.expect_download(timeout=FIRST_CLICK_TIMEOUT_MS) as info:
+            button.click()
+        return info.value
+    except PlaywrightTimeoutError:
+        message = f"no download after a click on {page.url}: clicked again"
+        warnings.warn(message, LostClickWarning, stacklevel=2)
+    with page.expect_download() as info:
+        button.click()
+    return info.value
+
+
 def upload(page: Page, path: Path) -> None:
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(path)
 
@@ -120,9 +151,7 @@ def test_upload_walk_the_pages_and_download_the_rfm_table(
     wait_idle(page)
 
     button = page.locator('[data-testid="stDownloadButton"]', has_text="Download RFM table (CSV)")
-    with page.expect_download() as download_info:
-        button.locator("button").click()
-    download = download_info.value
+    download = click_download(page, button.locator("button"))
     assert download.suggested_filename == "rfm_customers.csv"
     saved = tmp_path / "downloaded.csv"
     download.save_as(saved)

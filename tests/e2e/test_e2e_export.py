@@ -25,7 +25,7 @@ from rfm_core.segments.segmentation import (
     find_anomalies,
     segment_customers,
 )
-from tests.e2e.test_e2e_browser import DEMO, go_to, wait_idle
+from tests.e2e.test_e2e_browser import DEMO, click_download, go_to, wait_idle
 
 PAGE_END = "Upload a model bundle and a transaction log to score them."
 
@@ -52,10 +52,9 @@ def download(page: Page, label: str, folder: Path) -> Path:
     button = page.locator('[data-testid="stDownloadButton"]').get_by_role(
         "button", name=label, exact=True
     )
-    with page.expect_download() as info:
-        button.click()
-    path = folder / info.value.suggested_filename
-    info.value.save_as(path)
+    done = click_download(page, button)
+    path = folder / done.suggested_filename
+    done.save_as(path)
     return path
 
 
@@ -113,7 +112,7 @@ def test_a_downloaded_bundle_scores_an_upload(page: Page, tmp_path: Path, demo_r
     assert header["summary"]["trained_on"]["file"] == DEMO.name
     assert header["summary"]["names"] == [segmentation.names[k] for k in sorted(segmentation.names)]
 
-    wait_idle(page)  # the download button's click reruns the page: let that run end first
+    wait_idle(page)  # a download does not rerun the page (on_click='ignore'); nothing else runs
     uploaders = page.locator('[data-testid="stFileUploader"]')
     dropzone = '[data-testid="stFileUploaderDropzoneInput"]'
     uploaders.filter(has_text="Model bundle").locator(dropzone).set_input_files(bundle_path)

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from rfm_core.ingest.synthetic import european_csv, generate_cdnow_like, generate_transactions
 from tests.e2e.test_e2e_browser import (
+    click_download,
     core_on,
     expect_metric,
     go_to,
@@ -72,10 +73,8 @@ def test_a_european_excel_export(page: Page, tmp_path: Path) -> None:
     no_exception(page, "RFM")
     wait_idle(page)
     button = page.locator('[data-testid="stDownloadButton"]', has_text="Download RFM table (CSV)")
-    with page.expect_download() as info:
-        button.locator("button").click()
     saved = tmp_path / "rfm.csv"
-    info.value.save_as(saved)
+    click_download(page, button.locator("button")).save_as(saved)
     downloaded = pd.read_csv(saved, dtype={"customer_id": str})
     assert downloaded["customer_id"].tolist() == ids.tolist()
     assert not downloaded["customer_id"].str.contains(",").any()

@@ -24,7 +24,7 @@ from rfm_core.segments.segmentation import (
     labeled_customers,
     segment_customers,
 )
-from tests.e2e.test_e2e_browser import expect_metric, go_to, upload
+from tests.e2e.test_e2e_browser import click_download, expect_metric, go_to, upload
 
 # the last element each page draws: once it is there, the page's script ran to its end
 PAGE_ENDS = {
@@ -62,11 +62,10 @@ def test_segment_pages_and_the_labeled_download(page: Page, tmp_path: Path) -> N
     go_to(page, "Segments")
     page_done(page, "Segments")
     button = page.locator('[data-testid="stDownloadButton"]', has_text="Labeled customers (CSV)")
-    with page.expect_download() as info:
-        button.locator("button").click()
     saved = tmp_path / "labeled.csv"
-    info.value.save_as(saved)
-    assert info.value.suggested_filename == "customers_labeled.csv"
+    download = click_download(page, button.locator("button"))
+    download.save_as(saved)
+    assert download.suggested_filename == "customers_labeled.csv"
     got = pd.read_csv(saved, dtype={"customer_id": str})
     want = pd.read_csv(io.BytesIO(labeled_csv(expected)), dtype={"customer_id": str})
     assert len(got) == len(table)

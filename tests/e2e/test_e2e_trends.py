@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from rfm_core.customers.migration import cohort_retention, data_range, migrate
 from rfm_core.customers.trends import kept_lines, pareto_curve
 from rfm_core.outputs.export import rfm_csv
-from tests.e2e.test_e2e_browser import DEMO, core_on, expect_metric, go_to
+from tests.e2e.test_e2e_browser import DEMO, click_download, core_on, expect_metric, go_to
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
 
@@ -46,11 +46,10 @@ def test_overview_movement_and_cohorts_on_the_demo(page: Page, tmp_path: Path) -
     expect_metric(page, "New customers", f"{len(moves.new_customers):,}")
     expect_metric(page, "Moved to a worse segment", f"{len(moves.worse):,}")
     button = page.locator('[data-testid="stDownloadButton"]', has_text="movers_worse.csv")
-    with page.expect_download() as info:
-        button.locator("button").click()
-    assert info.value.suggested_filename == "movers_worse.csv"
+    download = click_download(page, button.locator("button"))
+    assert download.suggested_filename == "movers_worse.csv"
     saved = tmp_path / "movers_worse.csv"
-    info.value.save_as(saved)
+    download.save_as(saved)
     got = pd.read_csv(saved, dtype={"customer_id": str})
     worse = moves.worse.sort_values("monetary_to", ascending=False)
     want = pd.read_csv(io.BytesIO(rfm_csv(worse)), dtype={"customer_id": str})

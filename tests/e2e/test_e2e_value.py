@@ -17,7 +17,14 @@ from rfm_core.customers.clv import clv_table, customer_lifetime_value
 from rfm_core.customers.migration import data_range
 from rfm_core.outputs.export import rfm_csv
 from rfm_core.segments.backtest import backtest
-from tests.e2e.test_e2e_browser import DEMO, core_on, expect_metric, go_to, wait_idle
+from tests.e2e.test_e2e_browser import (
+    DEMO,
+    click_download,
+    core_on,
+    expect_metric,
+    go_to,
+    wait_idle,
+)
 from tests.e2e.test_e2e_trends import no_exception
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*distinct score:UserWarning")
@@ -36,10 +43,8 @@ def test_lifetime_value_and_backtest_on_the_demo(page: Page, tmp_path: Path) -> 
     no_exception(page, "Download clv.csv")
     wait_idle(page)
     button = page.locator('[data-testid="stDownloadButton"]', has_text="clv.csv")
-    with page.expect_download() as info:
-        button.locator("button").click()
     saved = tmp_path / "clv.csv"
-    info.value.save_as(saved)
+    click_download(page, button.locator("button")).save_as(saved)
     got = pd.read_csv(saved, dtype={"customer_id": str})
     table = clv_table(value.customers, result.rfm.table["rfm_segment"])
     want = pd.read_csv(io.BytesIO(rfm_csv(table)), dtype={"customer_id": str})
