@@ -250,9 +250,8 @@ def chosen_pages(links: dict[str, str], titles: list[str]) -> list[str]:
     by_title = {title.lower(): href for href, title in links.items()}
     unknown = [title for title in titles if title.lower() not in by_title]
     if unknown:
-        raise SystemExit(
-            f"no page titled {', '.join(map(repr, unknown))}; the pages: {', '.join(links.values())}"
-        )
+        pages = ", ".join(links.values())
+        raise SystemExit(f"no page titled {', '.join(map(repr, unknown))}; the pages: {pages}")
     return [by_title[title.lower()] for title in titles]
 
 
