@@ -1,6 +1,7 @@
 """First-visit time of every page, measured in a real browser (issue 21).
 
-``python -m bench pages [--dataset cdnow|log_1m] [--repeats N] [--revisit] [--screenshots DIR]``
+``python -m bench pages [--dataset cdnow|log_1m] [--repeats N] [--revisit] [--pages TITLES]
+[--screenshots DIR]``
 
 Each repeat is a fresh session on a fresh server: ``streamlit run app.py`` served as the browser
 tests serve it (:func:`tests.e2e.conftest.serve_app`, same flags and environment variables, its
@@ -18,6 +19,8 @@ clicking its link (so the session is kept), the Upload page last as it was open 
 timed from the click until the page is done: its title is drawn (not a stale one) and no
 spinner, status box, progress bar or "running" indicator has shown for :data:`QUIET` seconds;
 the figure is the moment that quiet window began. ``--revisit`` then opens every page once more.
+``--pages`` opens only the pages it names, in its order: what a page finds done depends on the
+pages before it (a visit to Model selection first waits for the background fit, flags included).
 
 The report is a Markdown table (medians over the repeats) with each page's goal: 3 s up to
 25,000 customers, 8 s beyond (the issue's figure at a million). It measures; it asserts nothing,
@@ -32,6 +35,7 @@ import datetime as dt
 import math
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -240,6 +244,17 @@ def nav_links(page) -> dict[str, str]:
     return links
 
 
+def chosen_pages(links: dict[str, str], titles: list[str]) -> list[str]:
+    """The links of the pages titled ``titles`` (any case), in that order; an unknown title
+    stops the run with the titles there are."""
+    by_title = {title.lower(): href for href, title in links.items()}
+    unknown = [title for title in titles if title.lower() not in by_title]
+    if unknown:
+        pages = ", ".join(links.values())
+        raise SystemExit(f"no page titled {', '.join(map(repr, unknown))}; the pages: {pages}")
+    return [by_title[title.lower()] for title in titles]
+
+
 def url_path(href: str) -> str:
     """The path part of a link (``http://host:port/rfm`` → ``/rfm``)."""
     path = re.sub(r"^[a-z]+://[^/]+", "", href).split("?")[0]
@@ -329,6 +344,8 @@ def run_session(browser, url: str, args: argparse.Namespace, run: int) -> Sessio
         # the page open now (Upload) was opened to load the data: it comes last
         here = page.evaluate("() => location.pathname")
         order = sorted(links, key=lambda href: url_path(href) == here)
+        if args.pages:
+            order = chosen_pages(links, args.pages)
         unfinished = None  # a page left while its script still ran: the next one waits for it
         for number, href in enumerate(order):
             found = visit(page, href, links[href], args.page_limit)
@@ -438,7 +455,7 @@ def report(sessions: list[Session], args: argparse.Namespace, loads: tuple[float
         f"## Pages, first visit in the browser: {label[args.dataset]}",
         "",
         f"- Date: {dt.datetime.now().isoformat(timespec='minutes')}; commit: {args.head}",
-        f"- Command: `python -m bench pages {' '.join(args.argv)}`".rstrip(),
+        f"- Command: `python -m bench pages {shlex.join(args.argv)}`".rstrip(),
         f"- Customers (after cleaning, as the Upload page shows): {customers or 0:,}",
         f"- 1-minute load average: {loads[0]:.2f} before, {loads[1]:.2f} after",
         f"- Medians of {len(sessions)} fresh session(s), each on a fresh server",
@@ -466,6 +483,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--dataset", choices=("cdnow", "log_1m"), default="cdnow")
     parser.add_argument("--repeats", type=int, default=1, help="fresh sessions (median)")
     parser.add_argument("--revisit", action="store_true", help="also time a second visit")
+    parser.add_argument(
+        "--pages",
+        type=lambda text: [title.strip() for title in text.split(",") if title.strip()],
+        help="only these pages, in this order, by their titles in the sidebar, comma-separated "
+        '(e.g. "Model selection,Anomalies"); default: every page, Upload last',
+    )
     parser.add_argument("--screenshots", type=Path, help="folder for a PNG of every page")
     parser.add_argument(
         "--page-limit", type=float, default=300.0, help="seconds before a page counts as not done"

@@ -10,6 +10,7 @@ from ui.anomalies import (
     flagged_csv,
     flagged_table,
     revenue_share,
+    scatter_note,
 )  # fmt: skip
 from ui.cache import agreement_for, classifier_for
 from ui.charts import anomalies as charts
@@ -45,6 +46,8 @@ show_notes(anomalies.notes)
 scatters = charts.flag_scatters(customers_with_flags(table, anomalies), currency=current_currency())
 for column, (axes, figure) in zip(st.columns(3), scatters.items(), strict=True):
     column.plotly_chart(figure, key=f"scatter_{axes}")
+if note := scatter_note(anomalies):
+    st.caption(note)
 
 st.subheader("Flagged customers")
 show_frame(flagged_table(table, anomalies), key="anomaly_table")

@@ -9,6 +9,7 @@ from rfm_core.outputs.export import labeled_csv
 from rfm_core.segments.anomalies import AnomalyResult
 from rfm_core.segments.segmentation import labeled_customers
 from rfm_core.segments.summaries import flagged_customers, flagged_revenue_share, with_flags
+from ui.charts.anomalies import drawn
 from ui.components import LARGE_CUSTOMERS
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "flagged_csv",
     "flagged_table",
     "revenue_share",
+    "scatter_note",
 ]
 
 
@@ -28,6 +30,25 @@ _SHOWN = ("anomaly_category", "anomaly_reason", "recency", "frequency", "monetar
 def customers_with_flags(rfm_table: pd.DataFrame, anomalies: AnomalyResult) -> pd.DataFrame:
     """Every customer's recency, frequency, monetary and flag, as the scatter plots draw them."""
     return with_flags(rfm_table, anomalies.table)
+
+
+def scatter_note(anomalies: AnomalyResult) -> str | None:
+    """What the scatter plots draw of the customers, when it is not every one of them
+    (:func:`ui.charts.anomalies.drawn`)."""
+    n_customers, n_flagged = len(anomalies.table), anomalies.n_flagged
+    flagged, others = drawn(n_customers, n_flagged)
+    n_others = n_customers - n_flagged
+    if flagged == n_flagged and others == n_others:
+        return None
+    if flagged == n_flagged:
+        shown = f"every flagged customer ({n_flagged:,}) and a seeded sample of {others:,}"
+    else:
+        shown = (
+            f"a seeded sample of {flagged:,} of the {n_flagged:,} flagged customers and {others:,}"
+        )
+    return (
+        f"Drawn: {shown} of the {n_others:,} others. The table below lists every flagged customer."
+    )
 
 
 def flagged_table(rfm_table: pd.DataFrame, anomalies: AnomalyResult) -> pd.DataFrame:

@@ -257,3 +257,18 @@ def test_cluster_names_follow_the_sessions_cut_points(session: AppTest, seg_tabl
     assert list(heat["data"][0]["x"]) == [names[label] for label in sorted(names)]
     rows = [r.name for r in DEFAULT_SEGMENTS if r.name in set(scoring.table["rfm_segment"])]
     assert list(heat["data"][0]["y"]) == rows
+
+
+def test_anomalies_page_says_what_its_scatters_draw_of_many_customers() -> None:
+    from tests.app.apptest_support import new_session
+
+    at = check(upload(new_session(), "many.csv", generated_csv(6_000, seed=2)))
+    check(at.switch_page("pages/anomalies.py").run())
+    flagged = int(metric(at, "Customers flagged").replace(",", ""))
+    notes = [c.value for c in at.caption if c.value.startswith("Drawn: ")]
+    assert len(notes) == 1 and f"every flagged customer ({flagged:,})" in notes[0]
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    scatters = [f for f in figures if {t.get("name") for t in f["data"]} == {"anomaly", "normal"}]
+    assert len(scatters) == 3
+    # customdata: one row a point drawn (x and y may come as typed arrays)
+    assert all(sum(len(t["customdata"]) for t in f["data"]) == 5_000 for f in scatters)

@@ -7,10 +7,22 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from rfm_core.labels import DETECTOR_LABELS, column_label, lower_first, with_currency
-from ui.charts.base import escaped, log_axis, on_log_axes, sample_for_display, segment_colour_map
+from ui.charts.base import (
+    MAX_POINTS,
+    drawn_counts,
+    escaped,
+    log_axis,
+    on_log_axes,
+    sample_for_display,
+    segment_colour_map,
+)
 from ui.labels import FLAG_LABELS
 
-__all__ = ["agreement_bars", "agreement_heatmap", "flag_scatters"]
+__all__ = ["MAX_FLAGGED_DRAWN", "agreement_bars", "agreement_heatmap", "drawn", "flag_scatters"]
+
+# flagged customers drawn at most: half the points, so that the others are always seen around
+# them (at a million customers 2% are 20,000, which would leave no room for any other)
+MAX_FLAGGED_DRAWN = MAX_POINTS // 2
 
 # the pairs of columns drawn against each other
 _PAIRS = (("recency", "frequency"), ("recency", "monetary"), ("frequency", "monetary"))
@@ -21,13 +33,19 @@ def flag_scatters(customers: pd.DataFrame, *, currency: str = "") -> dict[str, g
     """Recency × orders, recency × total spend and orders × total spend on log axes ticked at
     powers of ten, flagged customers in red over a seeded sample of the others.
 
-    ``customers`` is :func:`rfm_core.segments.summaries.with_flags`. Recency is drawn one day
-    later and a spend of 0 at a floor (:func:`ui.charts.base.on_log_axes`); the hover text
-    gives the real values. Returns the figures by ``"{x}_{y}"`` of their columns.
+    ``customers`` is :func:`rfm_core.segments.summaries.with_flags`. At most
+    :data:`~ui.charts.base.MAX_POINTS` customers are drawn: every flagged one up to
+    :data:`MAX_FLAGGED_DRAWN` (beyond, a seeded sample of that many), the others a seeded sample
+    filling the rest (:func:`drawn`). Recency is drawn one day later and a spend of 0 at a floor
+    (:func:`ui.charts.base.on_log_axes`); the hover text gives the real values. Returns the
+    figures by ``"{x}_{y}"`` of their columns.
     """
-    view = customers.copy()
-    view["flag"] = view["anomaly"].map(FLAG_LABELS)
-    drawn = sample_for_display(view, keep=view["anomaly"]).reset_index()
+    # sampled before anything else is done to the rows: the work is that of the points drawn
+    drawn = sample_for_display(
+        customers, keep=customers["anomaly"], keep_at_most=MAX_FLAGGED_DRAWN
+    ).copy()
+    drawn["flag"] = drawn["anomaly"].map(FLAG_LABELS)
+    drawn = drawn.reset_index()
     drawn = escaped(drawn, ["customer_id", "anomaly_reason"])
     drawn["_recency_drawn"], drawn["_monetary_drawn"] = on_log_axes(drawn)
     drawn = drawn.sort_values("anomaly")
@@ -59,6 +77,11 @@ def flag_scatters(customers: pd.DataFrame, *, currency: str = "") -> dict[str, g
         )
         figures[f"{x}_{y}"] = figure
     return figures
+
+
+def drawn(n_customers: int, n_flagged: int) -> tuple[int, int]:
+    """How many flagged customers and how many others :func:`flag_scatters` draws."""
+    return drawn_counts(n_customers, n_flagged, keep_at_most=MAX_FLAGGED_DRAWN)
 
 
 def agreement_heatmap(pairwise: pd.DataFrame) -> go.Figure:

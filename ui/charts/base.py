@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -21,6 +22,7 @@ __all__ = [
     "MAX_POINTS",
     "PALETTE",
     "drawn_at_floor",
+    "drawn_counts",
     "escape_plotly",
     "escaped",
     "log_axis",
@@ -71,15 +73,44 @@ def sample_for_display(
     *,
     keep: pd.Series | None = None,
     size: int = MAX_POINTS,
+    keep_at_most: int | None = None,
     random_state: int = 0,
 ) -> pd.DataFrame:
-    """A seeded sample of at most ``size`` rows; rows where ``keep`` is true always stay."""
+    """A seeded sample of at most ``size`` rows; rows where ``keep`` is true always stay.
+
+    ``keep_at_most``: when more rows than this are to be kept, a seeded sample of this many of
+    them stays instead (in the order of ``frame``); the other rows fill the rest of ``size``
+    (:func:`drawn_counts`). Kept rows come first, then the sample of the others.
+    """
     if len(frame) <= size:
         return frame
-    kept = frame[keep.reindex(frame.index, fill_value=False)] if keep is not None else frame[:0]
-    rest = frame.drop(kept.index)
-    room = max(size - len(kept), 0)
-    return pd.concat([kept, rest.sample(n=min(room, len(rest)), random_state=random_state)])
+    marked = np.zeros(len(frame), dtype=bool)
+    if keep is not None:
+        marked = keep.reindex(frame.index, fill_value=False).to_numpy(dtype=bool)
+    kept = np.flatnonzero(marked)
+    kept_drawn, others_drawn = drawn_counts(
+        len(frame), len(kept), size=size, keep_at_most=keep_at_most
+    )
+    if kept_drawn < len(kept):
+        kept = np.sort(_positions_sample(kept, kept_drawn, random_state))
+    others = _positions_sample(np.flatnonzero(~marked), others_drawn, random_state)
+    return frame.iloc[np.concatenate([kept, others])]
+
+
+def drawn_counts(
+    n_rows: int, n_kept: int, *, size: int = MAX_POINTS, keep_at_most: int | None = None
+) -> tuple[int, int]:
+    """How many of the ``n_kept`` kept rows and of the others :func:`sample_for_display` draws
+    from ``n_rows`` rows."""
+    if n_rows <= size:
+        return n_kept, n_rows - n_kept
+    kept = n_kept if keep_at_most is None else min(n_kept, keep_at_most)
+    return kept, min(max(size - kept, 0), n_rows - n_kept)
+
+
+def _positions_sample(positions: np.ndarray, n: int, random_state: int) -> np.ndarray:
+    # pandas' own sampling (the rows DataFrame.sample would draw), on positions, not on rows
+    return pd.Series(positions).sample(n=n, random_state=random_state).to_numpy()
 
 
 def translucent(hex_colour: str, alpha: float = 0.35) -> str:
